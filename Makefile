@@ -1,0 +1,47 @@
+# Parley. `make run` serves the demo community; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTEST_WORKERS ?= 2
+export FLASK_APP := wsgi:app
+
+.PHONY: install install-dev migrate seed run test chromium clean-venv migration-initial
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(BIN)/flask community db upgrade
+
+seed: migrate
+	$(BIN)/flask community seed-demo --if-empty
+
+run: seed
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Browser tests drive Debian's Chromium; install it when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+
+test: install-dev chromium
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Pre-release only: rebuild migrations/versions/0001_initial.py from the models.
+migration-initial: install
+	$(BIN)/python scripts/regen_initial_migration.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,73 @@
+"""Parley: a self-hosted, branded customer community."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+
+from . import config
+
+TEMPLATE_DIR = config.PROJECT_ROOT / "templates"
+STATIC_DIR = config.PROJECT_ROOT / "static"
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    settings = config.from_environment(overrides)
+    app = Flask(
+        __name__,
+        instance_path=settings["INSTANCE_PATH"],
+        template_folder=str(TEMPLATE_DIR),
+        static_folder=str(STATIC_DIR),
+    )
+    app.config.update(_flask_settings(settings))
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+
+    _init_extensions(app)
+
+    from .web import register_web
+
+    register_web(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _flask_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    secure = str(settings["BASE_URL"]).startswith("https://")
+    flask_settings = {
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": settings["REDIS_URL"] or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "JSON_SORT_KEYS": False,
+    }
+    flask_settings.update(settings)
+    return flask_settings
+
+
+def _init_extensions(app: Flask) -> None:
+    from .extensions import csrf, db, limiter, login_manager
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+
+    from .jobs import queue
+
+    queue.init_app(app)
+
+    from .services.accounts import load_user_from_session
+
+    login_manager.user_loader(load_user_from_session)

@@ -1,0 +1,14 @@
+"""`flask community ...` commands. Each module adds its commands to the group."""
+from __future__ import annotations
+
+from flask import Flask
+from flask.cli import AppGroup
+
+community_cli = AppGroup("community", help="Parley community administration.")
+
+
+def register_cli(app: Flask) -> None:
+    from . import accounts, content, database  # noqa: F401  (modules attach their commands)
+
+    if "community" not in app.cli.commands:
+        app.cli.add_command(community_cli)

@@ -1,0 +1,110 @@
+"""Settings: defaults, then COMMUNITY_* environment variables, then explicit overrides.
+
+Every setting the app reads is listed in DEFAULTS with its type, so the README table and the
+environment parser cannot drift apart. Nothing here runs at import time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# name -> (default, description). Environment variable is COMMUNITY_<NAME>.
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "DATABASE_URL": (None, "SQLAlchemy URL. Default: SQLite file in the instance folder."),
+    "REDIS_URL": (None, "Redis URL for rate limits, caches and the RQ job queue. Unset: in-process."),
+    "SECRET_KEY": (None, "Signing key. Unset: generated once into instance/secret_key."),
+    "INSTANCE_PATH": (None, "Instance folder (SQLite file, secret key, outbox, uploads)."),
+    "BASE_URL": ("http://127.0.0.1:5000", "Canonical base URL, used in emails and links."),
+    "SEARCH_BACKEND": ("whoosh", "Search backend: whoosh or postgres."),
+    "SEARCH_INDEX_DIR": (str(PROJECT_ROOT / "search_index"), "Whoosh index folder."),
+    "JOB_QUEUE": ("inline", "Job queue: inline (in-process) or rq. Default rq when REDIS_URL is set."),
+    "SMTP_HOST": (None, "SMTP server host. Unset: mail is written to instance/outbox/."),
+    "SMTP_PORT": (25, "SMTP server port."),
+    "SMTP_USERNAME": (None, "SMTP user name."),
+    "SMTP_PASSWORD": (None, "SMTP password."),
+    "SMTP_STARTTLS": (False, "Use STARTTLS with the SMTP server."),
+    "MAIL_FROM": ("community@localhost", "From address of every email."),
+    "UPLOAD_DIR": (None, "Folder for uploaded files. Default: instance/uploads."),
+    "AVATAR_MAX_BYTES": (2 * 1024 * 1024, "Largest avatar upload in bytes."),
+    "MAX_CONTENT_LENGTH": (25 * 1024 * 1024, "Largest request body in bytes (413 above)."),
+    "TITLE_MAX_LENGTH": (150, "Longest thread title in characters."),
+    "BODY_MAX_LENGTH": (50_000, "Longest post body in characters."),
+    "PASSWORD_MIN_LENGTH": (10, "Shortest accepted password."),
+    "EMAIL_TOKEN_MAX_AGE": (48 * 3600, "Seconds an email-verification link stays valid."),
+    "RESET_TOKEN_MAX_AGE": (3600, "Seconds a password-reset link stays valid."),
+    "THREADS_PER_PAGE": (30, "Threads per listing page."),
+    "POSTS_PER_PAGE": (20, "Posts per thread page."),
+    "RATELIMIT_ENABLED": (True, "Turn rate limiting on or off."),
+    "RATELIMIT_SIGNIN": ("10 per minute;50 per hour", "Sign-in attempts per client address."),
+    "RATELIMIT_SIGNUP": ("5 per minute;20 per hour", "Sign-ups per client address."),
+    "RATELIMIT_RESET": ("5 per minute;20 per hour", "Password-reset requests per client address."),
+    "RATELIMIT_POSTING": ("10 per minute;200 per day", "New threads and replies per user."),
+    "SEED_DEMO": (True, "Seed the demo community when `make run` finds an empty database."),
+    "LOG_LEVEL": ("INFO", "Logging level."),
+}
+
+
+def _coerce(raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, (list, dict)):
+        return json.loads(raw)
+    return raw
+
+
+def load_settings(environ: Mapping[str, str], overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Defaults, then COMMUNITY_* environment, then overrides (keys with or without the prefix)."""
+    settings = {name: default for name, (default, _doc) in SETTINGS.items()}
+    for name, (default, _doc) in SETTINGS.items():
+        raw = environ.get(f"COMMUNITY_{name}")
+        if raw is not None and raw != "":
+            settings[name] = _coerce(raw, default)
+    for key, value in (overrides or {}).items():
+        settings[key.removeprefix("COMMUNITY_")] = value
+    return settings
+
+
+def ensure_instance(settings: dict[str, Any]) -> Path:
+    instance = Path(settings["INSTANCE_PATH"] or PROJECT_ROOT / "instance")
+    instance.mkdir(parents=True, exist_ok=True)
+    settings["INSTANCE_PATH"] = str(instance)
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'community.db'}"
+    if not settings["UPLOAD_DIR"]:
+        settings["UPLOAD_DIR"] = str(instance / "uploads")
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _instance_secret(instance)
+    if settings["REDIS_URL"] and settings["JOB_QUEUE"] == "inline" and "JOB_QUEUE" not in settings.get(
+        "_explicit", ()
+    ):
+        settings["JOB_QUEUE"] = "rq"
+    return instance
+
+
+def _instance_secret(instance: Path) -> str:
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def explicit_keys(environ: Mapping[str, str], overrides: Mapping[str, Any] | None) -> set[str]:
+    keys = {k.removeprefix("COMMUNITY_") for k in environ if k.startswith("COMMUNITY_")}
+    keys |= {k.removeprefix("COMMUNITY_") for k in (overrides or {})}
+    return keys
+
+
+def from_environment(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    settings = load_settings(os.environ, overrides)
+    settings["_explicit"] = explicit_keys(os.environ, overrides)
+    ensure_instance(settings)
+    settings.pop("_explicit")
+    return settings

@@ -1,0 +1,21 @@
+"""All models, imported here so Alembic and the app see one complete metadata."""
+from .accounts import ExternalRef, Role, STAFF_ROLES, UsedToken, User
+from .base import Base, utcnow
+from .forum import (
+    Category,
+    CategorySlug,
+    Post,
+    PostRevision,
+    Tag,
+    Thread,
+    ThreadState,
+    Visibility,
+    thread_tags,
+)
+from .settings import SiteSetting
+
+__all__ = [
+    "Base", "utcnow", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
+    "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
+    "Visibility", "thread_tags", "SiteSetting",
+]

@@ -1,0 +1,14 @@
+"""Web layer: blueprints, security headers, error pages and template helpers."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from . import account, admin, auth, errors, forum, helpers, security
+
+    security.init_app(app)
+    errors.init_app(app)
+    helpers.init_app(app)
+    for blueprint in (auth.bp, account.bp, forum.bp, admin.bp):
+        app.register_blueprint(blueprint)

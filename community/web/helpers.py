@@ -1,0 +1,98 @@
+"""Template helpers: branding, viewer, URLs for rows, and date filters."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from flask import Flask, Response, g, url_for
+from flask_login import current_user
+
+from ..services.branding import get_branding
+
+
+def viewer():
+    """The signed-in user, or None for an anonymous visitor (what the policies expect)."""
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def branding() -> dict:
+    if "branding" not in g:
+        g.branding = get_branding()
+    return g.branding
+
+
+def thread_url(thread, **kwargs) -> str:
+    return url_for("forum.thread", thread_id=thread.id, slug=thread.slug, **kwargs)
+
+
+def category_url(category, **kwargs) -> str:
+    return url_for("forum.category", slug=category.slug, **kwargs)
+
+
+def post_url(post) -> str:
+    return url_for("forum.post_permalink", post_id=post.id)
+
+
+def profile_url(user) -> str:
+    return url_for("account.profile", username=user.username)
+
+
+def humanize_time(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    seconds = int((datetime.now(timezone.utc) - value).total_seconds())
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            if unit == "d" and seconds >= 30 * 86400:
+                return value.strftime("%b %-d, %Y")
+            return f"{seconds // size}{unit} ago"
+    return "just now"
+
+
+def iso_time(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def brand_css() -> Response:
+    """Brand colours and the admin's custom CSS, served as a stylesheet (the CSP bans inline styles)."""
+    brand = branding()
+    css = (
+        ":root{"
+        f"--brand-primary:{_css_color(brand['primary_color'], '#1f5eff')};"
+        f"--brand-accent:{_css_color(brand['accent_color'], '#ff7a1a')};"
+        "}\n" + _css_text(brand.get("custom_css") or "")
+    )
+    response = Response(css, mimetype="text/css")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _css_color(value: str, fallback: str) -> str:
+    import re
+
+    return value if isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{3,8}", value) else fallback
+
+
+def _css_text(css: str) -> str:
+    # Custom CSS is admin-written; still, never let it close the stylesheet context into markup.
+    return css.replace("</", "<\\/")
+
+
+def init_app(app: Flask) -> None:
+    app.add_url_rule("/brand.css", "brand_css", brand_css)
+    app.jinja_env.filters["timeago"] = humanize_time
+    app.jinja_env.filters["isotime"] = iso_time
+
+    @app.context_processor
+    def inject() -> dict:
+        return {
+            "brand": branding(),
+            "viewer": viewer(),
+            "thread_url": thread_url,
+            "category_url": category_url,
+            "post_url": post_url,
+            "profile_url": profile_url,
+        }
