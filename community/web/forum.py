@@ -11,6 +11,21 @@ def index():
     return render_template("auth/placeholder.html", heading="Community")
 
 
+@bp.route("/latest")
+def latest():
+    return render_template("auth/placeholder.html", heading="Latest")
+
+
+@bp.route("/unanswered")
+def unanswered():
+    return render_template("auth/placeholder.html", heading="Unanswered")
+
+
+@bp.route("/categories")
+def categories():
+    return render_template("auth/placeholder.html", heading="Categories")
+
+
 @bp.route("/c/<slug>")
 def category(slug: str):
     return render_template("auth/placeholder.html", heading=slug)
