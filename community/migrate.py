@@ -12,6 +12,16 @@ from .config import PROJECT_ROOT
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Objects Alembic should compare. Tables that belong to tools rather than models are skipped."""
+    if type_ == "table" and name in IGNORED_TABLES:
+        return False
+    return True
+
+
+IGNORED_TABLES = frozenset({"alembic_version"})
+
+
 def alembic_config(engine: Engine) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
