@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -36,8 +36,8 @@ def error_response(status: int, message: str, code: str | None = None):
     title = TITLES.get(status, "Error")
     if wants_json():
         body = {"error": {"status": status, "code": code or title.lower().replace(" ", "_"), "message": message}}
-        return jsonify(body), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+        return make_response(jsonify(body), status)
+    return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
 
 
 def init_app(app: Flask) -> None:
@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
             message = "That upload or form is too large."
         response = error_response(error.code, message)
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
-            response[0].headers["Allow"] = ", ".join(error.valid_methods)
+            response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
 
     @app.errorhandler(Exception)
