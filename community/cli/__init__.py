@@ -8,7 +8,7 @@ community_cli = AppGroup("community", help="Parley community administration.")
 
 
 def register_cli(app: Flask) -> None:
-    from . import accounts, content, database  # noqa: F401  (modules attach their commands)
+    from . import accounts, content, database, worker  # noqa: F401  (modules attach their commands)
 
     if "community" not in app.cli.commands:
         app.cli.add_command(community_cli)

@@ -1,0 +1,20 @@
+"""`flask community worker`: runs RQ jobs with the app configured from the environment."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from . import community_cli
+
+
+@community_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Exit when the queue is empty (for drills and tests).")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """Process background jobs from Redis (needs COMMUNITY_REDIS_URL)."""
+    from ..jobs.worker import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.UsageError("COMMUNITY_REDIS_URL is not set: in the embedded default jobs run in-process.")
+    run_worker(current_app._get_current_object(), burst=burst)

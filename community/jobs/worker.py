@@ -1,0 +1,17 @@
+"""The RQ worker process. Only this module and queue.py import rq."""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import queue
+from .redis_conn import redis_connection
+
+
+def run_worker(app: Flask, burst: bool = False) -> bool:
+    from rq import Queue, Worker
+
+    # Jobs built in this process reuse this app instead of creating their own.
+    queue._worker_app = app
+    connection = redis_connection(app)
+    job_queue = Queue(app.config.get("RQ_QUEUE_NAME", "community"), connection=connection)
+    return Worker([job_queue], connection=connection).work(burst=burst, with_scheduler=True)
