@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_WORKERS ?= 2
 export FLASK_APP := wsgi:app
 
-.PHONY: install install-dev migrate seed run test chromium clean-venv migration-initial
+.PHONY: install install-dev migrate seed run serve-prod worker test chromium clean-venv migration-initial
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,13 @@ seed: migrate
 
 run: seed
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# Production shape: gunicorn (gunicorn.conf.py) plus `make worker` when COMMUNITY_REDIS_URL is set.
+serve-prod: migrate
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+worker: install
+	$(BIN)/flask community worker
 
 # Browser tests drive Debian's Chromium; install it when missing.
 chromium:

@@ -1,12 +1,12 @@
 """Parley: a self-hosted, branded customer community."""
 from __future__ import annotations
 
-import logging
 from typing import Any, Mapping
 
 from flask import Flask
 
 from . import config
+from .logs import configure_logging
 
 TEMPLATE_DIR = config.PROJECT_ROOT / "templates"
 STATIC_DIR = config.PROJECT_ROOT / "static"
@@ -21,7 +21,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(STATIC_DIR),
     )
     app.config.update(_flask_settings(settings))
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    configure_logging(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
 
     _init_extensions(app)
 

@@ -50,6 +50,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "RATELIMIT_POSTING": ("10 per minute;200 per day", "New threads and replies per user."),
     "SEED_DEMO": (True, "Seed the demo community when `make run` finds an empty database."),
     "LOG_LEVEL": ("INFO", "Logging level."),
+    "LOG_FORMAT": ("text", "Log format: text, or json (one object a line, with the request id)."),
+    "PROXY_FIX_HOPS": (0, "Number of reverse proxies in front; trusts their X-Forwarded-* headers."),
 }
 
 

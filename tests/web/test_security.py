@@ -129,3 +129,42 @@ def test_readyz_reports_503_when_the_database_is_unreachable(tmp_path):
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["database"].startswith("error")
+
+
+def test_every_response_carries_a_request_id(client):
+    first = client.get("/healthz").headers["X-Request-ID"]
+    second = client.get("/healthz").headers["X-Request-ID"]
+    assert first != second and len(first) == 32
+    kept = client.get("/healthz", headers={"X-Request-ID": "abcdef12-3456"}).headers["X-Request-ID"]
+    assert kept == "abcdef12-3456"
+    forged = client.get("/healthz", headers={"X-Request-ID": "<script>x</script>"}).headers["X-Request-ID"]
+    assert forged != "<script>x</script>"
+
+
+def test_json_logs_include_the_request_id(app, capsys):
+    import logging
+
+    from community.logs import JsonFormatter, RequestIdFilter
+
+    record = logging.LogRecord("parley", logging.INFO, __file__, 1, "hello %s", ("world",), None)
+    with app.test_request_context("/x"):
+        from flask import g
+
+        g.request_id = "req-12345678"
+        RequestIdFilter().filter(record)
+        line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "hello world"
+    assert line["request_id"] == "req-12345678"
+    assert line["path"] == "/x"
+
+
+def test_proxy_fix_trusts_forwarded_headers_only_when_configured(tmp_path):
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "help.example.com"}
+    for hops, expected in ((0, "http://localhost/"), (1, "https://help.example.com/")):
+        app = create_app({"INSTANCE_PATH": str(tmp_path / str(hops)), "PROXY_FIX_HOPS": hops})
+
+        @app.route("/_whoami")
+        def whoami():
+            return request.host_url
+
+        assert app.test_client().get("/_whoami", headers=headers).get_data(as_text=True) == expected
