@@ -10,5 +10,9 @@ community_cli = AppGroup("community", help="Parley community administration.")
 def register_cli(app: Flask) -> None:
     from . import accounts, content, database, worker  # noqa: F401  (modules attach their commands)
 
+    from .bridge import bridge_cli
+
     if "community" not in app.cli.commands:
         app.cli.add_command(community_cli)
+    if "bridge" not in app.cli.commands:
+        app.cli.add_command(bridge_cli)
