@@ -40,6 +40,8 @@ def configure_logging(app: Flask) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(app.config["LOG_LEVEL"])
+    # Alembic announces each of its plugins at INFO on every start; only its migrations matter.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     @app.before_request
     def assign_request_id() -> None:
