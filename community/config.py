@@ -35,6 +35,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "MAIL_FROM": ("community@localhost", "From address of every email."),
     "UPLOAD_DIR": (None, "Folder for uploaded files. Default: instance/uploads."),
     "AVATAR_MAX_BYTES": (2 * 1024 * 1024, "Largest avatar upload in bytes."),
+    "BRAND_LOGO_MAX_BYTES": (512 * 1024, "Largest brand logo upload in bytes."),
+    "BRAND_CSS_MAX_BYTES": (20_000, "Largest custom CSS an admin may save, in bytes."),
     "MAX_CONTENT_LENGTH": (25 * 1024 * 1024, "Largest request body in bytes (413 above)."),
     "TITLE_MAX_LENGTH": (150, "Longest thread title in characters."),
     "BODY_MAX_LENGTH": (50_000, "Longest post body in characters."),
