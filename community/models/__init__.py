@@ -12,10 +12,12 @@ from .forum import (
     Visibility,
     thread_tags,
 )
+from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox
 from .settings import SiteSetting
 
 __all__ = [
     "Base", "utcnow", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
+    "SearchOutbox", "SearchDocumentRow", "SearchEvent", "DeflectionEvent",
 ]

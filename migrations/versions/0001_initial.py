@@ -2,14 +2,14 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 19:25:18.617320
+Create Date (regenerated): 2026-11-23 19:33:01.995498
 """
 from __future__ import annotations
 
 from alembic import op
 import sqlalchemy as sa
 import community.models.base
-
+from sqlalchemy.dialects import postgresql
 
 revision = '0001'
 down_revision = None
@@ -33,6 +33,19 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_categories')),
     sa.UniqueConstraint('slug', name=op.f('uq_categories_slug'))
     )
+    op.create_table('deflection_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('compose_id', sa.String(length=40), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deflection_events'))
+    )
+    with op.batch_alter_table('deflection_events', schema=None) as batch_op:
+        batch_op.create_index('ix_deflection_events_compose', ['compose_id', 'kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deflection_events_created_at'), ['created_at'], unique=False)
+
     op.create_table('external_refs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
@@ -42,6 +55,50 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_external_refs')),
     sa.UniqueConstraint('source', 'kind', 'external_id', name=op.f('uq_external_refs_source_kind_external_id'))
     )
+    op.create_table('search_documents',
+    sa.Column('thread_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('title', sa.Text(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('tags', sa.Text(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('category_name', sa.String(length=80), nullable=False),
+    sa.Column('visibility', sa.String(length=20), nullable=False),
+    sa.Column('is_private', sa.Boolean(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('has_verified_answer', sa.Boolean(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('last_activity_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('stamp', sa.String(length=64), nullable=False),
+    sa.Column('document', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=False),
+    sa.Column('spelling', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=False),
+    sa.PrimaryKeyConstraint('thread_id', name=op.f('pk_search_documents'))
+    )
+    with op.batch_alter_table('search_documents', schema=None) as batch_op:
+        batch_op.create_index('ix_search_documents_document', ['document'], unique=False, postgresql_using='gin')
+
+    op.create_table('search_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('query', sa.String(length=200), nullable=False),
+    sa.Column('result_count', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=True),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_events'))
+    )
+    with op.batch_alter_table('search_events', schema=None) as batch_op:
+        batch_op.create_index('ix_search_events_kind_created', ['kind', 'created_at'], unique=False)
+
+    op.create_table('search_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_search_outbox'))
+    )
+    with op.batch_alter_table('search_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_search_outbox_thread_id'), ['thread_id'], unique=False)
+
     op.create_table('site_settings',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
@@ -192,6 +249,23 @@ def downgrade() -> None:
     op.drop_table('users')
     op.drop_table('tags')
     op.drop_table('site_settings')
+    with op.batch_alter_table('search_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_search_outbox_thread_id'))
+
+    op.drop_table('search_outbox')
+    with op.batch_alter_table('search_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_events_kind_created')
+
+    op.drop_table('search_events')
+    with op.batch_alter_table('search_documents', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_documents_document', postgresql_using='gin')
+
+    op.drop_table('search_documents')
     op.drop_table('external_refs')
+    with op.batch_alter_table('deflection_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deflection_events_created_at'))
+        batch_op.drop_index('ix_deflection_events_compose')
+
+    op.drop_table('deflection_events')
     op.drop_table('categories')
     # ### end Alembic commands ###

@@ -1,0 +1,80 @@
+"""Search: the index outbox, the PostgreSQL search documents, and search/deflection events."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.dialects.postgresql import TSVECTOR
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, utcnow
+
+
+class SearchOutbox(Base):
+    """A thread whose search document must be rebuilt.
+
+    Written in the same transaction as the change, so a crash between commit and indexing leaves
+    the row here for the next drain. No foreign key: the thread may be gone by the time we drain.
+    """
+
+    __tablename__ = "search_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchDocumentRow(Base):
+    """One thread as the PostgreSQL backend searches it. Unused (empty) with the Whoosh backend."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (Index("ix_search_documents_document", "document", postgresql_using="gin"),)
+
+    thread_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int]
+    category_name: Mapped[str] = mapped_column(String(80))
+    visibility: Mapped[str] = mapped_column(String(20))
+    is_private: Mapped[bool]
+    author_id: Mapped[int]
+    state: Mapped[str] = mapped_column(String(20))
+    has_verified_answer: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    last_activity_at: Mapped[datetime]
+    stamp: Mapped[str] = mapped_column(String(64))
+    # Weighted lexemes (title A, tags/category B, body C); Text on SQLite where it is unused.
+    document: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+    # Unstemmed words for "did you mean", kept apart so corrections are real words.
+    spelling: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+
+class SearchEvent(Base):
+    """A search, a zero-result search or a result click. user_id is cleared after 30 days."""
+
+    __tablename__ = "search_events"
+    __table_args__ = (Index("ix_search_events_kind_created", "kind", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # search | click
+    query: Mapped[str] = mapped_column(String(200))
+    result_count: Mapped[int] = mapped_column(default=0)
+    thread_id: Mapped[int | None] = mapped_column(default=None)
+    user_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeflectionEvent(Base):
+    """Similar-question suggestions in the composer: shown, opened, abandoned, posted anyway."""
+
+    __tablename__ = "deflection_events"
+    __table_args__ = (Index("ix_deflection_events_compose", "compose_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # shown | opened | abandoned | posted
+    # A random id the composer page makes up, tying one compose session's events together.
+    compose_id: Mapped[str] = mapped_column(String(40))
+    thread_id: Mapped[int | None] = mapped_column(default=None)
+    user_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
