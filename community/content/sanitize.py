@@ -2,6 +2,8 @@
 so replacing bleach (deprecated upstream) is a one-file change."""
 from __future__ import annotations
 
+import re
+
 import bleach
 
 ALLOWED_TAGS = frozenset(
@@ -11,17 +13,27 @@ ALLOWED_TAGS = frozenset(
         "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul",
     }
 )
-ALLOWED_ATTRIBUTES = {
-    "a": ["href", "title", "rel", "class"],
-    "abbr": ["title"],
-    "code": ["class"],
-    "div": ["class"],
-    "img": ["src", "alt", "title", "width", "height"],
-    "pre": ["class"],
-    "span": ["class"],
-    "td": ["align"],
-    "th": ["align"],
+# Classes are the only styling hooks user content gets, and only these: a code block's language
+# (```python) and a mention link. Anything else could borrow the site's own UI classes.
+_CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
+_CLASS_ALLOWED = {"a": re.compile(r"mention"), "code": _CODE_CLASS, "pre": _CODE_CLASS}
+_PLAIN_ATTRIBUTES = {
+    "a": {"href", "title", "rel"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title", "width", "height"},
+    "td": {"align"},
+    "th": {"align"},
 }
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if name == "class":
+        pattern = _CLASS_ALLOWED.get(tag)
+        return bool(pattern and pattern.fullmatch(value))
+    return name in _PLAIN_ATTRIBUTES.get(tag, ())
+
+
+ALLOWED_ATTRIBUTES = {tag: _allowed_attribute for tag in set(_PLAIN_ATTRIBUTES) | set(_CLASS_ALLOWED)}
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 

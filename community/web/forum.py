@@ -1,42 +1,296 @@
-"""Categories, listings, threads and posts."""
+"""Categories, listings, threads and posts: parse the request, call a service, render or redirect."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
+)
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, StringField, TextAreaField
+
+from .. import policies
+from ..errors import ValidationFailed
+from ..extensions import limiter
+from ..services import forum, posts, threads
+from .helpers import category_url, post_url, thread_url, viewer
 
 bp = Blueprint("forum", __name__)
 
 
+# --- forms: field holders only; the services own the rules ------------------------------------
+
+
+class ThreadForm(FlaskForm):
+    category = StringField("Category")
+    title = StringField("Title")
+    body = TextAreaField("Your question or topic")
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField("Your reply")
+    reply_to = HiddenField()
+
+
+class EditForm(FlaskForm):
+    title = StringField("Title")
+    body = TextAreaField("Post")
+    reason = StringField("Reason for the edit (optional)")
+
+
+# --- rate limit on new threads and replies ----------------------------------------------------
+
+
+def _posting_limit() -> str:
+    return current_app.config["RATELIMIT_POSTING"]
+
+
+def _poster_key() -> str:
+    user = viewer()
+    return f"poster:{user.id}" if user else f"anonymous:{request.remote_addr}"
+
+
+def _is_preview() -> bool:
+    return "preview" in request.form
+
+
+posting_limit = limiter.shared_limit(
+    _posting_limit, scope="posting", key_func=_poster_key, methods=["POST"], exempt_when=_is_preview
+)
+
+
+def _render(template: str, status: int = 200, **context):
+    return render_template(template, policies=policies, **context), status
+
+
+def _int_or_none(raw: object) -> int | None:
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def _query_args() -> dict[str, str]:
+    return request.args.to_dict(flat=True)
+
+
+# --- listings ---------------------------------------------------------------------------------
+
+
 @bp.route("/")
 def index():
-    return render_template("auth/placeholder.html", heading="Community")
-
-
-@bp.route("/latest")
-def latest():
-    return render_template("auth/placeholder.html", heading="Latest")
-
-
-@bp.route("/unanswered")
-def unanswered():
-    return render_template("auth/placeholder.html", heading="Unanswered")
+    user = viewer()
+    latest = forum.list_threads(user, per_page=10)
+    return _render("forum/index.html", categories=forum.readable_categories(user), threads=latest)
 
 
 @bp.route("/categories")
 def categories():
-    return render_template("auth/placeholder.html", heading="Categories")
+    return _render("forum/categories.html", categories=forum.readable_categories(viewer()))
+
+
+@bp.route("/latest")
+def latest():
+    page = forum.list_threads(viewer(), page=forum.page_number(request.args.get("page")))
+    return _render("forum/listing.html", heading="Latest", threads=page, endpoint="forum.latest")
+
+
+@bp.route("/unanswered")
+def unanswered():
+    page = forum.list_threads(viewer(), unanswered=True, page=forum.page_number(request.args.get("page")))
+    return _render(
+        "forum/listing.html", heading="Unanswered", threads=page, endpoint="forum.unanswered",
+        empty="Every thread has a reply. Nice work!",
+    )
 
 
 @bp.route("/c/<slug>")
 def category(slug: str):
-    return render_template("auth/placeholder.html", heading=slug)
+    user = viewer()
+    found, renamed = forum.category_for_viewer(user, slug)
+    if renamed:
+        return redirect(category_url(found, **_query_args()), 301)
+    page = forum.list_threads(user, category=found, page=forum.page_number(request.args.get("page")))
+    return _render(
+        "forum/category.html", category=found, threads=page,
+        can_start=policies.can_start_thread(user, found),
+    )
+
+
+# --- composer ---------------------------------------------------------------------------------
+
+
+@bp.route("/c/<slug>/new", methods=["GET", "POST"])
+@posting_limit
+def new_thread_in(slug: str):
+    found, renamed = forum.category_for_viewer(viewer(), slug)
+    if renamed and request.method == "GET":
+        return redirect(url_for("forum.new_thread_in", slug=found.slug, **_query_args()), 301)
+    return _composer(found)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@posting_limit
+def new_thread():
+    return _composer(None)
+
+
+def _composer(fixed_category):
+    user = viewer()
+    if user is None and request.method == "GET":
+        return redirect(url_for("auth.sign_in", next=request.full_path))
+    if fixed_category is not None:
+        threads.require_can_start_thread(user, fixed_category)
+    if request.method == "GET":
+        form = ThreadForm(formdata=None, data=_composer_prefill(fixed_category))
+        return _render_composer(form, fixed_category)
+    form = ThreadForm()
+    category_id = fixed_category.id if fixed_category else _int_or_none(form.category.data)
+    if _is_preview():
+        return _render_composer(form, fixed_category, preview=posts.preview_html(user, form.body.data))
+    try:
+        created = threads.create_thread(user, category_id, form.title.data, form.body.data)
+    except ValidationFailed as error:
+        return _render_composer(form, fixed_category, errors=error.fields, status=422)
+    return redirect(thread_url(created))
+
+
+def _composer_prefill(fixed_category) -> dict:
+    # Search ("ask the community") and widgets link here with ?title=...&body=...
+    prefill = {"title": request.args.get("title", ""), "body": request.args.get("body", "")}
+    prefill["category"] = str(fixed_category.id) if fixed_category else request.args.get("category", "")
+    return prefill
+
+
+def _render_composer(form, fixed_category, errors=None, preview=None, status=200):
+    user = viewer()
+    choices = [fixed_category] if fixed_category else forum.postable_categories(user)
+    if not choices:
+        abort(403, threads.posting_refusal(user) if not policies.can_post(user) else "There is no category you can post in.")
+    return _render(
+        "forum/composer.html", status, form=form, category=fixed_category, choices=choices,
+        errors=errors or {}, preview=preview,
+    )
+
+
+# --- a thread and its replies -----------------------------------------------------------------
 
 
 @bp.route("/t/<int:thread_id>-<slug>")
 @bp.route("/t/<int:thread_id>", defaults={"slug": ""})
 def thread(thread_id: int, slug: str):
-    return render_template("auth/placeholder.html", heading=str(thread_id))
+    user = viewer()
+    found = forum.thread_for_viewer(user, thread_id)
+    if slug != found.slug:
+        return redirect(thread_url(found, **_query_args()), 301)
+    form = ReplyForm(formdata=None, data={"body": _quote_prefill(user, request.args.get("quote"))})
+    return _render_thread(found, forum.page_number(request.args.get("page")), form)
+
+
+def _quote_prefill(user, raw_post_id) -> str:
+    post_id = _int_or_none(raw_post_id)
+    if post_id is None:
+        return ""
+    return posts.quote_markdown(user, post_id, post_url_for(post_id))
+
+
+def post_url_for(post_id: int) -> str:
+    return url_for("forum.post_permalink", post_id=post_id)
+
+
+def _render_thread(found, page_number: int, form, errors=None, preview=None, status=200):
+    user = viewer()
+    page = forum.thread_posts(user, found, page_number)
+    return _render(
+        "forum/thread.html", status, thread=found, posts=page, form=form, errors=errors or {},
+        preview=preview, can_reply=policies.can_reply(user, found),
+    )
+
+
+@bp.route("/t/<int:thread_id>/reply", methods=["POST"])
+@posting_limit
+def reply(thread_id: int):
+    user = viewer()
+    form = ReplyForm()
+    if _is_preview():
+        found = posts.reply_target(user, thread_id)
+        preview = posts.preview_html(user, form.body.data)
+        return _render_thread(found, _last_page(found), form, preview=preview)
+    try:
+        created = posts.create_reply(user, thread_id, form.body.data, _int_or_none(form.reply_to.data))
+    except ValidationFailed as error:
+        found = forum.thread_for_viewer(user, thread_id)
+        return _render_thread(found, _last_page(found), form, errors=error.fields, status=422)
+    return redirect(post_url(created))
+
+
+def _last_page(found) -> int:
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    return max(1, (found.reply_count + 1 + per_page - 1) // per_page)
+
+
+# --- single posts -----------------------------------------------------------------------------
 
 
 @bp.route("/p/<int:post_id>")
 def post_permalink(post_id: int):
-    return render_template("auth/placeholder.html", heading=str(post_id))
+    found, page = forum.post_location(viewer(), post_id)
+    args = {"page": page} if page > 1 else {}
+    return redirect(thread_url(found, **args) + f"#post-{post_id}")
+
+
+@bp.route("/p/<int:post_id>/quote")
+def quote(post_id: int):
+    """The quote markdown for composer.js (the no-JS path is ?quote=<id> on the thread page)."""
+    return jsonify(markdown=posts.quote_markdown(viewer(), post_id, post_url_for(post_id)))
+
+
+@bp.route("/p/<int:post_id>/edit", methods=["GET", "POST"])
+def edit_post(post_id: int):
+    user = viewer()
+    post = posts.editable_post(user, post_id)
+    if request.method == "GET":
+        form = EditForm(formdata=None, data={"title": post.thread.title, "body": post.body_markdown})
+        return _render("forum/edit_post.html", post=post, form=form, errors={})
+    form = EditForm()
+    if _is_preview():
+        preview = posts.preview_html(user, form.body.data)
+        return _render("forum/edit_post.html", post=post, form=form, errors={}, preview=preview)
+    try:
+        posts.edit_post(user, post_id, form.body.data, form.title.data, form.reason.data or "")
+    except ValidationFailed as error:
+        return _render("forum/edit_post.html", 422, post=post, form=form, errors=error.fields)
+    flash("Your changes are saved.", "success")
+    return redirect(post_url(post))
+
+
+@bp.route("/p/<int:post_id>/delete", methods=["POST"])
+def delete_post(post_id: int):
+    post = posts.delete_post(viewer(), post_id)
+    if post.is_opening:
+        flash("The thread was deleted.", "success")
+        return redirect(category_url(post.thread.category))
+    flash("The post was deleted.", "success")
+    return redirect(post_url(post))
+
+
+@bp.route("/p/<int:post_id>/restore", methods=["POST"])
+def restore_post(post_id: int):
+    post = posts.restore_post(viewer(), post_id)
+    flash("The post was restored.", "success")
+    return redirect(post_url(post))
+
+
+@bp.route("/p/<int:post_id>/revisions")
+def revisions(post_id: int):
+    post, history = posts.post_revisions(viewer(), post_id)
+    return _render("forum/revisions.html", post=post, history=history)
+
+
+@bp.route("/preview", methods=["POST"])
+def preview():
+    """Live preview for composer.js: JSON {"body": ...} in, {"html": ...} out (CSRF header required)."""
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("body", ""), str):
+        return jsonify(error={"status": 400, "code": "bad_request", "message": 'Send JSON like {"body": "..."}.'}), 400
+    try:
+        html = posts.preview_html(viewer(), payload.get("body", ""))
+    except ValidationFailed as error:
+        return jsonify(error={"status": 422, "code": "invalid", "message": error.message, "fields": error.fields}), 422
+    return jsonify(html=html)

@@ -1,0 +1,180 @@
+"""Reading the forum: categories, thread listings, a thread's posts, permalinks.
+
+Every query filters by what the viewer may read (policies.readable_visibilities plus the private
+and deleted rules), so listings, counts and pages agree with policies.can_read_thread.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Generic, Optional, Sequence, TypeVar
+
+from flask import current_app
+from sqlalchemy import Select, false, func, or_, select
+
+from .. import policies
+from ..errors import NotFound, PermissionDenied
+from ..extensions import db
+from ..models import Category, CategorySlug, Post, Thread, User, Visibility
+
+Row = TypeVar("Row")
+
+DENIED_MESSAGES = {
+    Visibility.members: "Sign in to read this.",
+    Visibility.customers: "This is only for verified customers.",
+    Visibility.staff: "This is only for staff.",
+}
+
+
+@dataclass(frozen=True)
+class Page(Generic[Row]):
+    items: Sequence[Row]
+    number: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def page_number(raw: object) -> int:
+    """?page=abc, ?page=-3 and a missing page all mean the first page."""
+    try:
+        number = int(str(raw))
+    except (TypeError, ValueError):
+        return 1
+    return number if number >= 1 else 1
+
+
+def paginate(query: Select, number: int, per_page: int) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    if number > 1 and (number - 1) * per_page >= total:
+        raise NotFound("There is no such page.")
+    items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).unique().all()
+    return Page(items, number, per_page, total)
+
+
+# --- categories -------------------------------------------------------------------------------
+
+
+def readable_categories(user: Optional[User]) -> list[Category]:
+    query = (
+        select(Category)
+        .where(Category.deleted_at.is_(None), Category.visibility.in_(policies.readable_visibilities(user)))
+        .order_by(Category.position, Category.name)
+    )
+    return list(db.session.scalars(query))
+
+
+def postable_categories(user: Optional[User]) -> list[Category]:
+    return [category for category in readable_categories(user) if policies.can_start_thread(user, category)]
+
+
+def category_for_viewer(user: Optional[User], slug: str) -> tuple[Category, bool]:
+    """The category at `slug` and whether `slug` is an old one (the caller redirects)."""
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    renamed = False
+    if category is None:
+        old = db.session.get(CategorySlug, slug)
+        category = db.session.get(Category, old.category_id) if old else None
+        renamed = category is not None
+    if category is None or (category.deleted_at is not None and not policies.is_staff(user)):
+        raise NotFound("There is no such category.")
+    require_category_access(user, category)
+    return category, renamed
+
+
+def category_by_id(category_id: int) -> Category | None:
+    return db.session.get(Category, category_id)
+
+
+def require_category_access(user: Optional[User], category: Category) -> None:
+    if not policies.can_read_category(user, category):
+        raise PermissionDenied(DENIED_MESSAGES.get(category.visibility, "You may not read this."))
+
+
+# --- thread listings --------------------------------------------------------------------------
+
+
+def visible_threads(user: Optional[User]) -> Select:
+    """Threads the viewer may see in listings: readable category, not deleted, private only if theirs."""
+    query = (
+        select(Thread)
+        .join(Thread.category)
+        .where(
+            Thread.deleted_at.is_(None),
+            Category.deleted_at.is_(None),
+            Category.visibility.in_(policies.readable_visibilities(user)),
+        )
+    )
+    if not policies.is_staff(user):
+        own = Thread.author_id == user.id if user is not None else false()
+        query = query.where(or_(Thread.is_private.is_(False), own))
+    return query
+
+
+def list_threads(
+    user: Optional[User],
+    *,
+    category: Category | None = None,
+    unanswered: bool = False,
+    page: int = 1,
+    per_page: int | None = None,
+) -> Page[Thread]:
+    query = visible_threads(user)
+    if category is not None:
+        query = query.where(Thread.category_id == category.id)
+        order = (Thread.is_pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
+    else:
+        order = (Thread.last_activity_at.desc(), Thread.id.desc())
+    if unanswered:
+        query = query.where(Thread.reply_count == 0)
+    per_page = per_page or current_app.config["THREADS_PER_PAGE"]
+    return paginate(query.order_by(*order), page, per_page)
+
+
+# --- one thread -------------------------------------------------------------------------------
+
+
+def thread_for_viewer(user: Optional[User], thread_id: int) -> Thread:
+    """The thread, or NotFound when it is missing or hidden (deleted, someone else's private),
+    or PermissionDenied when its category is closed to the viewer."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound("There is no such thread.")
+    require_category_access(user, thread.category)
+    if not policies.can_read_thread(user, thread):
+        raise NotFound("There is no such thread.")
+    return thread
+
+
+def thread_posts(user: Optional[User], thread: Thread, page: int) -> Page[Post]:
+    """A page of the thread's posts in order; deleted ones stay (the template shows a placeholder)."""
+    query = select(Post).where(Post.thread_id == thread.id).order_by(Post.position)
+    return paginate(query, page, current_app.config["POSTS_PER_PAGE"])
+
+
+def post_for_viewer(user: Optional[User], post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None:
+        raise NotFound("There is no such post.")
+    thread_for_viewer(user, post.thread_id)
+    return post
+
+
+def post_location(user: Optional[User], post_id: int) -> tuple[Thread, int]:
+    """The thread a post is in and the page that shows it, for /p/<id> permalinks."""
+    post = post_for_viewer(user, post_id)
+    earlier = db.session.scalar(
+        select(func.count()).where(Post.thread_id == post.thread_id, Post.position < post.position)
+    )
+    return post.thread, earlier // current_app.config["POSTS_PER_PAGE"] + 1

@@ -1,0 +1,209 @@
+"""Replies, edits with revision history, soft delete and restore, quotes and previews."""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import policies
+from ..errors import Conflict, NotFound, PermissionDenied
+from ..extensions import db
+from ..models import Post, PostRevision, Thread, User, utcnow
+from .forum import post_for_viewer, thread_for_viewer
+from .threads import (
+    clean_body,
+    clean_title,
+    posting_refusal,
+    refresh_counters,
+    render_body,
+    require_valid,
+    slugify,
+)
+
+
+# --- replying ---------------------------------------------------------------------------------
+
+
+def require_can_reply(user: Optional[User], thread: Thread) -> None:
+    if not policies.can_post(user):
+        raise PermissionDenied(posting_refusal(user))
+    if thread.deleted_at is not None:
+        raise PermissionDenied("This thread was deleted, so it no longer takes replies.")
+    if not policies.can_reply(user, thread):
+        if thread.is_locked or thread.state.value == "closed":
+            raise PermissionDenied("This thread is locked, so it no longer takes replies.")
+        raise PermissionDenied("You can't reply in this thread.")
+
+
+def reply_target(user: Optional[User], thread_id: int) -> Thread:
+    """The thread a reply goes to; deleted threads answer 403 (not 404) to anyone who could reply."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None:
+        raise NotFound("There is no such thread.")
+    if thread.deleted_at is None:
+        thread_for_viewer(user, thread_id)
+    require_can_reply(user, thread)
+    return thread
+
+
+def create_reply(user: Optional[User], thread_id: int, body: str | None, reply_to_post_id: int | None = None) -> Post:
+    thread = reply_target(user, thread_id)
+    body, problem = clean_body(body)
+    require_valid({"body": problem})
+    reply = Post(
+        thread=thread, author=user, position=_next_position(thread), body_markdown=body,
+        body_html=render_body(body), reply_to_post_id=_same_thread_post(thread, reply_to_post_id),
+    )
+    db.session.add(reply)
+    try:
+        refresh_counters(thread)
+        db.session.commit()
+    except IntegrityError as error:
+        # Two replies raced for the same position; the UniqueConstraint caught it.
+        db.session.rollback()
+        raise Conflict("Someone replied at the same moment. Please send your reply again.") from error
+    return reply
+
+
+def _next_position(thread: Thread) -> int:
+    # Lock the thread row (PostgreSQL; SQLite serialises writers anyway) so concurrent replies
+    # take positions one after another instead of colliding.
+    db.session.execute(select(Thread.id).where(Thread.id == thread.id).with_for_update())
+    highest = db.session.scalar(select(func.max(Post.position)).where(Post.thread_id == thread.id))
+    return (highest or 0) + 1
+
+
+def _same_thread_post(thread: Thread, post_id: int | None) -> int | None:
+    if post_id is None:
+        return None
+    post = db.session.get(Post, post_id)
+    return post.id if post is not None and post.thread_id == thread.id else None
+
+
+# --- editing ----------------------------------------------------------------------------------
+
+
+def editable_post(user: Optional[User], post_id: int) -> Post:
+    post = post_for_viewer(user, post_id)
+    if not policies.can_edit_post(user, post):
+        raise PermissionDenied("You can't edit this post.")
+    return post
+
+
+def edit_post(user: Optional[User], post_id: int, body: str | None, title: str | None = None, reason: str = "") -> Post:
+    """Change a post (and, for an opening post, the thread title), keeping the old text as a revision."""
+    post = editable_post(user, post_id)
+    thread = post.thread
+    body, body_problem = clean_body(body)
+    new_title, title_problem = clean_title(title) if post.is_opening else (None, None)
+    require_valid({"title": title_problem, "body": body_problem})
+    old_title = thread.title if post.is_opening else None
+    if body == post.body_markdown and new_title == old_title:
+        return post
+    db.session.add(PostRevision(
+        post_id=post.id, number=post.edit_count + 1, editor_id=user.id, old_title=old_title,
+        old_body=post.body_markdown, new_title=new_title, new_body=body, reason=" ".join(reason.split())[:300],
+    ))
+    post.body_markdown, post.body_html = body, render_body(body)
+    post.edit_count += 1
+    post.updated_at = utcnow()
+    if new_title is not None and new_title != old_title:
+        thread.title, thread.slug = new_title, slugify(new_title)
+    db.session.commit()
+    return post
+
+
+# --- delete and restore -----------------------------------------------------------------------
+
+
+def delete_post(user: Optional[User], post_id: int) -> Post:
+    """Soft-delete a post; deleting the opening post soft-deletes the whole thread."""
+    post = post_for_viewer(user, post_id)
+    if post.deleted_at is not None:
+        return post
+    if not policies.can_delete_post(user, post):
+        raise PermissionDenied("You can't delete this post.")
+    now = utcnow()
+    post.deleted_at, post.deleted_by_id = now, user.id
+    if post.is_opening:
+        post.thread.deleted_at = now
+    refresh_counters(post.thread)
+    db.session.commit()
+    return post
+
+
+def restore_post(user: Optional[User], post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or not policies.is_staff(user):
+        raise NotFound("There is no such post.")
+    if not policies.can_restore_post(user, post):
+        return post
+    post.deleted_at, post.deleted_by_id = None, None
+    if post.is_opening:
+        post.thread.deleted_at = None
+    refresh_counters(post.thread)
+    db.session.commit()
+    return post
+
+
+# --- revisions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "added", "removed" or "same"
+    text: str
+
+
+@dataclass(frozen=True)
+class RevisionView:
+    revision: PostRevision
+    title_changed: bool
+    body_diff: list[DiffLine]
+
+
+_DIFF_KINDS = {"+ ": "added", "- ": "removed", "  ": "same"}
+
+
+def line_diff(old: str, new: str) -> list[DiffLine]:
+    """Line-by-line diff as plain data; the template escapes every line."""
+    lines = difflib.ndiff(old.splitlines(), new.splitlines())
+    return [DiffLine(_DIFF_KINDS[line[:2]], line[2:]) for line in lines if line[:2] in _DIFF_KINDS]
+
+
+def post_revisions(user: Optional[User], post_id: int) -> tuple[Post, list[RevisionView]]:
+    post = post_for_viewer(user, post_id)
+    if not policies.can_view_revisions(user, post):
+        raise PermissionDenied("Only the author and staff can see the edit history.")
+    revisions = db.session.scalars(
+        select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.number.desc())
+    )
+    views = [
+        RevisionView(rev, rev.old_title != rev.new_title and rev.new_title is not None, line_diff(rev.old_body, rev.new_body))
+        for rev in revisions
+    ]
+    return post, views
+
+
+# --- quoting and previews ---------------------------------------------------------------------
+
+
+def quote_markdown(user: Optional[User], post_id: int, post_url: str) -> str:
+    """A blockquote that names and links the quoted post, ready to drop into a reply box."""
+    post = post_for_viewer(user, post_id)
+    if not policies.can_read_post(user, post) or post.deleted_at is not None:
+        raise NotFound("There is no such post.")
+    quoted = "\n".join(f"> {line}" if line else ">" for line in post.body_markdown.splitlines())
+    return f"> [quote from @{post.author.username}]({post_url})\n>\n{quoted}\n\n"
+
+
+def preview_html(user: Optional[User], body: str | None) -> str:
+    if not policies.can_post(user):
+        raise PermissionDenied(posting_refusal(user))
+    body, problem = clean_body(body)
+    if problem and body:
+        require_valid({"body": problem})
+    return render_body(body) if body else ""

@@ -1,0 +1,153 @@
+"""Starting threads, and the rules every piece of posted text follows (shared with posts.py)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Optional
+from urllib.parse import quote
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .. import policies
+from ..content.markdown import render_with_mentions
+from ..errors import PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models import Category, Post, Thread, ThreadState, User, utcnow
+
+REPLACEMENT_CHAR = "\ufffd"
+
+
+# --- input rules ------------------------------------------------------------------------------
+
+
+def _text_problem(value: str, label: str, max_length: int) -> str | None:
+    if "\x00" in value:
+        return f"{label} contains a NUL character; remove it and try again."
+    # Werkzeug decodes invalid UTF-8 into U+FFFD, so its presence means the bytes were broken.
+    if REPLACEMENT_CHAR in value:
+        return f"{label} contains bytes that are not valid UTF-8 text."
+    if not value.strip():
+        return f"{label} can't be empty."
+    if len(value) > max_length:
+        return f"{label} is too long: {len(value):,} characters, the limit is {max_length:,}."
+    return None
+
+
+def clean_title(raw: str | None) -> tuple[str, str | None]:
+    """The title on one line with single spaces, and the problem with it if any."""
+    title = " ".join((raw or "").split())
+    return title, _text_problem(title, "The title", current_app.config["TITLE_MAX_LENGTH"])
+
+
+def clean_body(raw: str | None) -> tuple[str, str | None]:
+    body = (raw or "").replace("\r\n", "\n").strip("\n").rstrip()
+    return body, _text_problem(body, "The post", current_app.config["BODY_MAX_LENGTH"])
+
+
+def require_valid(problems: dict[str, str | None]) -> None:
+    fields = {name: message for name, message in problems.items() if message}
+    if fields:
+        raise ValidationFailed("Please fix the marked fields.", fields=fields)
+
+
+def posting_refusal(user: Optional[User]) -> str:
+    """Why this account may not post anywhere (for the 403 page)."""
+    if user is None:
+        return "Sign in to post."
+    if not user.email_verified:
+        return "Confirm your email address before posting."
+    if policies.is_suspended(user):
+        return "Your account is suspended, so you can't post right now."
+    return "You can't post here."
+
+
+# --- rendering and slugs ----------------------------------------------------------------------
+
+
+def existing_mentions(names: set[str]) -> dict[str, str]:
+    """Lower-cased name → profile URL for the names that belong to active accounts."""
+    rows = db.session.scalars(
+        select(User.username).where(func.lower(User.username).in_(names), User.deleted_at.is_(None))
+    )
+    return {username.lower(): f"/u/{quote(username)}" for username in rows}
+
+
+def render_body(body: str) -> str:
+    return render_with_mentions(body, existing_mentions)
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:80].rstrip("-")
+    return slug or "thread"
+
+
+# --- counters ---------------------------------------------------------------------------------
+
+
+def refresh_thread_counters(thread: Thread) -> None:
+    """Recount from the posts, so deletes and restores can never drift the numbers."""
+    live = select(Post).where(Post.thread_id == thread.id, Post.deleted_at.is_(None)).subquery()
+    reply_count, last_post_id = db.session.execute(
+        select(func.count().filter(live.c.position > 1), func.max(live.c.id))
+    ).one()
+    thread.reply_count = reply_count
+    if last_post_id is not None:
+        thread.last_post_id = last_post_id
+        thread.last_activity_at = db.session.get(Post, last_post_id).created_at
+    thread.first_reply_at = db.session.scalar(
+        select(func.min(live.c.created_at)).where(live.c.position > 1, live.c.author_id != thread.author_id)
+    )
+    if thread.state in (ThreadState.open, ThreadState.answered):
+        thread.state = ThreadState.answered if thread.first_reply_at else ThreadState.open
+
+
+def refresh_category_counters(category: Category) -> None:
+    """Counts only public threads (not private, not deleted), so they never reveal hidden ones."""
+    public = (Thread.category_id == category.id, Thread.deleted_at.is_(None), Thread.is_private.is_(False))
+    category.thread_count = db.session.scalar(select(func.count()).select_from(Thread).where(*public))
+    category.post_count = db.session.scalar(
+        select(func.count()).select_from(Post).join(Thread, Post.thread_id == Thread.id)
+        .where(*public, Post.deleted_at.is_(None))
+    )
+
+
+def refresh_counters(thread: Thread) -> None:
+    db.session.flush()
+    refresh_thread_counters(thread)
+    refresh_category_counters(thread.category)
+
+
+# --- starting a thread ------------------------------------------------------------------------
+
+
+def require_can_start_thread(user: Optional[User], category: Category) -> None:
+    if not policies.can_post(user):
+        raise PermissionDenied(posting_refusal(user))
+    if not policies.can_start_thread(user, category):
+        raise PermissionDenied("You can't start threads in this category.")
+
+
+def create_thread(
+    user: Optional[User], category_id: int | None, title: str | None, body: str | None, *, is_private: bool = False
+) -> Thread:
+    if not policies.can_post(user):
+        raise PermissionDenied(posting_refusal(user))
+    category = db.session.get(Category, category_id) if category_id else None
+    title, title_problem = clean_title(title)
+    body, body_problem = clean_body(body)
+    require_valid({
+        "category": None if category else "Choose a category.", "title": title_problem, "body": body_problem,
+    })
+    require_can_start_thread(user, category)
+    now = utcnow()
+    thread = Thread(
+        category=category, author=user, title=title, slug=slugify(title), is_private=is_private,
+        created_at=now, last_activity_at=now,
+    )
+    opening = Post(thread=thread, author=user, position=1, body_markdown=body, body_html=render_body(body), created_at=now)
+    db.session.add_all([thread, opening])
+    refresh_counters(thread)
+    db.session.commit()
+    return thread
