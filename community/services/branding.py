@@ -1,12 +1,20 @@
 """Branding settings (name, logo, colours, footer, custom CSS, base URL) with their defaults."""
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import io
+import re
+from pathlib import Path
+from typing import Any, BinaryIO, Mapping, Optional
+from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import policies
+from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import SiteSetting
+from ..models import SiteSetting, User, utcnow
 
 BRANDING_KEY = "branding"
 
@@ -22,6 +30,16 @@ DEFAULT_BRANDING: dict[str, Any] = {
     "base_url": None,
 }
 
+COLOR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+LOGO_DIR = "brand"
+# Logos are shown 32px high; anything much larger is only bytes to download.
+LOGO_MAX_SIDE = 512
+LOGO_MAX_PIXELS = 25_000_000
+MAX_FOOTER_LINKS = 10
+TEXT_LIMITS = {"name": 80, "tagline": 200, "footer_text": 500}
+LINK_LABEL_MAX = 60
+URL_MAX = 500
+
 
 def get_branding() -> dict[str, Any]:
     branding = dict(DEFAULT_BRANDING)
@@ -34,3 +52,169 @@ def get_branding() -> dict[str, Any]:
     if row is not None and isinstance(row.value, dict):
         branding.update({k: v for k, v in row.value.items() if k in DEFAULT_BRANDING})
     return branding
+
+
+def canonical_base_url() -> str:
+    """The admin's base URL, else COMMUNITY_BASE_URL; no trailing slash (for links in emails)."""
+    return (get_branding().get("base_url") or current_app.config["BASE_URL"]).rstrip("/")
+
+
+def logo_folder() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / LOGO_DIR
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+
+def update_branding(
+    actor: Optional[User],
+    form: Mapping[str, Any],
+    logo: Optional[BinaryIO] = None,
+    remove_logo: bool = False,
+) -> dict[str, Any]:
+    """Validate every field, store the new branding, and return it.
+
+    `form` holds the text fields plus `footer_links` as a list of {"label", "url"} dicts; `logo`
+    is an uploaded file (or None to keep the current one).
+    """
+    if not policies.can_manage_site(actor):
+        raise PermissionDenied("Only administrators can change the branding.")
+    values, errors = clean_branding(form)
+    logo_bytes = _read_logo(logo, errors) if logo is not None else None
+    if errors:
+        raise ValidationFailed("Please correct the marked fields.", fields=errors)
+    current = get_branding()
+    values["logo_path"] = None if remove_logo else current["logo_path"]
+    if logo_bytes is not None:
+        values["logo_path"] = _store_logo(logo_bytes)
+    _save(values)
+    return get_branding()
+
+
+def clean_branding(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Normalised values and {field: message} for what is wrong."""
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for field, limit in TEXT_LIMITS.items():
+        values[field] = str(form.get(field) or "").strip()
+        if len(values[field]) > limit:
+            errors[field] = f"Keep this under {limit} characters."
+    if not values["name"]:
+        errors["name"] = "The community needs a name."
+    for field in ("primary_color", "accent_color"):
+        values[field] = str(form.get(field) or "").strip()
+        if not COLOR_RE.fullmatch(values[field]):
+            errors[field] = "Use a colour like #1f5eff or #15f."
+    values["custom_css"] = str(form.get("custom_css") or "")
+    css_limit = int(current_app.config["BRAND_CSS_MAX_BYTES"])
+    if len(values["custom_css"].encode()) > css_limit:
+        errors["custom_css"] = f"Custom CSS is limited to {css_limit:,} bytes."
+    values["base_url"] = str(form.get("base_url") or "").strip().rstrip("/") or None
+    if values["base_url"] and not _is_web_url(values["base_url"]):
+        errors["base_url"] = "Use a full http:// or https:// address, like https://community.example.com."
+    values["footer_links"], link_error = _clean_footer_links(form.get("footer_links") or [])
+    if link_error:
+        errors["footer_links"] = link_error
+    return values, errors
+
+
+def _clean_footer_links(rows: list[Mapping[str, str]]) -> tuple[list[dict[str, str]], str | None]:
+    links: list[dict[str, str]] = []
+    error = None
+    for row in rows:
+        label, url = str(row.get("label") or "").strip(), str(row.get("url") or "").strip()
+        if not label and not url:
+            continue
+        links.append({"label": label, "url": url})
+        if not label or not url:
+            error = error or "Each footer link needs both a label and a URL."
+        elif len(label) > LINK_LABEL_MAX:
+            error = error or f"Footer link labels are limited to {LINK_LABEL_MAX} characters."
+        elif not (_is_web_url(url) or _is_site_path(url)):
+            error = error or f"“{url}” is not allowed: use an http(s) URL or a path on this site like /about."
+    if len(links) > MAX_FOOTER_LINKS:
+        error = error or f"At most {MAX_FOOTER_LINKS} footer links."
+    return links, error
+
+
+def _is_web_url(url: str) -> bool:
+    if len(url) > URL_MAX or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+def _is_site_path(url: str) -> bool:
+    # "/about" yes; "//evil.example" (scheme-relative) and "/\\evil" no.
+    return (
+        len(url) <= URL_MAX
+        and url.startswith("/")
+        and not url.startswith("//")
+        and "\\" not in url
+        and not any(ch.isspace() or ord(ch) < 32 for ch in url)
+    )
+
+
+def _save(values: dict[str, Any]) -> None:
+    row = db.session.get(SiteSetting, BRANDING_KEY)
+    if row is None:
+        db.session.add(SiteSetting(key=BRANDING_KEY, value=values))
+    else:
+        # A new dict so SQLAlchemy sees the JSON value change.
+        row.value = dict(values)
+        row.updated_at = utcnow()
+    db.session.commit()
+
+
+def save_branding(values: Mapping[str, Any]) -> None:
+    """Store branding without a form or an actor (the demo seed writes its own brand)."""
+    _save({**DEFAULT_BRANDING, **values})
+
+
+# --- logo ----------------------------------------------------------------------------------------
+
+
+def _read_logo(upload: BinaryIO, errors: dict[str, str]) -> bytes | None:
+    limit = int(current_app.config["BRAND_LOGO_MAX_BYTES"])
+    data = upload.read(limit + 1)
+    if not data:
+        return None
+    if len(data) > limit:
+        errors["logo"] = f"The logo must be smaller than {limit // 1024} KB."
+        return None
+    png = _reencode_png(data)
+    if png is None:
+        errors["logo"] = "That file is not an image we can read (use PNG, JPEG, GIF or WebP)."
+    return png
+
+
+def _reencode_png(data: bytes) -> bytes | None:
+    """Decode with Pillow and write a fresh PNG, so nothing but pixels survives the upload."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            probe.verify()
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > LOGO_MAX_PIXELS:
+                return None
+            image.load()
+            image = image.convert("RGBA")
+            image.thumbnail((LOGO_MAX_SIDE, LOGO_MAX_SIDE))
+            out = io.BytesIO()
+            image.save(out, format="PNG", optimize=True)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None
+
+
+def _store_logo(png: bytes) -> str:
+    # Content-addressed name: a new logo gets a new URL, so caches never show the old one.
+    name = f"logo-{hashlib.sha256(png).hexdigest()[:16]}.png"
+    folder = logo_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(png)
+    return name

@@ -10,5 +10,5 @@ def register_web(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     helpers.init_app(app)
-    for blueprint in (auth.bp, account.bp, forum.bp, admin.bp, users_admin.bp, search.bp, health.bp):
+    for blueprint in (auth.bp, account.bp, forum.bp, admin.bp, admin.brand_bp, users_admin.bp, search.bp, health.bp):
         app.register_blueprint(blueprint)
