@@ -42,6 +42,11 @@ def readable_visibilities(user: Optional["User"]) -> frozenset[Visibility]:
     return frozenset({Visibility.public, Visibility.members})
 
 
+def reader_id(user: Optional["User"]) -> int | None:
+    """The id that unlocks a reader's own private threads; None for anonymous or inactive users."""
+    return user.id if _signed_in(user) else None
+
+
 def can_read_category(user: Optional["User"], category: "Category") -> bool:
     if category.deleted_at is not None:
         return is_staff(user)
