@@ -116,3 +116,15 @@ def can_moderate(user: Optional["User"]) -> bool:
 
 def can_manage_site(user: Optional["User"]) -> bool:
     return is_admin(user)
+
+
+def can_view_users(user: Optional["User"]) -> bool:
+    return is_staff(user)
+
+
+def can_change_roles(user: Optional["User"]) -> bool:
+    return is_admin(user)
+
+
+def can_set_verified_customer(user: Optional["User"]) -> bool:
+    return is_staff(user)
