@@ -73,6 +73,10 @@ def _init_extensions(app: Flask) -> None:
 
     queue.init_app(app)
 
+    from . import search
+
+    search.init_app(app)
+
     from .services.accounts import load_user_from_session
 
     login_manager.user_loader(load_user_from_session)

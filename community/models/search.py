@@ -15,13 +15,16 @@ class SearchOutbox(Base):
 
     Written in the same transaction as the change, so a crash between commit and indexing leaves
     the row here for the next drain. No foreign key: the thread may be gone by the time we drain.
+    Drained rows are kept a day (processed_at set) so a full rebuild can replay what changed while
+    it ran.
     """
 
     __tablename__ = "search_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    processed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
 class SearchDocumentRow(Base):

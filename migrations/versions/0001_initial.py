@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 19:33:01.995498
+Create Date (regenerated): 2026-11-23 19:35:53.156347
 """
 from __future__ import annotations
 
@@ -94,9 +94,12 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('thread_id', sa.Integer(), nullable=False),
     sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('processed_at', community.models.base.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_search_outbox'))
     )
     with op.batch_alter_table('search_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_search_outbox_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_search_outbox_processed_at'), ['processed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_search_outbox_thread_id'), ['thread_id'], unique=False)
 
     op.create_table('site_settings',
@@ -251,6 +254,8 @@ def downgrade() -> None:
     op.drop_table('site_settings')
     with op.batch_alter_table('search_outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_search_outbox_thread_id'))
+        batch_op.drop_index(batch_op.f('ix_search_outbox_processed_at'))
+        batch_op.drop_index(batch_op.f('ix_search_outbox_created_at'))
 
     op.drop_table('search_outbox')
     with op.batch_alter_table('search_events', schema=None) as batch_op:

@@ -1,0 +1,80 @@
+"""Full-text search behind one interface (backend.py); the backend is chosen by SEARCH_BACKEND."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+
+from .backend import SearchBackend
+
+BACKENDS = ("whoosh", "postgres")
+
+
+class SearchConfigError(RuntimeError):
+    """SEARCH_BACKEND names something unusable with this database."""
+
+
+def make_backend(name: str, *, index_dir: str, database_url: str) -> SearchBackend:
+    if name == "whoosh":
+        from .whoosh_backend import WhooshBackend
+
+        return WhooshBackend(index_dir)
+    if name == "postgres":
+        if not database_url.startswith("postgresql"):
+            raise SearchConfigError(
+                "COMMUNITY_SEARCH_BACKEND=postgres needs a PostgreSQL COMMUNITY_DATABASE_URL; "
+                f"this site uses {database_url.split(':', 1)[0]}. Use SEARCH_BACKEND=whoosh instead."
+            )
+        from .postgres_backend import PostgresBackend
+
+        return PostgresBackend()
+    raise SearchConfigError(f"Unknown COMMUNITY_SEARCH_BACKEND {name!r}; choose one of {', '.join(BACKENDS)}.")
+
+
+def init_app(app: Flask) -> None:
+    from . import changes
+
+    app.extensions["community.search"] = make_backend(
+        app.config["SEARCH_BACKEND"],
+        index_dir=app.config["SEARCH_INDEX_DIR"],
+        database_url=app.config["DATABASE_URL"],
+    )
+    changes.register()
+    _drain_outbox_once(app)
+
+
+def _drain_outbox_once(app: Flask) -> None:
+    """At the first request after start, queue a drain if a crash left outbox rows behind.
+
+    Lazily, so creating the app (CLI, migrations on an empty database) never touches the tables.
+    """
+    state = {"checked": False}
+
+    @app.before_request
+    def drain_leftovers() -> None:
+        if state["checked"]:
+            return
+        state["checked"] = True
+        drain_if_pending()
+
+
+def drain_if_pending() -> bool:
+    import logging
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..extensions import db
+    from ..jobs.queue import enqueue
+    from ..services.search import has_pending_outbox
+
+    try:
+        pending = has_pending_outbox()
+    except SQLAlchemyError:
+        db.session.rollback()
+        logging.getLogger(__name__).warning("search outbox not readable; skipping the start-up drain")
+        return False
+    if pending:
+        enqueue("community.services.search:process_outbox")
+    return pending
+
+
+def backend() -> SearchBackend:
+    return current_app.extensions["community.search"]

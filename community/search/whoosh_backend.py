@@ -1,0 +1,359 @@
+"""Whoosh backend: a file index in SEARCH_INDEX_DIR.
+
+The live index is the folder named in SEARCH_INDEX_DIR/CURRENT. A rebuild writes a new folder
+beside it and swaps the pointer, so searches keep working while it runs.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from whoosh import analysis, fields, highlight, index, qparser
+from whoosh import query as wq
+from whoosh.searching import Hit as WhooshHit
+
+from .backend import (
+    BOOLEAN_WORDS,
+    MARK_END,
+    MARK_START,
+    Access,
+    Hit,
+    SearchDoc,
+    SearchRequest,
+    SearchResults,
+    marked_to_html,
+    plain_snippet,
+    query_words,
+    ranking_boost,
+)
+
+VISIBILITY_LEVELS = ("public", "members", "customers", "staff")
+FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "category": 1.0, "body": 1.0}
+SIMILAR_BODY_TERMS = 12
+LOCK_TIMEOUT_S = 10.0
+
+
+def _schema() -> fields.Schema:
+    stem = analysis.StemmingAnalyzer()
+    words = analysis.RegexTokenizer() | analysis.LowercaseFilter()
+    spelling = {f"spell_{level}": fields.TEXT(analyzer=words, phrase=False) for level in VISIBILITY_LEVELS}
+    return fields.Schema(
+        thread_id=fields.ID(stored=True, unique=True),
+        title=fields.TEXT(analyzer=stem, stored=True),
+        body=fields.TEXT(analyzer=stem, stored=True),
+        tags=fields.KEYWORD(lowercase=True, commas=True, scorable=True, stored=True),
+        category=fields.TEXT(analyzer=stem),
+        category_id=fields.ID(stored=True),
+        visibility=fields.ID,
+        is_private=fields.ID,
+        author_id=fields.ID,
+        state=fields.ID(stored=True),
+        verified=fields.ID(stored=True),
+        created=fields.DATETIME,
+        last_activity=fields.DATETIME(stored=True, sortable=True),
+        stamp=fields.ID(stored=True),
+        **spelling,
+    )
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _flag(value: bool) -> str:
+    return "y" if value else "n"
+
+
+def _fields(doc: SearchDoc) -> dict:
+    spelling_level = "staff" if doc.is_private else doc.visibility
+    return {
+        "thread_id": str(doc.thread_id),
+        "title": doc.title,
+        "body": doc.body,
+        "tags": ",".join(doc.tags),
+        "category": doc.category_name,
+        "category_id": str(doc.category_id),
+        "visibility": doc.visibility,
+        "is_private": _flag(doc.is_private),
+        "author_id": str(doc.author_id),
+        "state": doc.state,
+        "verified": _flag(doc.has_verified_answer),
+        "created": _naive_utc(doc.created_at),
+        "last_activity": _naive_utc(doc.last_activity_at),
+        "stamp": doc.stamp,
+        # Words only readers of this level may be offered as "did you mean" corrections.
+        f"spell_{spelling_level}": f"{doc.title} {doc.body} {' '.join(doc.tags)}",
+    }
+
+
+class _Marker(highlight.Formatter):
+    """Marks matched terms with control characters; escaping happens afterwards, in one place."""
+
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return MARK_START + highlight.get_text(text, token, replace) + MARK_END
+
+
+def access_filter(access: Access) -> wq.Query:
+    levels = [wq.Term("visibility", level) for level in sorted(access.visibilities)]
+    visible = wq.Or(levels) if levels else wq.NullQuery
+    if access.sees_all_private:
+        return visible
+    private_ok = [wq.Term("is_private", "n")]
+    if access.user_id is not None:
+        private_ok.append(wq.Term("author_id", str(access.user_id)))
+    return wq.And([visible, wq.Or(private_ok)])
+
+
+def _request_filter(request: SearchRequest) -> wq.Query:
+    parts = [access_filter(request.access)]
+    if request.category_id is not None:
+        parts.append(wq.Term("category_id", str(request.category_id)))
+    if request.state == "solved":
+        parts.append(wq.Term("state", "solved"))
+    elif request.state == "unsolved":
+        parts.append(wq.And([wq.Every(), wq.Not(wq.Term("state", "solved"))]))
+    if request.verified_only:
+        parts.append(wq.Term("verified", "y"))
+    if request.date_from or request.date_to:
+        start = _naive_utc(request.date_from) if request.date_from else None
+        end = _naive_utc(request.date_to) if request.date_to else None
+        parts.append(wq.DateRange("created", start, end))
+    return wq.And(parts)
+
+
+def _prepare(text: str) -> str:
+    # '?' ends questions far more often than it means a wildcard; a '*' needs two letters before it.
+    text = text.replace("?", " ")
+    text = re.sub(r"(?<![\w])\*+", " ", text)
+    text = re.sub(r"\b(\w)\*", r"\1", text)
+    return text
+
+
+class WhooshBackend:
+    name = "whoosh"
+
+    def __init__(self, root: str) -> None:
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._ix: index.Index | None = None
+        self._ix_name: str | None = None
+        self.schema = _schema()
+        parser = qparser.MultifieldParser(list(FIELD_BOOSTS), self.schema, fieldboosts=FIELD_BOOSTS)
+        for plugin in (qparser.FieldsPlugin, qparser.RangePlugin, qparser.GtLtPlugin, qparser.BoostPlugin):
+            parser.remove_plugin_class(plugin)
+        self.parser = parser
+
+    # --- the live index folder ------------------------------------------------------------------
+
+    def _pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def _current_name(self) -> str | None:
+        try:
+            return self._pointer().read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _create(self) -> tuple[str, index.Index]:
+        name = f"ix-{int(time.time())}-{uuid.uuid4().hex[:6]}"
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        return name, index.create_in(str(folder), self.schema)
+
+    def _swap_to(self, name: str) -> None:
+        tmp = self.root / f"CURRENT.{uuid.uuid4().hex}"
+        tmp.write_text(name)
+        os.replace(tmp, self._pointer())
+
+    def ix(self) -> index.Index:
+        with self._lock:
+            name = self._current_name()
+            if name is None:
+                name, created = self._create()
+                self._swap_to(name)
+                self._ix, self._ix_name = created, name
+            elif name != self._ix_name or self._ix is None:
+                self._ix, self._ix_name = index.open_dir(str(self.root / name)), name
+            return self._ix
+
+    # --- writing --------------------------------------------------------------------------------
+
+    def index(self, docs: Iterable[SearchDoc]) -> None:
+        docs = list(docs)
+        if not docs:
+            return
+        writer = self.ix().writer(timeout=LOCK_TIMEOUT_S)
+        for doc in docs:
+            writer.update_document(**_fields(doc))
+        writer.commit()
+
+    def delete(self, thread_ids: Iterable[int]) -> None:
+        ids = list(thread_ids)
+        if not ids:
+            return
+        writer = self.ix().writer(timeout=LOCK_TIMEOUT_S)
+        for thread_id in ids:
+            writer.delete_by_term("thread_id", str(thread_id))
+        writer.commit()
+
+    def rebuild(self, docs: Iterable[SearchDoc], progress: Callable[[int], None] | None = None) -> int:
+        name, fresh = self._create()
+        writer = fresh.writer(limitmb=256, procs=1)
+        count = 0
+        for doc in docs:
+            writer.add_document(**_fields(doc))
+            count += 1
+            if progress:
+                progress(1)
+        writer.commit(optimize=True)
+        old = self._current_name()
+        self._swap_to(name)
+        if old and old != name:
+            # Open searchers keep their files open (POSIX), so removing the old folder is safe.
+            shutil.rmtree(self.root / old, ignore_errors=True)
+        return count
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def parse(self, text: str) -> wq.Query:
+        return self.parser.parse(_prepare(text))
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        parsed = self.parse(request.text)
+        if parsed is wq.NullQuery:
+            return SearchResults([], 0, request.page, request.per_page)
+        end = request.page * request.per_page
+        with self.ix().searcher() as searcher:
+            if request.sort == "newest":
+                results = searcher.search(
+                    parsed, limit=end, filter=_request_filter(request), terms=True,
+                    sortedby="last_activity", reverse=True,
+                )
+                ordered = list(results)
+            else:
+                results = searcher.search(parsed, limit=end + 20, filter=_request_filter(request), terms=True)
+                ordered = sorted(results, key=_rank_key)
+            total = len(results)
+            page_hits = ordered[end - request.per_page:end]
+            hits = [self._hit(hit, results) for hit in page_hits]
+        return SearchResults(hits, total, request.page, request.per_page)
+
+    def _hit(self, hit: WhooshHit, results) -> Hit:
+        stored = hit.fields()
+        results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
+        results.formatter = _Marker()
+        snippet = hit.highlights("body", top=2)
+        results.fragmenter = highlight.WholeFragmenter()
+        title_marked = hit.highlights("title")
+        return Hit(
+            thread_id=int(stored["thread_id"]),
+            title=stored["title"],
+            score=float(hit.score or 0.0),
+            title_html=marked_to_html(title_marked) if title_marked else plain_snippet(stored["title"]),
+            snippet_html=marked_to_html(snippet) if snippet else plain_snippet(stored.get("body", "")),
+            category_id=int(stored["category_id"]),
+            state=stored["state"],
+            has_verified_answer=stored["verified"] == "y",
+            last_activity_at=stored["last_activity"].replace(tzinfo=timezone.utc),
+        )
+
+    def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]:
+        with self.ix().searcher() as searcher:
+            query = self._similar_query(searcher, title, body)
+            if query is None:
+                return []
+            results = searcher.search(query, limit=limit + 10, filter=access_filter(access), terms=True)
+            ordered = sorted(results, key=_rank_key)[:limit]
+            return [self._hit(hit, results) for hit in ordered]
+
+    def _similar_query(self, searcher, title: str, body: str) -> wq.Query | None:
+        """Any title word may match (OR), title-to-title matches count most; a few of the body's
+        most distinctive words widen the net."""
+        stem = self.schema["title"].analyzer
+        title_terms = list(dict.fromkeys(t.text for t in stem(title or "")))
+        clauses: list[wq.Query] = []
+        for term in title_terms:
+            clauses.append(wq.Term("title", term, boost=3.0))
+            clauses.append(wq.Term("body", term, boost=1.0))
+            clauses.append(wq.Term("tags", term, boost=1.5))
+        if body:
+            for term in _distinctive(searcher, stem, body, SIMILAR_BODY_TERMS):
+                clauses.append(wq.Term("title", term, boost=0.8))
+                clauses.append(wq.Term("body", term, boost=0.4))
+        return wq.Or(clauses) if clauses else None
+
+    def suggest(self, text: str, access: Access) -> str | None:
+        words = [w for w in query_words(_prepare(text)) if w not in BOOLEAN_WORDS]
+        if not words:
+            return None
+        spell_fields = [f"spell_{level}" for level in VISIBILITY_LEVELS if level in access.visibilities]
+        changed = False
+        corrected = []
+        with self.ix().searcher() as searcher:
+            reader = searcher.reader()
+            for word in words:
+                best = _best_correction(reader, spell_fields, word)
+                changed |= best != word
+                corrected.append(best)
+        return " ".join(corrected) if changed else None
+
+    # --- inspection -----------------------------------------------------------------------------
+
+    def stamps(self) -> dict[int, str]:
+        with self.ix().searcher() as searcher:
+            return {
+                int(f["thread_id"]): f["stamp"] for f in searcher.reader().all_stored_fields()
+            }
+
+    def size_bytes(self) -> int:
+        name = self._current_name()
+        if not name:
+            return 0
+        return sum(p.stat().st_size for p in (self.root / name).iterdir() if p.is_file())
+
+
+def _rank_key(hit: WhooshHit):
+    stored = hit.fields()
+    boosted = (hit.score or 0.0) * ranking_boost(stored["verified"] == "y", stored["state"] == "solved")
+    # Round so near-equal relevance counts as equal and recency decides.
+    return (-round(boosted, 3), -stored["last_activity"].timestamp())
+
+
+def _distinctive(searcher, analyzer, text: str, count: int) -> list[str]:
+    terms = list(dict.fromkeys(t.text for t in analyzer(text[:5000])))
+    reader = searcher.reader()
+    scored = [(reader.doc_frequency("body", term), term) for term in terms]
+    # Rare but present words say most about a question; words in no document say nothing.
+    return [term for freq, term in sorted(scored) if freq > 0][:count]
+
+
+def _best_correction(reader, spell_fields: list[str], word: str) -> str:
+    if len(word) < 3 or any(reader.doc_frequency(f, word) for f in spell_fields):
+        return word
+    candidates: dict[str, int] = {}
+    for field in spell_fields:
+        for maxdist in (1, 2):
+            for term in reader.terms_within(field, word, maxdist, prefix=1):
+                candidates[term] = candidates.get(term, 0) + reader.doc_frequency(field, term)
+            if candidates:
+                break
+    if not candidates:
+        return word
+    return max(candidates.items(), key=lambda item: (-_distance_rank(word, item[0]), item[1]))[0]
+
+
+def _distance_rank(word: str, other: str) -> int:
+    from whoosh.support.levenshtein import distance
+
+    return distance(word, other)

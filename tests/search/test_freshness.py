@@ -1,0 +1,114 @@
+"""Changes made straight on the models reach the index after commit, on every backend."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from community.extensions import db
+from community.models import Post, SearchOutbox, Tag, Visibility, utcnow
+from community.services import search as search_service
+
+
+def found(text: str, user=None) -> list[int]:
+    return [item.thread.id for item in search_service.search(user, text).items]
+
+
+def test_new_thread_and_reply_are_searchable(make_thread, make_post, search_backend):
+    thread = make_thread(title="Router keeps rebooting", body="The firmware update failed twice.")
+    assert found("rebooting") == [thread.id]
+    assert found("firmware") == [thread.id]
+    make_post(thread=thread, body="Try the zanzibar recovery mode.")
+    assert found("zanzibar") == [thread.id]
+
+
+def test_edit_changes_what_is_found(make_thread, search_backend):
+    thread = make_thread(title="Printer jams", body="Paper gets stuck.")
+    thread.title = "Scanner smudges"
+    opening = db.session.scalar(select(Post).where(Post.thread_id == thread.id))
+    opening.body_html = "<p>Glass is dirty.</p>"
+    db.session.commit()
+    assert found("printer") == []
+    assert found("scanner") == [thread.id]
+    assert found("glass") == [thread.id]
+    assert found("paper") == []
+
+
+def test_deleted_or_hidden_posts_and_deleted_threads_leave_the_index(make_thread, make_post, search_backend):
+    thread = make_thread(title="Battery drains", body="Overnight.")
+    hidden = make_post(thread=thread, body="quokka spam link")
+    deleted = make_post(thread=thread, body="wombat rant")
+    hidden.is_hidden = True
+    deleted.deleted_at = utcnow()
+    db.session.commit()
+    assert found("quokka") == [] and found("wombat") == []
+    assert found("battery") == [thread.id]
+    thread.deleted_at = utcnow()
+    db.session.commit()
+    assert found("battery") == []
+    assert search_service.check_index().ok
+
+
+def test_hard_delete_removes_the_document(make_thread, search_backend):
+    thread = make_thread(title="Ephemeral toaster question")
+    db.session.delete(thread)
+    db.session.commit()
+    assert found("toaster") == []
+
+
+def test_moving_privatising_and_category_visibility_reach_the_index(
+    make_thread, make_category, make_user, search_backend
+):
+    public, staff_only = make_category(), make_category(visibility=Visibility.staff)
+    thread = make_thread(title="Licence renewal question", category=public)
+    assert found("licence") == [thread.id]
+    thread.category_id = staff_only.id
+    db.session.commit()
+    assert found("licence") == []
+    thread.category_id = public.id
+    thread.is_private = True
+    db.session.commit()
+    assert found("licence") == []
+    thread.is_private = False
+    public.visibility = Visibility.members
+    db.session.commit()
+    assert found("licence") == []
+    assert found("licence", make_user()) == [thread.id]
+
+
+def test_tags_are_indexed(make_thread, search_backend):
+    thread = make_thread(title="Setup help")
+    thread.tags.append(Tag(name="kubernetes"))
+    db.session.commit()
+    assert found("kubernetes") == [thread.id]
+
+
+def test_outbox_rows_left_by_a_crash_are_indexed_at_next_drain(app, make_thread, search_backend):
+    thread = make_thread(title="Drained later")
+    # Simulate a crash after commit: the change and its outbox row, but the job never ran.
+    app.config["JOB_QUEUE"] = "none"
+    app.config["JOBS_RUN_IMMEDIATELY"] = False
+    thread.title = "Platypus incident"
+    with app.test_request_context():
+        db.session.commit()
+    db.session.execute(SearchOutbox.__table__.update().values(processed_at=None))
+    db.session.commit()
+    assert found("platypus") == []
+    assert search_service.has_pending_outbox()
+    assert search_service.process_outbox() >= 1
+    assert found("platypus") == [thread.id]
+    assert not search_service.has_pending_outbox()
+
+
+def test_app_start_drains_leftover_outbox(app, make_thread, search_backend):
+    from community import create_app
+
+    thread = make_thread(title="Restart recovery")
+    db.session.add(SearchOutbox(thread_id=thread.id))
+    thread_title = "Narwhal restart recovery"
+    db.session.execute(
+        type(thread).__table__.update().where(type(thread).__table__.c.id == thread.id).values(title=thread_title)
+    )
+    db.session.commit()  # core update: the listener does not see it, only the outbox row we wrote
+    assert found("narwhal") == []
+    restarted = create_app({**app.config, "SERVER_NAME": None})
+    restarted.test_client().get("/search")
+    assert found("narwhal") == [thread.id]
