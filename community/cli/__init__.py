@@ -8,7 +8,7 @@ community_cli = AppGroup("community", help="Parley community administration.")
 
 
 def register_cli(app: Flask) -> None:
-    from . import accounts, content, database, worker  # noqa: F401  (modules attach their commands)
+    from . import accounts, bench, content, database, worker  # noqa: F401  (modules attach their commands)
 
     from .bridge import bridge_cli
 
