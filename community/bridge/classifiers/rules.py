@@ -1,0 +1,163 @@
+"""The classifier that ships with the product: customer-support cue rules plus VADER sentiment.
+
+VADER alone reads sentiment, not intent: "on hold 2 hours 54 minutes" has no negative word, and
+"thanks for making me miss my flight" reads as positive. Posts addressed to a brand are mostly
+about a problem, so the rules below add evidence for the things support teams see every day
+(waiting, cancellations, lost items, money, unanswered contact, repeated failure) and take it
+away for clear thanks or a plain question. The weights are round numbers on purpose: they were
+checked against the labelled airline tweets (see bench/bridge_bench.py for the 5-fold figures)
+but each cue must make sense for any support desk, so nothing here names an airline, route or
+airport. Cues are matched on lower-cased text with @handles and links removed.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Iterable
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from .base import Classification
+
+VERSION = "rules-vader-1"
+
+
+def _cues(*patterns: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")", re.IGNORECASE)
+
+
+# Things going wrong with a service, wherever it is sold: time lost, orders or bookings undone,
+# items lost or broken, money taken wrongly. Prefix matches ("cancel" covers cancelled,
+# cancellation) keep the lists short.
+_PROBLEM = _cues(
+    r"still (?:waiting|no|not|haven'?t|have not|can'?t|cannot|stuck|on hold)", r"waiting (?:for|on|since)",
+    r"wait(?:ed|ing)? \d+", r"cancel", r"delay", r"late\b", r"lost\b", r"missing", r"misplaced",
+    r"damaged", r"broken", r"refund", r"charged", r"overcharg", r"fee\b", r"fees\b", r"stuck",
+    r"stranded", r"miss(?:ed)? (?:my|the|our|a)\b", r"on hold", r"hold for", r"hung up", r"hang(?:s|ing)? up", r"disconnect",
+    r"forever", r"all day", r"over an? (?:hour|day|week)", r"pick up the phone", r"call(?:ed|ing)? back", r"real person",
+    r"human\b", r"who do i", r"supposed to", r"expected (?:more|better)", r"do better", r"first and last",
+    r"no (?:way|help|info|information|update|updates|communication|available|one|longer)", r"ripoff", r"rip off",
+    r"(?:haven'?t|have not|not|never) heard", r"heard back", r"get through", r"busy signal", r"not able to", r"expired",
+    r"unresolved", r"ordeal", r"where (?:is|are) (?:my|our)", r"thanks for nothing", r"so done",
+    r"no one", r"nobody", r"no response", r"no answer", r"no reply", r"never (?:got|received|arrived|came|heard)",
+    r"not (?:working|work|helpful|happy|impressed|acceptable|ok\b|okay)", r"doesn'?t work",
+    r"didn'?t (?:work|get|receive|arrive|show)", r"won'?t (?:let|work|answer|help)", r"can'?t (?:get|even|find|believe|reach|talk|speak|seem)",
+    r"unable to", r"keeps? (?:telling|saying|hanging|getting|changing|crashing)", r"yet again", r"again\?",
+    r"\d+\s?(?:hours?|hrs?|mins?|minutes|days?)\b", r"overbook", r"oversold", r"rebook", r"reschedul",
+    r"wrong\b", r"error\b", r"problem", r"issue", r"complain", r"excuse", r"apolog", r"compensat",
+)
+
+# Openly angry or contemptuous wording that VADER's lexicon misses or under-weights.
+_ANGER = _cues(
+    r"worst", r"never again", r"never (?:fly|flying|use|using|buy|buying|book|order|shop)", r"terrible", r"horrible",
+    r"awful", r"ridiculous", r"unacceptable", r"pathetic", r"disgust", r"disappoint", r"frustrat", r"furious",
+    r"annoy", r"rude", r"incompeten", r"useless", r"sucks?\b", r"joke\b", r"seriously", r"wtf", r"smh",
+    r"#fail", r"fail", r"ruin", r"nightmare", r"mess\b", r"scam", r"lies\b", r"lied\b", r"screw", r"bs\b",
+    r"poor\b", r"shame", r"hate\b", r"sick of", r"fed up", r"enough\b", r"really\?", r"how hard", r"why\b",
+    r"crap", r"ugh", r"atrocious", r"appalling", r"outrage", r"hard to believe", r"not happy", r"unhappy", r"upset", r"angry", r"mad\b", r"worse", r"bad\b", r"#\w*fail",
+)
+
+# Thanks and compliments. "thanks for" is also the start of sarcasm ("thanks for losing my bag"),
+# which the problem cues then outweigh.
+_PRAISE = _cues(
+    r"thank", r"thx", r"\bty\b", r"love", r"great", r"amazing", r"awesome", r"excellent", r"best\b",
+    r"appreciate", r"kudos", r"well done", r"good job", r"nice\b", r"fantastic", r"wonderful", r"perfect",
+    r"helpful", r"impressed", r"glad", r"happy", r"cheers", r"<3",
+)
+
+_QUESTION = _cues(
+    r"how (?:do|can|does|to|long|much|many)", r"can (?:you|i|we|someone)", r"could (?:you|i|we)", r"is there",
+    r"are there", r"do you", r"does (?:the|it|this|your)", r"will (?:you|i|there|the|my)", r"what(?:'s| is| are| time| do)",
+    r"when (?:is|will|does|do|can)", r"where (?:is|do|can)", r"which\b", r"any (?:way|chance|update|news|info)",
+    r"wondering", r"is it possible",
+)
+
+# VADER was built on general social media, where "help", "please" or "support" are warm words. In a
+# message to a support desk they are how people ask for something ("please help, on hold 2 hours"),
+# and "customer care" or "free bag" describe the service, not a feeling, so they count as neutral.
+# "joke" is a compliment in VADER but an insult about a service ("your service is a joke").
+_SUPPORT_LEXICON = {
+    "help": 0.0, "helps": 0.0, "helping": 0.0, "please": 0.0, "pls": 0.0, "plz": 0.0, "care": 0.0,
+    "support": 0.0, "supported": 0.0, "free": 0.0, "credit": 0.0, "ok": 0.0, "okay": 0.0, "sure": 0.0,
+    "yes": 0.0, "hope": 0.0, "chance": 0.0, "want": 0.0, "promise": 0.0, "joke": -1.5,
+}
+
+_STRIP = re.compile(r"@\w+|https?://\S+")
+_SHOUTING = re.compile(r"\b[A-Z]{4,}\b")
+_EMPHASIS = re.compile(r"!!|\?!|!\?|\?\?")
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    problem: int
+    anger: int
+    praise: int
+    question: int
+    emphasis: bool
+    compound: float
+
+
+def _sigmoid(value: float) -> float:
+    return 1.0 / (1.0 + math.exp(-value))
+
+
+class RulesClassifier:
+    """Cue rules combined with VADER's compound score. Stateless after construction."""
+
+    version = VERSION
+
+    def __init__(self) -> None:
+        self._vader = SentimentIntensityAnalyzer()
+        self._vader.lexicon.update(_SUPPORT_LEXICON)
+
+    def classify(self, text: str) -> Classification:
+        return self._decide(self._evidence(text))
+
+    def classify_many(self, texts: Iterable[str]) -> list[Classification]:
+        # Reposts and copy-paste complaints repeat word for word; score each distinct text once.
+        seen: dict[str, Classification] = {}
+        return [seen.get(text) or seen.setdefault(text, self.classify(text)) for text in texts]
+
+    def _evidence(self, text: str) -> _Evidence:
+        plain = _STRIP.sub(" ", text or "")
+        compound = self._vader.polarity_scores(plain)["compound"]
+        # Capitals are shouting only in an unhappy post; "THANK YOU SO MUCH" is enthusiasm.
+        shouting = len(_SHOUTING.findall(plain))
+        return _Evidence(
+            problem=len(_PROBLEM.findall(plain)),
+            anger=len(_ANGER.findall(plain)) + (shouting if compound < 0 else 0),
+            praise=len(_PRAISE.findall(plain)),
+            question=len(_QUESTION.findall(plain)) + plain.count("?"),
+            emphasis=bool(_EMPHASIS.search(plain)),
+            compound=compound,
+        )
+
+    def _decide(self, evidence: _Evidence) -> Classification:
+        complaint_score = _sigmoid(_complaint_logit(evidence))
+        if complaint_score >= 0.5:
+            return Classification("complaint", round(complaint_score, 4), VERSION, round(complaint_score, 4))
+        label, confidence = _non_complaint_label(evidence)
+        score = (1.0 - complaint_score) * confidence
+        return Classification(label, round(score, 4), VERSION, round(complaint_score, 4))
+
+
+def _complaint_logit(evidence: _Evidence) -> float:
+    problem = min(evidence.problem, 3)
+    anger = min(evidence.anger, 3)
+    praise = min(evidence.praise, 2)
+    logit = -0.25 + 1.5 * problem + 2.0 * anger - 1.0 * praise - 1.5 * evidence.compound
+    if evidence.emphasis:
+        logit += 1.0
+    # A question asked angrily ("why is no one answering?") is a complaint; a calm one is not.
+    if evidence.question and evidence.compound < -0.05:
+        logit += 1.0
+    return logit
+
+
+def _non_complaint_label(evidence: _Evidence) -> tuple[str, float]:
+    if evidence.praise or evidence.compound >= 0.5:
+        return "praise", 0.9 if evidence.praise else 0.7
+    if evidence.question:
+        return "question", 0.8
+    return "other", 0.6
