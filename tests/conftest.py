@@ -202,10 +202,21 @@ class AuthActions:
         with self.client.session_transaction() as session:
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
+        _forget_loaded_user()
 
     def sign_out(self) -> None:
         with self.client.session_transaction() as session:
             session.clear()
+        _forget_loaded_user()
+
+
+def _forget_loaded_user() -> None:
+    # Requests reuse the test's app context, so Flask-Login's per-request user cache (g._login_user)
+    # would otherwise keep the previous user across a sign-in switch.
+    from flask import g, has_app_context
+
+    if has_app_context():
+        g.pop("_login_user", None)
 
 
 @pytest.fixture

@@ -98,7 +98,9 @@ def edit_post(user: Optional[User], post_id: int, body: str | None, title: str |
     post = editable_post(user, post_id)
     thread = post.thread
     body, body_problem = clean_body(body)
-    new_title, title_problem = clean_title(title) if post.is_opening else (None, None)
+    # title=None keeps the thread title; only the opening post carries one.
+    keep_or_new = thread.title if title is None else title
+    new_title, title_problem = clean_title(keep_or_new) if post.is_opening else (None, None)
     require_valid({"title": title_problem, "body": body_problem})
     old_title = thread.title if post.is_opening else None
     if body == post.body_markdown and new_title == old_title:

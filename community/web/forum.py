@@ -1,16 +1,21 @@
 """Categories, listings, threads and posts: parse the request, call a service, render or redirect."""
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qsl
+
 from flask import (
     Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
 )
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import HiddenField, StringField, TextAreaField
 
 from .. import policies
 from ..errors import ValidationFailed
 from ..extensions import limiter
 from ..services import forum, posts, threads
+from ..services.threads import REPLACEMENT_CHAR
 from .helpers import category_url, post_url, thread_url, viewer
 
 bp = Blueprint("forum", __name__)
@@ -55,6 +60,21 @@ def _is_preview() -> bool:
 posting_limit = limiter.shared_limit(
     _posting_limit, scope="posting", key_func=_poster_key, methods=["POST"], exempt_when=_is_preview
 )
+
+
+@bp.before_request
+def _decode_invalid_utf8_consistently():
+    """Werkzeug drops a urlencoded form holding raw invalid UTF-8 and keeps '%FF' as literal text.
+    Decode both the same way instead (invalid bytes become U+FFFD), so the services can refuse
+    them with a clear message and the form can show back everything else the user typed."""
+    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    raw = request.get_data(cache=True, parse_form_data=False)
+    escaped = re.sub(rb"[\x80-\xff]", lambda byte: b"%%%02X" % byte[0][0], raw).decode("ascii")
+    pairs = parse_qsl(escaped, keep_blank_values=True, encoding="utf-8", errors="replace")
+    if any(REPLACEMENT_CHAR in key + value for key, value in pairs):
+        current = request._get_current_object()
+        current.form, current.files = ImmutableMultiDict(pairs), ImmutableMultiDict()
 
 
 def _render(template: str, status: int = 200, **context):
