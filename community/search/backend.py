@@ -151,3 +151,32 @@ def query_words(text: str) -> list[str]:
 
 
 BOOLEAN_WORDS = frozenset({"and", "or", "not"})
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Damerau-free Levenshtein distance, giving up (returning limit) once it exceeds limit."""
+    if abs(len(a) - len(b)) >= limit:
+        return limit
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        if min(current) >= limit:
+            return limit
+        previous = current
+    return min(previous[-1], limit)
+
+
+def closest_word(word: str, vocabulary: dict[str, int], max_distance: int = 2) -> str:
+    """The nearest known word (fewest edits, then most documents), or the word itself."""
+    if len(word) < 3 or word in vocabulary:
+        return word
+    best, best_key = word, None
+    for candidate, frequency in vocabulary.items():
+        distance = edit_distance(word, candidate, max_distance + 1)
+        if distance <= max_distance:
+            key = (distance, -frequency, candidate)
+            if best_key is None or key < best_key:
+                best, best_key = candidate, key
+    return best

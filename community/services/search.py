@@ -132,6 +132,7 @@ def _run(request: SearchRequest) -> SearchResults | None:
     try:
         return current_backend().search(request)
     except Exception:
+        db.session.rollback()
         log.info("query %r not understood; retrying as plain words", request.text, exc_info=True)
     words = " ".join(re.findall(r"\w+", request.text))
     if not words:
@@ -140,6 +141,7 @@ def _run(request: SearchRequest) -> SearchResults | None:
     try:
         return current_backend().search(request)
     except Exception:
+        db.session.rollback()
         log.warning("query %r failed as plain words too", words, exc_info=True)
         return None
 
@@ -163,6 +165,7 @@ def _checked_correction(query: str, access: Access, filters: SearchFilters) -> s
     try:
         corrected = current_backend().suggest(query, access)
     except Exception:
+        db.session.rollback()
         log.info("no spelling suggestion for %r", query, exc_info=True)
         return None
     if not corrected or corrected == query:
@@ -179,6 +182,7 @@ def similar(user, title: str, body: str = "", compose_id: str | None = None) -> 
     try:
         hits = current_backend().similar(title, body, access_for(user), SIMILAR_LIMIT)
     except Exception:
+        db.session.rollback()
         log.warning("similar-questions lookup failed for %r", title, exc_info=True)
         return []
     items = _readable_items(user, hits)
