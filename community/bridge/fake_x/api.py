@@ -207,6 +207,7 @@ def delete_tweet(post_id: str) -> Response:
 
 def _mentions(user_id: str) -> tuple[dict, int]:
     user = _existing_user(user_id)
+    _max_results(5)  # parameters are checked before the user is looked up, as X does
     if user is None:
         return {"errors": [p.user_not_found(user_id, "id")]}, 200
     mentioning = [post for post in state().visible_posts()
@@ -216,6 +217,7 @@ def _mentions(user_id: str) -> tuple[dict, int]:
 
 def _user_posts(user_id: str) -> tuple[dict, int]:
     user = _existing_user(user_id)
+    _max_results(5)  # parameters are checked before the user is looked up, as X does
     if user is None:
         return {"errors": [p.user_not_found(user_id, "id")]}, 200
     return _timeline([post for post in state().visible_posts() if post.author_id == user.id], 5, "pagination_token")
