@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_WORKERS ?= 2
 export FLASK_APP := wsgi:app
 
-.PHONY: install install-dev migrate seed run serve-prod worker test chromium clean-venv migration-initial
+.PHONY: install install-dev migrate seed run serve-prod worker test chromium clean-venv migration-initial bench wrk
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ chromium:
 
 test: install-dev chromium
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# Load benchmark (bench/run_bench.py): BENCH_SCALE=0.1 for a quick check, BENCH_DURATION=seconds per page.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+
+bench: install-dev wrk
+	$(BIN)/python bench/run_bench.py
 
 # Pre-release only: rebuild migrations/versions/0001_initial.py from the models.
 migration-initial: install

@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`). Not imported by the app."""
