@@ -19,13 +19,15 @@ class RawResponse:
 
 
 def call(base_url: str, method: str, path: str, token: str | None = None, *, params: dict | None = None,
-         body: dict | None = None) -> RawResponse:
+         body: dict | None = None, raw: bytes | None = None, content_type: str = "application/json") -> RawResponse:
+    """`body` is sent as JSON, `raw` as is with `content_type`."""
     url = base_url + path + (f"?{urlencode(params)}" if params else "")
-    request = urllib.request.Request(url, method=method, data=json.dumps(body).encode() if body is not None else None)
+    data = json.dumps(body).encode() if body is not None else raw
+    request = urllib.request.Request(url, method=method, data=data)
     if token:
         request.add_header("Authorization", f"Bearer {token}")
-    if body is not None:
-        request.add_header("Content-Type", "application/json")
+    if data is not None:
+        request.add_header("Content-Type", content_type)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return RawResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())

@@ -12,6 +12,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from .state import FakeState
 
@@ -41,10 +42,21 @@ def _id_or_none(value: str) -> str | None:
         raise ValueError(f"not a tweet id: {value!r}") from exc
 
 
+def read_twcs(path: str | Path) -> list[TwcsRow]:
+    # newline="" keeps the raw carriage return; text mode's default would turn it into a line end.
+    with open(path, encoding="utf-8", newline="") as handle:
+        return parse_twcs(handle.read())
+
+
 def parse_twcs(text: str) -> list[TwcsRow]:
     protected = text.replace("\r\n", "\n").replace("\r", _CR_STANDIN)
     reader = csv.DictReader(io.StringIO(protected, newline=""))
-    return [_row(record) for record in reader]
+    rows = []
+    for record in reader:
+        if None in record or None in record.values():
+            raise ValueError(f"line {reader.line_num}: wrong number of fields")
+        rows.append(_row(record))
+    return rows
 
 
 def _row(record: dict[str, str]) -> TwcsRow:
