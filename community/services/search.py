@@ -11,8 +11,8 @@ from sqlalchemy import delete, func, select, update
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import DeflectionEvent, SearchEvent, SearchOutbox, Thread, utcnow
-from ..policies import can_read_thread, is_staff, readable_visibilities, reader_id
+from ..models import Category, DeflectionEvent, SearchEvent, SearchOutbox, Thread, utcnow
+from ..policies import can_read_category, can_read_thread, is_staff, readable_visibilities, reader_id
 from ..search import backend as current_backend
 from ..search.backend import (
     MAX_QUERY_CHARS,
@@ -104,6 +104,14 @@ def search(user, text: str, filters: SearchFilters | None = None) -> SearchPage:
     if filters.page == 1:
         _record_search(user, query, results.total)
     return page
+
+
+def filter_categories(user) -> list[Category]:
+    """Categories offered in the search filter: the ones this user may read."""
+    rows = db.session.scalars(
+        select(Category).where(Category.deleted_at.is_(None)).order_by(Category.position, Category.name)
+    )
+    return [category for category in rows if can_read_category(user, category)]
 
 
 def _check_filters(filters: SearchFilters) -> None:
