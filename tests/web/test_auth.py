@@ -2,26 +2,19 @@
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from community.extensions import db
 from community.models import User, utcnow
 from tests.factories import DEFAULT_PASSWORD
 from tests.mailbox import link_path, outbox
+from tests.web.session_helpers import signed_in
 
 GOOD = {"email": "ada@example.com", "display_name": "Ada Lovelace", "password": "analytical engine 1843"}
 
 
 def user_count() -> int:
     return db.session.scalar(select(func.count()).select_from(User))
-
-
-def signed_in(client) -> bool:
-    # Test requests share the fixture's app context, so Flask-Login's per-request cache in `g`
-    # would carry one client's user into the next request: drop it to load from the session.
-    g.pop("_login_user", None)
-    return client.get("/settings").status_code == 200
 
 
 @pytest.mark.backends("sqlite")
