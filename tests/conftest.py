@@ -244,6 +244,41 @@ def make_post(app):
     return factories.make_post
 
 
+class CountedQueries:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def n(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def query_counter(app):
+    """`with query_counter() as counted: client.get(...)`, then `counted.n` is the number of SQL
+    statements the app's engine ran inside the block (for N+1 tests)."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    engine = app.extensions["community.engine"]
+
+    @contextmanager
+    def counting():
+        counted = CountedQueries()
+
+        def record(_conn, _cursor, statement, *_args) -> None:
+            counted.statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield counted
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
 # --- real servers on 127.0.0.1 -----------------------------------------------------------------
 
 

@@ -1,0 +1,68 @@
+"""No N+1 queries: a page's query count must not grow with the number of threads or posts it shows.
+
+Each case renders a page showing N rows, then 3N rows, and compares the statements the app ran.
+Every row has its own author, category (for listings) and replier, so a lazy load per author,
+category or last poster would show up as extra queries.
+"""
+from __future__ import annotations
+
+import pytest
+
+N = 3  # 3N = 9 stays on one page everywhere (the home page lists 10 threads)
+
+
+class World:
+    """Rows for one page kind, grown in steps so the same page can be measured at N and 3N."""
+
+    def __init__(self, kind: str, make_user, make_category, make_thread, make_post) -> None:
+        self.kind = kind
+        self.make_user, self.make_category = make_user, make_category
+        self.make_thread, self.make_post = make_thread, make_post
+        self.category = make_category()
+        self.thread = make_thread(category=self.category, title="The one thread") if kind == "thread" else None
+        self.shown: list[str] = []  # text that must appear on the page, one per row
+
+    def grow(self, rows: int) -> None:
+        for _ in range(rows):
+            number = len(self.shown) + 1
+            if self.kind == "thread":
+                body = f"Reply number {number} about invoices."
+                self.make_post(thread=self.thread, author=self.make_user(), body=body)
+                self.shown.append(body)
+            else:
+                category = self.category if self.kind == "category" else self.make_category()
+                title = f"Listing row {number} about exports"
+                thread = self.make_thread(author=self.make_user(), category=category, title=title)
+                self.make_post(thread=thread, author=self.make_user())
+                self.shown.append(title)
+
+    def path(self) -> str:
+        if self.kind == "thread":
+            return f"/t/{self.thread.id}-{self.thread.slug}"
+        return {"home": "/", "latest": "/latest", "category": f"/c/{self.category.slug}"}[self.kind]
+
+
+def _count(client, query_counter, world: World) -> int:
+    client.get(world.path())  # the first request may fill per-process caches
+    with query_counter() as counted:
+        response = client.get(world.path())
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    missing = [text for text in world.shown if text not in html]
+    assert not missing, f"{world.path()} does not show {missing}"
+    return counted.n
+
+
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "signed-in"])
+@pytest.mark.parametrize("kind", ["home", "category", "latest", "thread"])
+def test_query_count_does_not_grow_with_rows_shown(
+    kind, signed_in, client, auth, query_counter, make_user, make_category, make_thread, make_post
+):
+    if signed_in:
+        auth.sign_in(make_user())
+    world = World(kind, make_user, make_category, make_thread, make_post)
+    world.grow(N)
+    few = _count(client, query_counter, world)
+    world.grow(2 * N)
+    many = _count(client, query_counter, world)
+    assert many == few, f"{world.path()}: {few} queries for {N} rows, {many} for {3 * N}"
