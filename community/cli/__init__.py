@@ -9,6 +9,8 @@ community_cli = AppGroup("community", help="Parley community administration.")
 
 def register_cli(app: Flask) -> None:
     from . import accounts, bench, content, database, worker  # noqa: F401  (modules attach their commands)
+    from . import search  # noqa: F401
+    from . import bridge_fake  # noqa: F401  (attaches `flask bridge fake-x`)
 
     from .bridge import bridge_cli
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select, update
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Category, DeflectionEvent, SearchEvent, SearchOutbox, Thread, utcnow
+from ..models import Category, DeflectionEvent, SearchEvent, SearchOutbox, Thread, User, utcnow
 from ..policies import can_read_category, can_read_thread, is_staff, readable_visibilities, reader_id
 from ..search import backend as current_backend
 from ..search.backend import (
@@ -34,6 +34,14 @@ SIMILAR_LIMIT = 5
 DEFLECTION_KINDS = frozenset({"shown", "opened", "abandoned", "posted"})
 CLIENT_DEFLECTION_KINDS = frozenset({"posted", "abandoned"})
 _COMPOSE_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")
+
+
+def viewer_by_email(email: str) -> User:
+    """The user the CLI searches as (`--as EMAIL`)."""
+    user = db.session.scalar(select(User).where(User.email_normalized == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user with email {email}.")
+    return user
 
 
 def access_for(user) -> Access:
