@@ -50,9 +50,17 @@ class FakeX:
             raise RuntimeError("FakeX is not started")
         return f"http://{self.host}:{self._server.server_port}"
 
+    def bind(self) -> FakeX:
+        """Open the listening socket (so `url` knows the port) without serving yet."""
+        if self._server is None:
+            self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=self._handler)
+        return self
+
     def start(self) -> FakeX:
-        self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=self._handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-x", daemon=True)
+        self.bind()
+        # A short poll interval keeps stop() (and each test using a throwaway FakeX) quick.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-x", daemon=True)
         self._thread.start()
         return self
 
@@ -67,7 +75,7 @@ class FakeX:
 
     def serve_forever(self) -> None:
         """Serve in the calling thread (the CLI demo) until interrupted."""
-        self._server = make_server(self.host, self.port, self.app, threaded=True, request_handler=self._handler)
+        self.bind()
         try:
             self._server.serve_forever()
         finally:
