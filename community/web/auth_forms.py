@@ -1,4 +1,4 @@
-"""WTForms for sign-up, sign-in, password reset, account settings and user admin.
+"""WTForms for sign-up, sign-in, password reset and account settings.
 
 Forms check presence and shape only; the account rules live in services.accounts, and their
 field messages are copied back onto these forms by `apply_errors`.
@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo
 
 from ..errors import ValidationFailed
-from ..models import Role
 
 
 class SignUpForm(FlaskForm):
@@ -82,16 +81,6 @@ class AvatarForm(FlaskForm):
 
 class DeleteAccountForm(FlaskForm):
     password = PasswordField("Your password", validators=[DataRequired("Enter your password to confirm.")])
-
-
-class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[(role.value, role.value.capitalize()) for role in Role])
-    return_to = HiddenField()
-
-
-class VerifiedCustomerForm(FlaskForm):
-    verified = BooleanField("Verified customer")
-    return_to = HiddenField()
 
 
 def apply_errors(form: FlaskForm, failed: ValidationFailed) -> str | None:

@@ -5,8 +5,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from ..errors import ValidationFailed
+from ..models import Role
 from ..services import user_admin
-from .auth_forms import RoleForm, VerifiedCustomerForm
 from .helpers import viewer
 from .security import safe_next
 
@@ -26,30 +26,28 @@ def index():
         return redirect(url_for("users_admin.index"))
     return render_template(
         "users_admin/index.html", result=result, query=query,
-        role_form=RoleForm(formdata=None), verified_form=VerifiedCustomerForm(formdata=None),
+        roles=[role.value for role in Role],
         return_to=request.full_path.rstrip("?"),
     )
 
 
-def _back(form) -> str:
-    return safe_next(form.return_to.data, url_for("users_admin.index"))
+def _back() -> str:
+    return safe_next(request.form.get("return_to"), url_for("users_admin.index"))
 
 
 @bp.route("/<int:user_id>/role", methods=["POST"])
 @login_required
 def set_role(user_id: int):
-    form = RoleForm()
     user = user_admin.set_role(viewer(), user_id, request.form.get("role", ""))
     flash(f"{user.display_name} is now {user.role.value}.", "success")
-    return redirect(_back(form))
+    return redirect(_back())
 
 
 @bp.route("/<int:user_id>/verified-customer", methods=["POST"])
 @login_required
 def set_verified_customer(user_id: int):
-    form = VerifiedCustomerForm()
     verified = request.form.get("verified") in {"1", "y", "on", "true"}
     user = user_admin.set_verified_customer(viewer(), user_id, verified)
     state = "a verified customer" if user.is_verified_customer else "no longer a verified customer"
     flash(f"{user.display_name} is {state}.", "success")
-    return redirect(_back(form))
+    return redirect(_back())
