@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Literal, Protocol, TypeVar
+from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
 
@@ -179,7 +179,10 @@ class UnreadableWriteResponse(BadResponse, UnknownOutcome):
 # --- the interface -----------------------------------------------------------------------------
 
 
+@runtime_checkable
 class SocialClient(Protocol):
+    """What the bridge needs from a social network; XApiClient is the X implementation."""
+
     def get_me(self) -> Result[SocialUser]: ...
 
     def get_mentions(self, user_id: str, since_id: str | None = None,

@@ -320,7 +320,7 @@ def _mentions(entities: Any) -> tuple[str, ...]:
 
 
 class XApiClient:
-    """SocialClient for X API v2."""
+    """SocialClient for X API v2. `oauth` stays owned by the caller (close() leaves it open)."""
 
     def __init__(self, *, base_url: str = DEFAULT_BASE_URL, bearer_token: str | None = None,
                  user_tokens: UserTokens | None = None, oauth: XOAuth | None = None,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from community.bridge.client import (
-    AuthError, BadResponse, ConnectionDropped, DuplicateContent, NotFound, NotPermitted, RateLimited, ServerError,
+    AuthError, BadResponse, ConnectionDropped, SocialClient, DuplicateContent, NotFound, NotPermitted, RateLimited, ServerError,
     TextTooLong, Timeout, UnknownOutcome, UnreadableWriteResponse, WriteTimeout,
 )
 from community.bridge.x_api import UserTokens, XApiClient, XOAuth
@@ -27,6 +27,10 @@ def _brand_posts(world):
 
 
 # --- endpoints ---------------------------------------------------------------------------------
+
+
+def test_x_client_implements_the_interface(x_client):
+    assert isinstance(x_client, SocialClient)
 
 
 def test_get_me(x_client):
@@ -111,6 +115,15 @@ def test_daily_cap_while_window_has_room(world, x_client, scope):
     assert caught.value.rate_limit.window.remaining > 0
     assert caught.value.reset_at > datetime.now(timezone.utc) + timedelta(hours=23)
     assert _brand_posts(world) == []
+
+
+def test_when_window_and_daily_cap_are_both_spent_the_later_reset_wins(world, x_client):
+    world.fake.state.set_window_limit("POST /2/tweets", 200, remaining=0)
+    world.fake.state.set_day_limit("user", 100, remaining=0)
+    with pytest.raises(RateLimited) as caught:
+        x_client.create_post("blocked twice")
+    assert caught.value.scope == "user_day"
+    assert caught.value.reset_at == caught.value.rate_limit.user_day.reset_at > caught.value.rate_limit.window.reset_at
 
 
 # --- server faults ---------------------------------------------------------------------------------

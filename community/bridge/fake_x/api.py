@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -12,7 +11,8 @@ from flask import Blueprint, Response, current_app, request
 from ..post_length import is_too_long
 from . import payloads as p
 from .query import compile_query
-from .state import FakePost, FakeState, Fault
+from .faults import apply_output_fault, drop_connection, proxy_page
+from .state import FakePost, FakeState
 
 bp = Blueprint("fake_x_api", __name__)
 
@@ -48,9 +48,9 @@ def serve(endpoint: str, auth: str, handler: Handler) -> Response:
     if fault and fault.kind in ("slow", "timeout"):
         time.sleep(fault.delay or (0.5 if fault.kind == "slow" else 3.0))
     if fault and fault.kind == "status":
-        return _server_error(fault.status)
+        return _json(p.server_error(fault.status), fault.status, problem_json=True)
     if fault and fault.kind == "html":
-        return _proxy_page()
+        return proxy_page()
     try:
         caller = _authenticate(auth)
         headers = _consume_limits(endpoint, caller)
@@ -60,11 +60,11 @@ def serve(endpoint: str, auth: str, handler: Handler) -> Response:
         payload, status = handler(caller)
     except Refusal as refusal:
         return _json(refusal.payload, refusal.status, {**headers, **refusal.headers}, refusal.problem_json)
-    response = _json(_apply_output_fault(fault, payload), status, headers)
+    response = _json(apply_output_fault(fault, payload), status, headers)
     if fault and fault.kind == "invalid_json":
         response.set_data(response.get_data()[: len(response.get_data()) // 2])
     if fault and fault.kind == "crash":
-        _drop_connection()
+        drop_connection()
     return response
 
 
@@ -74,57 +74,6 @@ def _json(payload: dict, status: int, headers: dict | None = None, problem_json:
     response.headers["api-version"] = p.API_VERSION
     response.headers.update(headers or {})
     return response
-
-
-def _server_error(status: int) -> Response:
-    title = "Service Unavailable" if status == 503 else "Internal Error"
-    return _json(p.problem("internal-error", title, f"{title}: please retry later.", status), status,
-                 problem_json=True)
-
-
-def _proxy_page() -> Response:
-    html = ("<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1>"
-            "</center><hr><center>nginx</center></body></html>")
-    return Response(html, status=502, content_type="text/html")
-
-
-def _drop_connection() -> None:
-    """Crash mode: the work is done, then the peer sees the connection close with no answer."""
-    connection = request.environ.get("werkzeug.socket")
-    if connection is not None:
-        connection.shutdown(socket.SHUT_RDWR)
-
-
-def _apply_output_fault(fault: Fault | None, payload: dict) -> dict:
-    if not fault:
-        return payload
-    if fault.kind == "partial":
-        missing = p.user_not_found("404", "author_id")
-        return {**payload, "errors": [*payload.get("errors", []), missing]}
-    if fault.kind == "numeric_ids":
-        return _numeric_ids(payload)
-    if fault.kind == "missing_field":
-        return _drop_first_id(payload)
-    return payload
-
-
-def _numeric_ids(value):
-    id_keys = {"id", "author_id", "conversation_id", "in_reply_to_user_id", "newest_id", "oldest_id"}
-    if isinstance(value, list):
-        return [_numeric_ids(item) for item in value]
-    if isinstance(value, dict):
-        return {key: int(item) if key in id_keys and isinstance(item, str) and item.isdigit()
-                else _numeric_ids(item) for key, item in value.items()}
-    return value
-
-
-def _drop_first_id(payload: dict) -> dict:
-    data = payload.get("data")
-    if isinstance(data, list) and data:
-        return {**payload, "data": [{k: v for k, v in data[0].items() if k != "id"}, *data[1:]]}
-    if isinstance(data, dict):
-        return {**payload, "data": {k: v for k, v in data.items() if k != "id"}}
-    return payload
 
 
 def _authenticate(auth: str) -> Caller:

@@ -78,6 +78,11 @@ def problem(kind: str, title: str, detail: str, status: int, **extra) -> dict:
     return {"title": title, "detail": detail, "type": PROBLEMS + kind, "status": status, **extra}
 
 
+def server_error(status: int) -> dict:
+    title = "Service Unavailable" if status == 503 else "Internal Error"
+    return problem("internal-error", title, f"{title}: please retry later.", status)
+
+
 def blank_problem(title: str, detail: str, status: int) -> dict:
     """The RFC 7807 'about:blank' body X sends for auth, duplicate and forbidden-reply errors."""
     return {"title": title, "detail": detail, "type": "about:blank", "status": status}
