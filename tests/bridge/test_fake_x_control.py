@@ -47,15 +47,20 @@ def test_faults_and_limits_over_http(fake_x):
 
 @pytest.mark.parametrize(("path", "body"), [
     ("/_control/users", {}),
+    ("/_control/users", {"username": "x", "id": "abc"}),
     ("/_control/posts", {"username": "nobody", "text": "x"}),
+    ("/_control/posts", {"username": "jo", "text": "x", "id": "not-a-number"}),
+    ("/_control/posts", {"username": "jo", "text": "x", "created_at": "yesterday"}),
     ("/_control/faults", {"kind": "meteor"}),
     ("/_control/limits", {"limit": "many"}),
     ("/_control/limits", {"limit": 3}),
+    ("/_control/limits", {"day": "user", "limit": 3, "remaining": "none"}),
     ("/_control/user_tokens", {"user_id": "404"}),
     ("/_control/oauth_clients", {"client_id": "x"}),
     ("/_control/authorize_as", {"user_id": "404"}),
 ])
 def test_control_refuses_bad_input_with_400(fake_x, path, body):
+    fake_x.state.add_user("jo")
     response = call(fake_x.url, "POST", path, body=body)
     assert response.status == 400 and response.json()["error"]
 

@@ -36,12 +36,25 @@ def reset() -> Response:
     return jsonify({"reset": True})
 
 
+def _id_or_none(value) -> str | None:
+    """An id from a control request: digits (string or number), like X's snowflake ids."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not str(value).isdigit() or len(str(value)) > 19:
+        raise ValueError(f"{value!r} is not an id (1 to 19 digits)")
+    return str(value)
+
+
 @bp.post("/users")
 def add_user() -> Response:
     body = _body()
     if not isinstance(body.get("username"), str) or not body["username"]:
         return _bad("username is required")
-    user = state().add_user(body["username"], body.get("name"), body.get("id"))
+    try:
+        user_id = _id_or_none(body.get("id"))
+    except ValueError as exc:
+        return _bad(str(exc))
+    user = state().add_user(body["username"], body.get("name"), user_id)
     return jsonify({"id": user.id, "username": user.username, "name": user.name}), 201
 
 
@@ -51,10 +64,14 @@ def add_post() -> Response:
     author = state().users.get(str(body.get("author_id"))) or state().user_by_username(str(body.get("username", "")))
     if author is None or not isinstance(body.get("text"), str):
         return _bad("text and an existing author_id or username are required")
-    created_at = datetime.fromisoformat(body["created_at"].replace("Z", "+00:00")) if body.get("created_at") else None
-    post = state().add_post(author.id, body["text"], post_id=body.get("id"), created_at=created_at,
-                            in_reply_to_tweet_id=body.get("in_reply_to_tweet_id"),
-                            quote_tweet_id=body.get("quote_tweet_id"), lang=body.get("lang", "en"))
+    try:
+        created_at = datetime.fromisoformat(body["created_at"].replace("Z", "+00:00")) if body.get("created_at") else None
+        ids = {name: _id_or_none(body.get(name)) for name in ("id", "in_reply_to_tweet_id", "quote_tweet_id")}
+    except (AttributeError, ValueError) as exc:
+        return _bad(f"bad post field: {exc}")
+    post = state().add_post(author.id, body["text"], post_id=ids["id"], created_at=created_at,
+                            in_reply_to_tweet_id=ids["in_reply_to_tweet_id"], quote_tweet_id=ids["quote_tweet_id"],
+                            lang=str(body.get("lang", "en")))
     return jsonify(post_record(post)), 201
 
 
@@ -93,8 +110,8 @@ def add_fault() -> Response:
 def set_limit() -> Response:
     body = _body()
     limit, remaining = body.get("limit"), body.get("remaining")
-    if not isinstance(limit, int):
-        return _bad("limit (an integer) is required")
+    if not isinstance(limit, int) or not (remaining is None or isinstance(remaining, int)):
+        return _bad("limit (an integer) is required; remaining, if given, is an integer")
     if body.get("day") in ("app", "user"):
         state().set_day_limit(body["day"], limit, remaining)
     elif isinstance(body.get("endpoint"), str):

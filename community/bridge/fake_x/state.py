@@ -134,10 +134,16 @@ class FakeState:
 
     def add_user(self, username: str, name: str | None = None, user_id: str | None = None) -> FakeUser:
         with self.lock:
-            user_id = str(user_id) if user_id is not None else str(1000 + len(self.users) + 1)
+            user_id = str(user_id) if user_id is not None else self._free_user_id()
             user = FakeUser(user_id, username, name or username)
             self.users[user_id] = user
             return user
+
+    def _free_user_id(self) -> str:
+        candidate = 1000 + len(self.users) + 1
+        while str(candidate) in self.users:
+            candidate += 1
+        return str(candidate)
 
     def user_by_username(self, username: str) -> FakeUser | None:
         lowered = username.lower().lstrip("@")
