@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from community.bridge.client import (
-    AuthError, BadResponse, ConnectionDropped, SocialClient, DuplicateContent, NotFound, NotPermitted, RateLimited, ServerError,
+    AuthError, BadResponse, ConnectionDropped, InvalidRequest, SocialClient, DuplicateContent, NotFound, NotPermitted, RateLimited, ServerError,
     TextTooLong, Timeout, UnknownOutcome, UnreadableWriteResponse, WriteTimeout,
 )
 from community.bridge.x_api import UserTokens, XApiClient, XOAuth
@@ -209,6 +209,12 @@ def test_text_too_long(x_client, world):
     with pytest.raises(TextTooLong):
         x_client.create_post("字" * 141)
     assert _brand_posts(world) == []
+
+
+def test_empty_text_is_an_invalid_request(x_client):
+    with pytest.raises(InvalidRequest) as caught:
+        x_client.create_post("   ")
+    assert caught.value.status == 400 and "text" in caught.value.message
 
 
 def test_url_counts_as_23(x_client):
