@@ -27,3 +27,23 @@ def import_stackexchange(directory: str, category_slug: str | None) -> None:
         f"Imported into /c/{result.category_slug}: {result.threads} threads, {result.answers} answers, "
         f"{result.comments} comments, {result.users} users, {result.accepted_answers} accepted answers."
     )
+
+
+@community_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has users.")
+@with_appcontext
+def seed_demo(if_empty: bool) -> None:
+    """Fill an empty database with the Acme Cloud demo community and print its sign-in details."""
+    from ..services.demo import seed_demo as run_seed
+
+    try:
+        accounts = run_seed(if_empty=if_empty)
+    except ServiceError as error:
+        raise click.ClickException(error.message) from error
+    if accounts is None:
+        click.echo("The database already has users (or COMMUNITY_SEED_DEMO is off): demo seed skipped.")
+        return
+    click.echo("Demo community seeded. Sign in with (shown once, store them now):")
+    for account in accounts:
+        role = "verified customer" if account.verified_customer else account.role
+        click.echo(f"  {role:<18} {account.email:<30} {account.password}   ({account.display_name})")

@@ -1,0 +1,57 @@
+"""Demo seed: a complete branded community on an empty database, and a no-op on a non-empty one."""
+import re
+
+from sqlalchemy import func, select
+
+from community.extensions import db
+from community.models import Category, Post, Role, Thread, User, Visibility
+from community.services.branding import get_branding
+from community.services.passwords import verify_password
+
+
+def _seed(app, *args):
+    return app.test_cli_runner().invoke(args=["community", "seed-demo", *args])
+
+
+def test_seed_builds_a_branded_community_and_prints_working_credentials(app, client):
+    # The test app turns COMMUNITY_SEED_DEMO off, which makes `make run`'s --if-empty seed skip.
+    assert "skipped" in _seed(app, "--if-empty").output
+    assert db.session.scalar(select(func.count(User.id))) == 0
+    app.config["SEED_DEMO"] = True
+    result = _seed(app, "--if-empty")
+    assert result.exit_code == 0, result.output
+
+    assert get_branding()["name"] == "Acme Cloud Support"
+    assert get_branding()["footer_links"] and get_branding()["tagline"]
+    assert db.session.scalar(select(func.count(Thread.id))) >= 30
+    assert {c.visibility for c in db.session.scalars(select(Category))} == set(Visibility)
+    roles = {u.role for u in db.session.scalars(select(User))}
+    assert {Role.admin, Role.staff, Role.customer} <= roles
+    assert db.session.scalar(select(func.count(User.id)).where(User.is_verified_customer.is_(True))) == 1
+
+    printed = dict(re.findall(r"(\S+@\S+)\s+(\S+)\s+\(", result.output))
+    admin = db.session.scalar(select(User).where(User.role == Role.admin))
+    assert verify_password(admin.password_hash, printed[admin.email])
+    assert len(printed) == db.session.scalar(select(func.count(User.id)))
+
+    for thread in db.session.scalars(select(Thread)):
+        posts = list(db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.position)))
+        assert thread.reply_count == len(posts) - 1 and thread.last_post_id == posts[-1].id
+    billing = db.session.scalar(select(Category).where(Category.visibility == Visibility.customers))
+    assert billing.thread_count > 0 and billing.post_count > billing.thread_count
+    assert "Acme Cloud Support" in client.get("/").get_data(as_text=True)
+
+
+def test_if_empty_is_a_no_op_on_a_database_with_users(app, make_user):
+    make_user()
+    result = _seed(app, "--if-empty")
+    assert result.exit_code == 0 and "skipped" in result.output
+    assert db.session.scalar(select(func.count(Thread.id))) == 0
+    assert get_branding()["name"] != "Acme Cloud Support"
+
+
+def test_without_if_empty_a_non_empty_database_is_refused(app, make_user):
+    make_user()
+    result = _seed(app)
+    assert result.exit_code != 0 and "already has users" in result.output
+    assert db.session.scalar(select(func.count(Category.id))) == 0
