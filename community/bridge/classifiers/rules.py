@@ -149,15 +149,18 @@ def _complaint_logit(evidence: _Evidence) -> float:
     logit = -0.25 + 1.5 * problem + 2.0 * anger - 1.0 * praise - 1.5 * evidence.compound
     if evidence.emphasis:
         logit += 1.0
-    # A question asked angrily ("why is no one answering?") is a complaint; a calm one is not.
+    # A question asked angrily ("why is no one answering?") leans complaint; a calm one leans away.
     if evidence.question and evidence.compound < -0.05:
         logit += 1.0
+    elif evidence.question and evidence.compound >= 0:
+        logit -= 0.5
     return logit
 
 
 def _non_complaint_label(evidence: _Evidence) -> tuple[str, float]:
+    # How sure the label is once "not a complaint" is settled: an explicit cue beats mere tone.
     if evidence.praise or evidence.compound >= 0.5:
-        return "praise", 0.9 if evidence.praise else 0.7
+        return "praise", 0.95 if evidence.praise else 0.8
     if evidence.question:
-        return "question", 0.8
-    return "other", 0.6
+        return "question", 0.9
+    return "other", 0.7
