@@ -102,6 +102,7 @@ def test_verification_token_is_single_use(app):
     assert db.session.scalar(select(func.count()).select_from(UsedToken)) == 1
 
 
+@pytest.mark.backends("sqlite")
 def test_expired_and_tampered_tokens_are_refused(app):
     user = sign_up()
     token = verification_token(user)
@@ -134,6 +135,7 @@ def test_spending_a_token_twice_in_a_race_fails_on_the_primary_key(app):
     assert second.value.reason == "used"
 
 
+@pytest.mark.backends("sqlite")
 def test_reset_link_dies_once_the_password_changed(app):
     user = sign_up()
     token = tokens.make_token(tokens.RESET_PASSWORD, user.id, pw=tokens.password_fingerprint(user.password_hash))
@@ -142,6 +144,7 @@ def test_reset_link_dies_once_the_password_changed(app):
         accounts.reset_password(token, "yet another long passphrase")
 
 
+@pytest.mark.backends("sqlite")
 def test_verification_link_for_an_old_address_proves_nothing(app):
     user = sign_up()
     token = verification_token(user)
@@ -154,6 +157,7 @@ def test_verification_link_for_an_old_address_proves_nothing(app):
 # --- sign-in -------------------------------------------------------------------------------------
 
 
+@pytest.mark.backends("sqlite")
 @pytest.mark.parametrize(
     "change, error, words",
     [
@@ -207,6 +211,7 @@ def test_delete_account_anonymises_and_keeps_threads_and_posts(app, make_user, m
     assert accounts.load_user_from_session(old_session) is None
 
 
+@pytest.mark.backends("sqlite")
 def test_delete_account_needs_the_password(app, make_user):
     user = make_user()
     with pytest.raises(ValidationFailed):

@@ -61,6 +61,7 @@ def test_profile_settings_save_name_username_and_bio(client, auth, make_user):
     assert client.get("/u/ada_l").status_code == 200
 
 
+@pytest.mark.backends("sqlite")
 @pytest.mark.parametrize(
     "username, message",
     [("taken", "is taken"), ("a", "3–30"), ("admin", "reserved"), ("has space", "3–30"), ("bad\x00", "not allowed")],
@@ -126,6 +127,7 @@ def test_change_email_confirms_through_the_new_address(app, client, auth, make_u
     assert client.post(path).status_code == 400
 
 
+@pytest.mark.backends("sqlite")
 @pytest.mark.parametrize(
     "email, password, message",
     [("TAKEN@example.com", DEFAULT_PASSWORD, "Another account"), ("nope", DEFAULT_PASSWORD, "valid email"), ("x@example.com", "bad", "not your current")],

@@ -35,6 +35,7 @@ def test_sign_up_signs_in_and_emails_a_verification_link(app, client):
     assert link_path(message).startswith("/verify-email/")
 
 
+@pytest.mark.backends("sqlite")
 @pytest.mark.parametrize(
     "changes, field_message",
     [
@@ -104,6 +105,7 @@ def test_sign_in_without_remember_me_sets_no_cookie(client, make_user):
     assert signed_in(client)
 
 
+@pytest.mark.backends("sqlite")
 def test_wrong_password_is_a_422_that_keeps_the_email(client, make_user):
     make_user(email="grace@example.com")
     response = client.post("/sign-in", data={"email": "grace@example.com", "password": "nope nope nope"})
