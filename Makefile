@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_WORKERS ?= 2
 export FLASK_APP := wsgi:app
 
-.PHONY: install install-dev migrate seed run serve-prod worker test chromium clean-venv migration-initial bench wrk
+.PHONY: install install-dev migrate seed run serve-prod worker test chromium clean-venv migration-initial bench wrk bench-bridge
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ wrk:
 
 bench: install-dev wrk
 	$(BIN)/python bench/run_bench.py
+
+# X bridge classifiers: 5-fold complaint precision/recall/F1 and posts/s on the airline tweets.
+bench-bridge: install-dev
+	$(BIN)/python bench/bridge_bench.py
 
 # Pre-release only: rebuild migrations/versions/0001_initial.py from the models.
 migration-initial: install
