@@ -7,7 +7,8 @@ every page is compared with. Everything it starts (gunicorn, databases) is remov
 
 Environment: BENCH_SCALE (1.0 = 1,000,000 posts), BENCH_DURATION (seconds per page, 10),
 BENCH_WARMUP (seconds, 2), BENCH_CONNECTIONS (32), BENCH_BACKENDS ("postgres,sqlite"),
-BENCH_PG_ADMIN_URL, BENCH_KEEP=1 keeps the databases for a look afterwards.
+BENCH_PG_ADMIN_URL, BENCH_SEARCH_INDEX (backends whose search index is built, "postgres"; the
+others answer from an empty index), BENCH_KEEP=1 keeps the databases for a look afterwards.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +55,9 @@ class Options:
     connections: int = int(os.environ.get("BENCH_CONNECTIONS", "32"))
     backends: tuple[str, ...] = tuple(os.environ.get("BENCH_BACKENDS", "postgres,sqlite").split(","))
     keep: bool = os.environ.get("BENCH_KEEP") == "1"
+    # Whoosh indexes ~75 threads a second here, so a full-scale SQLite index would take most of
+    # the half hour; by default only PostgreSQL's search gets a real index.
+    search_index: tuple[str, ...] = tuple(os.environ.get("BENCH_SEARCH_INDEX", "postgres").split(","))
 
     def seed_size(self) -> SeedSize:
         return SeedSize(
@@ -93,7 +98,8 @@ class BackendResult:
     name: str
     seed: SeedReport | None = None
     pages: list[Page] = field(default_factory=list)
-    rss_mb: list[float] = field(default_factory=list)
+    rss_mb: list[tuple[float, float]] = field(default_factory=list)
+    index_seconds: float | None = None
     error: str = ""
 
 
@@ -133,7 +139,7 @@ class Gunicorn:
                 time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within {timeout}s; see {self.log}")
 
-    def worker_rss_mb(self) -> list[float]:
+    def worker_rss_mb(self) -> list[tuple[float, float]]:
         return [rss_mb(pid) for pid in child_pids(self.process.pid)]
 
     def stop(self) -> None:
@@ -168,15 +174,15 @@ def child_pids(parent: int) -> list[int]:
     return sorted(children)
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+def rss_mb(pid: int) -> tuple[float, float]:
+    """VmRSS and its anonymous part (the rest is mapped files: libraries, mmapped search indexes)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(status["VmRSS"].split()[0]) / 1024, int(status.get("RssAnon", "0 kB").split()[0]) / 1024
 
 
 def run_wrk(url: str, seconds: int, connections: int, cookie: str | None = None) -> Load:
-    command = [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(LUA), url]
+    # A 10 s timeout (wrk's default is 2 s) so slow pages get latencies, not just socket errors.
+    command = [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(LUA), url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
@@ -203,6 +209,16 @@ def measure(base_url: str, page: Page, options: Options, cookie: str | None) -> 
 
 @contextmanager
 def bench_database(backend: str, options: Options) -> Iterator[str]:
+    try:
+        with _database(backend, options) as url:
+            yield url
+    finally:
+        if not options.keep:
+            shutil.rmtree(OUT / f"search_index_{backend}", ignore_errors=True)
+
+
+@contextmanager
+def _database(backend: str, options: Options) -> Iterator[str]:
     if backend == "sqlite":
         path = OUT / "bench.db"
         _remove_sqlite(path)
@@ -232,13 +248,18 @@ def _remove_sqlite(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def app_settings(database_url: str) -> dict[str, str]:
-    """The settings both the in-process app and gunicorn's workers get (as COMMUNITY_* there)."""
+def app_settings(backend: str, database_url: str) -> dict[str, str]:
+    """The settings both the in-process app and gunicorn's workers get (as COMMUNITY_* there).
+
+    Search runs where each deployment would run it: PostgreSQL full text next to PostgreSQL,
+    Whoosh next to SQLite.
+    """
     return {
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET,
         "INSTANCE_PATH": str(OUT / "instance"),
-        "SEARCH_INDEX_DIR": str(OUT / "search_index"),
+        "SEARCH_BACKEND": "postgres" if backend == "postgres" else "whoosh",
+        "SEARCH_INDEX_DIR": str(OUT / f"search_index_{backend}"),
         "LOG_LEVEL": "WARNING",
         "SEED_DEMO": "0",
     }
@@ -267,6 +288,16 @@ def pages_for(app, seed: SeedReport) -> list[Page]:
         Page("widget JSON", "", missing="n/a: widgets not built"),
         Page("home, signed in", "/", signed_in=True),
     ]
+
+
+def build_search_index(backend: str) -> float:
+    from community.services.search import rebuild_index
+
+    started = time.perf_counter()
+    count = rebuild_index()
+    seconds = time.perf_counter() - started
+    print(f"[{backend}] search index: {count:,} threads in {seconds:.1f}s", flush=True)
+    return seconds
 
 
 def session_cookie(app, user_id: int) -> str:
@@ -311,13 +342,15 @@ def count_queries(app, pages: list[Page], cookie: str) -> None:
 def run_backend(backend: str, options: Options) -> BackendResult:
     result = BackendResult(backend)
     with bench_database(backend, options) as url:
-        settings = app_settings(url)
+        settings = app_settings(backend, url)
         app = create_app(settings)
         with app.app_context():
             migrate.upgrade(db.engine)
             print(f"[{backend}] seeding {options.seed_size()} ...", flush=True)
             result.seed = bulk_seed(db.engine, options.seed_size())
             print(f"[{backend}] {result.seed.summary()}", flush=True)
+            if backend in options.search_index:
+                result.index_seconds = build_search_index(backend)
             result.pages = pages_for(app, result.seed)
             cookie = session_cookie(app, result.seed.first_user_id + 4)  # a verified customer
             count_queries(app, result.pages, cookie)
@@ -340,6 +373,10 @@ def bare_ceiling(options: Options) -> Load:
         return page.load
 
 
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def conditions(options: Options) -> str:
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     cpu = next(
@@ -352,7 +389,7 @@ def conditions(options: Options) -> str:
         f"server: gunicorn {conf['worker_class']}, {conf['workers']} workers x {conf['threads']} threads, "
         f"max_requests {conf['max_requests']}, access log to a file (gunicorn.conf.py)",
         f"load: wrk -t2 -c{options.connections}, {options.duration}s per page after {options.warmup}s warm-up, "
-        "on the same machine as the server (they share the cores)",
+        f"on the same machine as the server (they share the cores); load average at start {loadavg()}",
         f"data: scale {options.scale}: {size.posts:,} posts, {size.threads:,} threads, "
         f"{size.categories} categories, {size.users:,} users",
     ])
@@ -363,12 +400,16 @@ def report(result: BackendResult, ceiling: Load) -> str:
     if result.error:
         return "\n".join([*lines, f"FAILED: {result.error}"])
     lines.append(result.seed.summary())
+    index = "not built: search answers from an empty index" if result.index_seconds is None else f"{result.index_seconds:.1f}s"
+    lines.append(f"search index rebuild: {index}")
     lines.append(f"{'page':44} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-200':>8} {'x bare':>7} {'queries':>7}")
     for page in result.pages:
         lines.append(_page_line(page, ceiling))
-    worst = max(result.rss_mb, default=0)
+    worst = max((rss for rss, _anon in result.rss_mb), default=0)
     verdict = "ok" if worst <= RSS_TARGET_MB else f"ABOVE {RSS_TARGET_MB} MB TARGET"
-    lines.append(f"RSS per worker after load: {', '.join(f'{mb:.0f}' for mb in result.rss_mb)} MB ({verdict})")
+    sizes = ", ".join(f"{rss:.0f} ({anon:.0f} anon)" for rss, anon in result.rss_mb)
+    lines.append(f"VmRSS per worker after load, MB: {sizes} ({verdict})")
+    lines.append(f"load average after the run: {loadavg()}")
     return "\n".join(lines)
 
 
@@ -381,8 +422,9 @@ def _page_line(page: Page, ceiling: Load) -> str:
     flag = "" if ratio >= target else f"  BELOW {target} TARGET"
     status = "" if page.status == 200 else f"  (in-process status {page.status})"
     errors = f"  socket errors {load.socket_errors}" if load.socket_errors else ""
+    p50, p99 = (f"{load.p50_ms:8.1f}", f"{load.p99_ms:8.1f}") if load.requests else (f"{'-':>8}", f"{'-':>8}")
     return (
-        f"{page.label:44} {load.rps:8.0f} {load.p50_ms:8.1f} {load.p99_ms:8.1f} {load.not_200:8d} "
+        f"{page.label:44} {load.rps:8.1f} {p50} {p99} {load.not_200:8d} "
         f"{ratio:7.2f} {page.queries if page.queries is not None else '-':>7}{flag}{status}{errors}"
     )
 
@@ -390,7 +432,8 @@ def _page_line(page: Page, ceiling: Load) -> str:
 def main() -> int:
     options = Options()
     OUT.mkdir(exist_ok=True)
-    print(conditions(options), flush=True)
+    setting = conditions(options)
+    print(setting, flush=True)
     started = time.perf_counter()
     ceiling = bare_ceiling(options)
     print(f"bare Flask ceiling: {ceiling.rps:.0f} req/s, p50 {ceiling.p50_ms:.1f} ms, "
@@ -400,10 +443,11 @@ def main() -> int:
         try:
             results.append(run_backend(backend, options))
         except Exception as error:  # one backend failing should still report the other
+            traceback.print_exc()
             results.append(BackendResult(backend, error=f"{type(error).__name__}: {error}"))
         print(report(results[-1], ceiling), flush=True)
     print(f"\n==== summary (total {time.perf_counter() - started:.0f}s) ====")
-    print(conditions(options))
+    print(setting)
     print(f"bare Flask ceiling: {ceiling.rps:.0f} req/s (p50 {ceiling.p50_ms:.1f} ms, p99 {ceiling.p99_ms:.1f} ms)")
     for result in results:
         print(report(result, ceiling))
