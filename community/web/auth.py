@@ -26,6 +26,14 @@ def _client_key() -> str:
     return f"{current_app.config.get('RATELIMIT_KEY_PREFIX', '')}:{request.remote_addr or 'unknown'}"
 
 
+def _next_param() -> str:
+    """`next` from the query string. Flask-Login sends absolute URLs of this host; keep their path."""
+    target = request.args.get("next", "")
+    if target.startswith(request.host_url):
+        target = "/" + target[len(request.host_url):]
+    return target
+
+
 def _form_page(template: str, form, status: int = 200, **context):
     return render_template(template, form=form, **context), status
 
@@ -38,7 +46,7 @@ def _failed(template: str, form, failed: ValidationFailed, **context):
 @bp.route("/sign-up", methods=["GET", "POST"])
 @rate_limit("RATELIMIT_SIGNUP")
 def sign_up():
-    form = SignUpForm(next=request.args.get("next", ""))
+    form = SignUpForm(next=_next_param())
     if viewer() is not None:
         return redirect(safe_next(form.next.data))
     if not form.validate_on_submit():
@@ -55,7 +63,7 @@ def sign_up():
 @bp.route("/sign-in", methods=["GET", "POST"])
 @rate_limit("RATELIMIT_SIGNIN")
 def sign_in():
-    form = SignInForm(next=request.args.get("next", ""))
+    form = SignInForm(next=_next_param())
     if not form.validate_on_submit():
         return _form_page("auth/sign_in.html", form, 422 if form.is_submitted() else 200)
     try:

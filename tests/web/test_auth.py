@@ -138,6 +138,15 @@ def test_sign_in_page_carries_next_into_the_form(client):
 
 
 @pytest.mark.backends("sqlite")
+def test_a_page_that_needs_sign_in_is_reached_after_signing_in(client, make_user):
+    make_user(email="grace@example.com")
+    sign_in_page = client.get("/settings", follow_redirects=True)
+    assert 'name="next" type="hidden" value="/settings"' in sign_in_page.get_data(as_text=True)
+    response = client.post("/sign-in", data={"email": "grace@example.com", "password": DEFAULT_PASSWORD, "next": "/settings"})
+    assert response.headers["Location"] == "/settings"
+
+
+@pytest.mark.backends("sqlite")
 @pytest.mark.parametrize(
     "change, status, words",
     [
