@@ -13,8 +13,8 @@ Speed-ups that keep the data honest:
 - One argon2 hash is shared by every bench user: hashing 50,000 passwords with production argon2
   parameters would take longer than the rest of the seed together, and a bench database holds no
   real accounts. All bench users therefore sign in with BENCH_PASSWORD.
-- Ids are assigned here (from the current maximum), so no round trip is needed to learn them;
-  PostgreSQL sequences are moved past them afterwards.
+- Ids are assigned here (users after the current maximum; the forum tables start empty), so no
+  round trip is needed to learn them; PostgreSQL sequences are moved past them afterwards.
 
 The search index is not fed: indexing a million posts is its own benchmark.
 """
@@ -163,8 +163,8 @@ class _World:
                 select(func.count()).select_from(Category.__table__)
             ):
                 raise Conflict("Bulk seeding needs an empty forum (no categories or threads yet).")
+            # Users may exist already (an admin); the forum tables are empty, so their ids start at 1.
             self.user_base = connection.scalar(select(func.max(User.id))) or 0
-            self.post_base = connection.scalar(select(func.max(Post.id))) or 0
         self.password_hash = hash_password(BENCH_PASSWORD)
         self.bodies = self._render_bodies()
         self.categories = self._category_specs()
@@ -206,13 +206,11 @@ class _World:
             posts[plan.category_index] += plan.posts
         for index, (name, slug, description, visibility) in enumerate(self.categories):
             yield {
-                "id": index + 1 + self.category_base, "name": name, "slug": slug,
+                "id": index + 1, "name": name, "slug": slug,
                 "description": description, "position": index, "visibility": visibility.name,
                 "thread_count": threads[index], "post_count": posts[index],
                 "created_at": stamp(self.now - HISTORY),
             }
-
-    category_base = 0  # the forum is empty (checked above), so categories start at id 1
 
     # threads
 
@@ -220,7 +218,7 @@ class _World:
         counts = self._posts_per_thread()
         categories = self._thread_categories()
         rng, total = self.rng, self.size.threads
-        plans, next_post_id = [], self.post_base + 1
+        plans, next_post_id = [], 1
         for index, posts in enumerate(counts):
             created = self.now - HISTORY + HISTORY * (index / total) + timedelta(seconds=rng.randint(0, 3600))
             created = min(created, self.now)
@@ -268,7 +266,7 @@ class _World:
             last = plan.post_time(plan.posts)
             has_replies = plan.posts > 1
             yield {
-                "id": plan.id, "category_id": plan.category_index + 1 + self.category_base,
+                "id": plan.id, "category_id": plan.category_index + 1,
                 "author_id": plan.author_id, "title": title, "slug": text.slugify(title)[:120],
                 "state": _thread_state(has_replies, rng), "is_private": False, "is_locked": False,
                 "is_pinned": False, "reply_count": plan.posts - 1, "view_count": plan.posts * 7,

@@ -22,8 +22,7 @@ def seeded(app, make_user):
     return report, existing
 
 
-def test_counts_match_the_requested_size(seeded):
-    report, _existing = seeded
+def _assert_counts(report):
     assert db.session.scalar(select(func.count()).select_from(Post)) == 2_000
     assert db.session.scalar(select(func.count()).select_from(Thread)) == 150
     assert db.session.scalar(select(func.count()).select_from(Category)) == 6
@@ -31,7 +30,7 @@ def test_counts_match_the_requested_size(seeded):
     assert report.seconds > 0 and set(report.phases) == {"plan", "load", "analyze"}
 
 
-def test_positions_run_from_one_to_n_in_every_thread(seeded):
+def _assert_positions():
     per_thread = select(
         Post.thread_id, func.count().label("n"), func.min(Post.position).label("lo"),
         func.max(Post.position).label("hi"),
@@ -42,7 +41,7 @@ def test_positions_run_from_one_to_n_in_every_thread(seeded):
     assert broken == 0
 
 
-def test_thread_counters_agree_with_the_posts(seeded):
+def _assert_thread_counters():
     for thread in db.session.scalars(select(Thread)):
         posts = db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.position)).all()
         assert thread.reply_count == len(posts) - 1
@@ -55,7 +54,7 @@ def test_thread_counters_agree_with_the_posts(seeded):
             assert posts[1].author_id != thread.author_id
 
 
-def test_category_counters_agree_with_the_threads(seeded):
+def _assert_category_counters():
     for category in db.session.scalars(select(Category)):
         threads = db.session.scalar(select(func.count()).select_from(Thread).where(Thread.category_id == category.id))
         posts = db.session.scalar(
@@ -66,8 +65,7 @@ def test_category_counters_agree_with_the_threads(seeded):
     assert {c.visibility.value for c in db.session.scalars(select(Category))} >= {"public"}
 
 
-def test_special_threads_exist(seeded):
-    report, _existing = seeded
+def _assert_special_threads(report):
     assert db.session.get(Thread, report.long_thread_id).reply_count == 999
     assert report.twenty_post_thread_ids
     for thread_id in report.twenty_post_thread_ids:
@@ -76,8 +74,7 @@ def test_special_threads_exist(seeded):
     assert busiest.thread_count == report.busiest_category_threads
 
 
-def test_bodies_are_rendered_markdown_and_users_share_one_password(seeded):
-    report, existing = seeded
+def _assert_bodies_and_password(report, existing):
     for post in db.session.scalars(select(Post).order_by(Post.id).limit(25)):
         assert post.body_html == render_markdown(post.body_markdown)
         assert post.body_html.startswith("<p>")
@@ -87,14 +84,22 @@ def test_bodies_are_rendered_markdown_and_users_share_one_password(seeded):
     assert user.email_verified
 
 
-def test_new_rows_get_fresh_ids_after_seeding(seeded, make_thread, make_post):
+def test_seeds_a_consistent_world(seeded):
+    # One seeding, many checks: seeding is the slow part, and every check reads the same world.
+    report, existing = seeded
+    _assert_counts(report)
+    _assert_positions()
+    _assert_thread_counters()
+    _assert_category_counters()
+    _assert_special_threads(report)
+    _assert_bodies_and_password(report, existing)
+
+
+def test_new_rows_get_fresh_ids_and_a_second_seed_is_refused(seeded, make_thread, make_post):
     thread = make_thread()
     reply = make_post(thread=thread)
     assert thread.id == 151
     assert reply.id == 2_000 + 2
-
-
-def test_seeding_twice_is_refused(seeded):
     with pytest.raises(Conflict):
         bulk_seed(db.engine, SMALL)
 
