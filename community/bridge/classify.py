@@ -20,7 +20,6 @@ import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import cache
 from hashlib import sha256
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -30,9 +29,9 @@ import sklearn
 from ..errors import NotFound, ValidationFailed
 from .classifiers.base import LABELS, Classification, Classifier
 from .classifiers.csv_files import Post, read_labelled, read_posts
-from .classifiers.rules import RulesClassifier
+from .classifiers.rules import RulesClassifier, shared_rules
 from .classifiers.store import RULES, ClassifierStore, ModelCard, check_name
-from .classifiers.trained import cross_validate, fit, usable_folds
+from .classifiers.trained import FEATURES, cross_validate, fit, usable_folds
 
 __all__ = [
     "LABELS", "RULES", "Classification", "Classifier", "ClassifierListing", "active_classifier",
@@ -52,10 +51,8 @@ def _instance_path(where: InstanceRef) -> Path:
     return Path(where)
 
 
-@cache
 def rules_classifier() -> RulesClassifier:
-    # Built on first use, then shared: it holds only the VADER lexicon and compiled patterns.
-    return RulesClassifier()
+    return shared_rules()
 
 
 def get_classifier(where: InstanceRef, name: str | None = None) -> Classifier:
@@ -107,6 +104,7 @@ def _model_card(name: str, texts: list[str], labels: list[str]) -> ModelCard:
         label_counts=dict(sorted(Counter(labels).items())),
         cross_validation=validation,
         sklearn_version=sklearn.__version__,
+        extra={"features": FEATURES},
     )
 
 

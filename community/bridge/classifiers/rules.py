@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Iterable
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -24,7 +25,8 @@ VERSION = "rules-vader-1"
 
 
 def _cues(*patterns: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(patterns) + r")", re.IGNORECASE)
+    # Matched against lower-cased text: cheaper than IGNORECASE on long alternations.
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")")
 
 
 # Things going wrong with a service, wherever it is sold: time lost, orders or bookings undone,
@@ -98,6 +100,12 @@ class _Evidence:
     compound: float
 
 
+@cache
+def shared_rules() -> "RulesClassifier":
+    # Built on first use, then shared: it holds only the VADER lexicon and compiled patterns.
+    return RulesClassifier()
+
+
 def _sigmoid(value: float) -> float:
     return 1.0 / (1.0 + math.exp(-value))
 
@@ -119,16 +127,29 @@ class RulesClassifier:
         seen: dict[str, Classification] = {}
         return [seen.get(text) or seen.setdefault(text, self.classify(text)) for text in texts]
 
+    def cue_features(self, text: str) -> list[float]:
+        """The evidence as numbers in -1..1, for the trained model to weigh as it sees fit."""
+        evidence = self._evidence(text)
+        return [
+            evidence.compound,
+            min(evidence.problem, 3) / 3,
+            min(evidence.anger, 3) / 3,
+            min(evidence.praise, 2) / 2,
+            min(evidence.question, 2) / 2,
+            float(evidence.emphasis),
+        ]
+
     def _evidence(self, text: str) -> _Evidence:
         plain = _STRIP.sub(" ", text or "")
         compound = self._vader.polarity_scores(plain)["compound"]
         # Capitals are shouting only in an unhappy post; "THANK YOU SO MUCH" is enthusiasm.
         shouting = len(_SHOUTING.findall(plain))
+        lowered = plain.lower()
         return _Evidence(
-            problem=len(_PROBLEM.findall(plain)),
-            anger=len(_ANGER.findall(plain)) + (shouting if compound < 0 else 0),
-            praise=len(_PRAISE.findall(plain)),
-            question=len(_QUESTION.findall(plain)) + plain.count("?"),
+            problem=len(_PROBLEM.findall(lowered)),
+            anger=len(_ANGER.findall(lowered)) + (shouting if compound < 0 else 0),
+            praise=len(_PRAISE.findall(lowered)),
+            question=len(_QUESTION.findall(lowered)) + plain.count("?"),
             emphasis=bool(_EMPHASIS.search(plain)),
             compound=compound,
         )
