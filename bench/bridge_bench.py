@@ -26,7 +26,8 @@ from community.bridge.classifiers.metrics import ComplaintMetrics, complaint_met
 from community.bridge.classifiers.rules import RulesClassifier  # noqa: E402
 from community.bridge.classifiers.trained import TrainedClassifier, fit, fold_indices  # noqa: E402
 
-DATA = Path(os.environ.get("BENCH_BRIDGE_DATA", ROOT.parent / "shared" / "data" / "tweets" / "airline_sentiment_dev.csv"))
+DEFAULT_DATA = ROOT.parent / "shared" / "data" / "tweets" / "airline_sentiment_dev.csv"
+DATA = Path(os.environ.get("BENCH_BRIDGE_DATA", DEFAULT_DATA))
 FOLDS = 5
 # VADER's own convention: compound at or below -0.05 is negative.
 VADER_NEGATIVE = -0.05
@@ -41,7 +42,8 @@ def predict_all_complaints(_train_texts, _train_labels, test_texts):
 
 def predict_vader(_train_texts, _train_labels, test_texts):
     analyzer = SentimentIntensityAnalyzer()
-    return ["complaint" if analyzer.polarity_scores(text)["compound"] <= VADER_NEGATIVE else "other" for text in test_texts]
+    compounds = [analyzer.polarity_scores(text)["compound"] for text in test_texts]
+    return ["complaint" if compound <= VADER_NEGATIVE else "other" for compound in compounds]
 
 
 def predict_rules(_train_texts, _train_labels, test_texts):

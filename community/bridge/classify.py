@@ -66,11 +66,10 @@ def get_classifier(where: InstanceRef, name: str | None = None) -> Classifier:
 
 def active_classifier(where: InstanceRef) -> Classifier:
     """The classifier in use. A missing active model falls back to the rules, loudly."""
-    store = ClassifierStore(_instance_path(where))
     try:
         return get_classifier(where)
     except (NotFound, ValidationFailed) as error:
-        log.warning("active classifier %r unusable (%s); using the rules", store.active_name(), error.message)
+        log.warning("active classifier unusable (%s); using the rules", error.message)
         return rules_classifier()
 
 
@@ -147,8 +146,8 @@ def list_classifiers(where: InstanceRef) -> list[ClassifierListing]:
     for name in store.names():
         try:
             card = store.card(name)
-        except NotFound:
-            continue  # a card whose model file is gone: nothing that could be used
+        except (NotFound, ValidationFailed):
+            continue  # a model file gone or a card unreadable: nothing that could be used
         listings.append(
             ClassifierListing(name, card.version, active == name, card.trained_at, card.rows, _complaint_f1(card))
         )
@@ -177,7 +176,6 @@ def _classified(classifier: Classifier, posts: list[Post]) -> Iterator[dict[str,
             record: dict[str, object] = {"row": post.row}
             if post.id is not None:
                 record["id"] = post.id
-            record.update(
-                label=result.label, score=result.score, complaint_score=result.complaint_score, version=result.version
-            )
+            record.update(label=result.label, score=result.score, complaint_score=result.complaint_score)
+            record["version"] = result.version
             yield record

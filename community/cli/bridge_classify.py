@@ -55,12 +55,18 @@ def classifiers() -> None:
     """List the classifiers; the active one is marked with *."""
     from ..bridge.classify import list_classifiers
 
-    for listing in list_classifiers(current_app.instance_path):
+    try:
+        listings = list_classifiers(current_app.instance_path)
+    except ServiceError as error:
+        raise _fail(error) from None
+    for listing in listings:
         marker = "*" if listing.active else " "
         details = f"trained {listing.trained_at} on {listing.rows} posts" if listing.trained_at else "built in"
         if listing.complaint_f1 is not None:
             details += f", complaint F1 {listing.complaint_f1:.3f} (cross-validated)"
         click.echo(f"{marker} {listing.name:<24} {listing.version:<40} {details}")
+    if not any(listing.active for listing in listings):
+        click.echo("the active classifier is missing: the rules are used until `flask bridge use NAME`", err=True)
 
 
 @bridge_cli.command("use")

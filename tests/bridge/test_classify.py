@@ -18,6 +18,7 @@ from community.bridge.classify import (
     list_classifiers,
     rules_classifier,
     train_from_csv,
+    use_classifier,
 )
 from community.errors import ValidationFailed
 
@@ -304,3 +305,38 @@ def test_rules_complaint_f1_on_airline_data(airline):
 def test_trained_complaint_f1_cross_validated_on_airline_data(airline):
     validation = cross_validate(airline.texts, airline.labels, folds=5)
     assert validation.complaint.f1 >= 0.85
+
+
+# --- damaged or odd instance folders ------------------------------------------------------------
+
+
+def test_tiny_training_set_skips_cross_validation(cli, tmp_path):
+    labels_csv = tmp_path / "labels.csv"
+    labels_csv.write_text("text,label\nworst service ever,complaint\nthank you so much,praise\n", encoding="utf-8")
+
+    result = cli("train", labels_csv, "--name", "tiny")
+
+    assert result.exit_code == 0, result.output
+    assert "cross-validation: skipped" in result.output
+    card = json.loads((tmp_path / "instance" / "classifiers" / "tiny.json").read_text())
+    assert card["cross_validation"] is None and card["label_counts"] == {"complaint": 1, "praise": 1}
+
+
+def test_classify_with_unknown_model_fails_cleanly(cli, tmp_path):
+    posts = tmp_path / "posts.csv"
+    posts.write_text("text\nhello\n", encoding="utf-8")
+    result = cli("classify", posts, "--model", "ghost")
+    assert result.exit_code == 1 and "no classifier named 'ghost'; choose 'rules'" in result.output
+
+
+def test_damaged_files_fall_back_to_rules_and_refuse_activation(trained_instance, tmp_path):
+    instance, _card = trained_instance
+    damaged = tmp_path / "damaged"
+    (damaged / "classifiers").mkdir(parents=True)
+    (damaged / "classifiers" / "small.json").write_bytes((instance / "classifiers" / "small.json").read_bytes())
+    (damaged / "classifiers" / "small.joblib").write_bytes(b"not a model")
+    (damaged / "classifiers" / "active.json").write_text("{broken", encoding="utf-8")
+
+    assert active_classifier(damaged).version == "rules-vader-1"
+    with pytest.raises(ValidationFailed, match="'small' cannot be loaded"):
+        use_classifier(damaged, "small")

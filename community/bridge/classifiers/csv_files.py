@@ -55,7 +55,8 @@ def read_table(path: Path) -> Table:
             rows.append(record)
             line_numbers.append(reader.line_num)
     except csv.Error as error:
-        raise ValidationFailed(f"{path.name} is not a readable CSV file (line {reader.line_num}): {error}.") from error
+        message = f"{path.name} is not a readable CSV file (line {reader.line_num}): {error}."
+        raise ValidationFailed(message) from error
     keys = [name.strip().lower() for name in header]
     return Table(header, [dict(zip(keys, _pad(record, len(keys)))) for record in rows], line_numbers)
 

@@ -69,7 +69,11 @@ class ClassifierStore:
         path = self._card_path(name)
         if not path.is_file() or not self._model_path(name).is_file():
             raise NotFound(f"no classifier named {name!r}; choose {self._choices()}.")
-        return ModelCard(**json.loads(path.read_text(encoding="utf-8")))
+        try:
+            return ModelCard(**json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, TypeError) as error:  # hand-edited or from a newer release
+            message = f"{path.name} is not a readable model card ({error}); train {name!r} again."
+            raise ValidationFailed(message) from error
 
     def load(self, name: str) -> TrainedClassifier:
         card = self.card(name)
@@ -84,7 +88,10 @@ class ClassifierStore:
         path = self.folder / ACTIVE_FILE
         if not path.is_file():
             return RULES
-        return str(json.loads(path.read_text(encoding="utf-8")).get("name") or RULES)
+        try:
+            return str(json.loads(path.read_text(encoding="utf-8"))["name"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ValidationFailed(f"{path} is unreadable ({error}); run `flask bridge use NAME`.") from error
 
     def activate(self, name: str, version: str) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -99,7 +99,8 @@ class TrainedClassifier:
     def _decide(self, row: np.ndarray, complaint_column: int | None) -> Classification:
         best = int(row.argmax())
         complaint_score = float(row[complaint_column]) if complaint_column is not None else 0.0
-        return Classification(self._labels[best], round(float(row[best]), 4), self.version, round(complaint_score, 4))
+        score = round(float(row[best]), 4)
+        return Classification(self._labels[best], score, self.version, round(complaint_score, 4))
 
 
 def fit(texts: Sequence[str], labels: Sequence[str]) -> Pipeline:
