@@ -206,6 +206,8 @@ def test_cli_train_list_use_and_classify(cli, tmp_path):
     posts.write_text(f"id,text\n1,{HELD_OUT['complaint']}\n", encoding="utf-8")
     with_model = cli("classify", posts, "--model", "shop", "--json")
     assert json.loads(with_model.output)["version"].startswith("tfidf-lr-")
+    plain = cli("classify", posts).output.split("\t")
+    assert plain[:2] == ["1", "complaint"] and 0.5 <= float(plain[2]) <= 1
 
 
 def test_cli_use_unknown_name_fails_cleanly(cli):
