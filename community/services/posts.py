@@ -16,6 +16,7 @@ from .forum import post_for_viewer, thread_for_viewer
 from .threads import (
     clean_body,
     clean_title,
+    count_new_post,
     posting_refusal,
     refresh_counters,
     render_body,
@@ -59,7 +60,7 @@ def create_reply(user: Optional[User], thread_id: int, body: str | None, reply_t
     )
     db.session.add(reply)
     try:
-        refresh_counters(thread)
+        count_new_post(thread, reply)
         db.session.commit()
     except IntegrityError as error:
         # Two replies raced for the same position; the UniqueConstraint caught it.

@@ -114,9 +114,29 @@ def refresh_category_counters(category: Category) -> None:
 
 
 def refresh_counters(thread: Thread) -> None:
+    """Full recount after a delete or restore (rare); new posts use count_new_post instead."""
     db.session.flush()
     refresh_thread_counters(thread)
     refresh_category_counters(thread.category)
+
+
+def count_new_post(thread: Thread, post: Post) -> None:
+    """Counters for a new post as SQL increments: concurrent posts can't overwrite each other's
+    counts, and a big thread or category is never rescanned on the hot path."""
+    db.session.flush()
+    thread.last_post_id, thread.last_activity_at = post.id, post.created_at
+    if post.position > 1:
+        thread.reply_count = Thread.reply_count + 1
+        if post.author_id != thread.author_id and thread.first_reply_at is None:
+            thread.first_reply_at = post.created_at
+            if thread.state == ThreadState.open:
+                thread.state = ThreadState.answered
+    if not thread.is_private:
+        category = thread.category
+        category.post_count = Category.post_count + 1
+        if post.position == 1:
+            category.thread_count = Category.thread_count + 1
+    db.session.flush()
 
 
 # --- starting a thread ------------------------------------------------------------------------
@@ -148,6 +168,6 @@ def create_thread(
     )
     opening = Post(thread=thread, author=user, position=1, body_markdown=body, body_html=render_body(body), created_at=now)
     db.session.add_all([thread, opening])
-    refresh_counters(thread)
+    count_new_post(thread, opening)
     db.session.commit()
     return thread
