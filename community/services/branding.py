@@ -54,11 +54,6 @@ def get_branding() -> dict[str, Any]:
     return branding
 
 
-def canonical_base_url() -> str:
-    """The admin's base URL, else COMMUNITY_BASE_URL; no trailing slash (for links in emails)."""
-    return (get_branding().get("base_url") or current_app.config["BASE_URL"]).rstrip("/")
-
-
 def logo_folder() -> Path:
     return Path(current_app.config["UPLOAD_DIR"]) / LOGO_DIR
 

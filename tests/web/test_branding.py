@@ -1,5 +1,6 @@
 """Admin branding settings: saved values reach every page and /brand.css; bad input is re-rendered."""
 import io
+from types import SimpleNamespace
 
 import pytest
 from markupsafe import escape
@@ -7,7 +8,9 @@ from PIL import Image
 
 from community.extensions import db
 from community.models import SiteSetting
-from community.services.branding import canonical_base_url, get_branding
+from community.services.branding import get_branding
+from community.services.mail import base_url as email_base_url
+from community.services.mail import build_message
 
 VALID = {
     "name": "Acme Help Hub",
@@ -49,7 +52,11 @@ def test_saved_branding_shows_on_pages_and_in_brand_css(admin_client):
     assert home.status_code == 200 and "Acme Help Hub" in home.get_data(as_text=True)
     stored = db.session.get(SiteSetting, "branding").value
     assert stored["base_url"] == "https://help.acme.example"
-    assert canonical_base_url() == "https://help.acme.example"
+    assert email_base_url() == "https://help.acme.example"  # links in emails follow the setting
+    email = build_message("someone@example.com", "Welcome", "verify_email", {"verify_url": "https://x", "user": SimpleNamespace(display_name="Ana")})
+    assert "Acme Help Hub" in email["From"]
+    html = email.get_body(("html",)).get_content()
+    assert "#123abc" in html and "https://help.acme.example" in html
     assert get_branding()["footer_links"] == [
         {"label": "Status", "url": "https://status.acme.example"}, {"label": "About", "url": "/about"},
     ]
