@@ -63,6 +63,8 @@ def test_create_edit_reorder_and_delete_a_category(admin_client, make_category):
     db.session.expire_all()
     assert (billing.name, billing.slug, billing.position) == ("Billing", "billing", 1)
     assert db.session.get(CategorySlug, "billing-accounts").category_id == billing.id
+    old_link = admin_client.get("/c/billing-accounts")
+    assert old_link.status_code in (301, 308) and old_link.headers["Location"].endswith("/c/billing")
     assert db.session.get(Category, first.id).position == 2
 
     admin_client.post(f"/admin/categories/{billing.id}/move", data={"direction": "down"})
