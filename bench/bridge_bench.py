@@ -24,7 +24,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # noqa: E4
 from community.bridge.classifiers.evaluation import LabelledPosts, read_sentiment_csv  # noqa: E402
 from community.bridge.classifiers.metrics import ComplaintMetrics, complaint_metrics  # noqa: E402
 from community.bridge.classifiers.rules import RulesClassifier  # noqa: E402
-from community.bridge.classifiers.trained import TrainedClassifier, fit, fold_indices  # noqa: E402
+from community.bridge.classifiers.trained import TrainedClassifier, clear_cue_cache, fit, fold_indices  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "tweets" / "airline_sentiment_dev.csv"
 DATA = Path(os.environ.get("BENCH_BRIDGE_DATA", DEFAULT_DATA))
@@ -76,6 +76,7 @@ def cross_validated(data: LabelledPosts, predict: Predictor) -> list[ComplaintMe
 def posts_per_second(classify_many: Callable[[Sequence[str]], list], texts: list[str]) -> float:
     best = float("inf")
     for _attempt in range(3):  # best of three: the machine may be busy with something else
+        clear_cue_cache()  # the trained model was just fitted on these very texts
         started = time.perf_counter()
         classify_many(texts)
         best = min(best, time.perf_counter() - started)
