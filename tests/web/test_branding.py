@@ -83,6 +83,7 @@ def test_bad_input_is_rerendered_with_messages_and_values_kept(admin_client, cha
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert message in page
+    assert f'id="e-{field}"' in page  # the message sits by its field
     assert 'value="Typed tagline stays"' in page
     for value in changes.values():
         shown = value[0] if isinstance(value, list) else value
