@@ -168,29 +168,23 @@ def sign_up(form: SignUp) -> User:
 def _collect_sign_up_errors(form: SignUp) -> tuple[str, str]:
     """Check every field, so the form shows all its problems at once."""
     errors: dict[str, str] = {}
-    email = display_name = ""
-    for field, check in (
-        ("email", lambda: clean_email(form.email)),
-        ("display_name", lambda: clean_display_name(form.display_name)),
-    ):
-        try:
-            value = check()
-        except ValidationFailed as failed:
-            errors.update(failed.fields)
-            continue
-        if field == "email":
-            email = value
-        else:
-            display_name = value
-    try:
-        check_new_password(form.password, "password", email, email.partition("@")[0], display_name)
-    except ValidationFailed as failed:
-        errors.update(failed.fields)
-    if email and "email" not in errors and _email_taken(email.lower()):
+    email = _checked(errors, lambda: clean_email(form.email))
+    display_name = _checked(errors, lambda: clean_display_name(form.display_name))
+    _checked(errors, lambda: check_new_password(form.password, "password", email, email.partition("@")[0], display_name))
+    if email and _email_taken(email.lower()):
         errors["email"] = DUPLICATE_EMAIL
     if errors:
         raise ValidationFailed("Please correct the marked fields.", fields=errors)
     return email, display_name
+
+
+def _checked(errors: dict[str, str], check) -> str:
+    """Run one field check; on failure record its message and give back an empty value."""
+    try:
+        return check()
+    except ValidationFailed as failed:
+        errors.update(failed.fields)
+        return ""
 
 
 _dummy_hash: str | None = None
@@ -327,21 +321,14 @@ class ProfileChange:
 
 def update_profile(user: User, change: ProfileChange) -> User:
     errors: dict[str, str] = {}
-    values: dict[str, str] = {}
-    for field, check in (
-        ("display_name", lambda: clean_display_name(change.display_name)),
-        ("username", lambda: clean_username(change.username)),
-        ("bio", lambda: clean_text(change.bio, "bio", "Bio", BIO_MAX, required=False)),
-    ):
-        try:
-            values[field] = check()
-        except ValidationFailed as failed:
-            errors.update(failed.fields)
-    if "username" in values and _username_taken(values["username"], user.id):
+    display_name = _checked(errors, lambda: clean_display_name(change.display_name))
+    username = _checked(errors, lambda: clean_username(change.username))
+    bio = _checked(errors, lambda: clean_text(change.bio, "bio", "Bio", BIO_MAX, required=False))
+    if username and _username_taken(username, user.id):
         errors["username"] = "This username is taken. Choose another."
     if errors:
         raise ValidationFailed("Please correct the marked fields.", fields=errors)
-    user.display_name, user.username, user.bio = values["display_name"], values["username"], values["bio"]
+    user.display_name, user.username, user.bio = display_name, username, bio
     try:
         db.session.commit()
     except IntegrityError:
