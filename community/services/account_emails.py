@@ -37,6 +37,16 @@ def send_email_change_email(user_id: int, new_email: str) -> None:
     )
 
 
+def send_email_changed_notice(user_id: int, old_email: str) -> None:
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return
+    send_email(
+        old_email, f"Your email for {get_branding()['name']} was changed", "email_changed",
+        user=user, link=absolute_url("auth.forgot_password"),
+    )
+
+
 def send_password_reset_email(user_id: int) -> None:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:

@@ -369,12 +369,15 @@ def confirm_email_change(token: str) -> User:
     if not email or _email_taken(email.lower(), user.id):
         raise tokens.TokenInvalid("invalid", tokens.CHANGE_EMAIL)
     tokens.spend_token(payload, tokens.CHANGE_EMAIL)
+    old_email = user.email
     user.email, user.email_normalized, user.email_verified_at = email, email.lower(), utcnow()
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise tokens.TokenInvalid("invalid", tokens.CHANGE_EMAIL) from None
+    # The old address hears about it, so a hijacked session can't quietly take the account.
+    enqueue(f"{EMAILS}:send_email_changed_notice", user.id, old_email)
     return user
 
 

@@ -124,6 +124,8 @@ def test_change_email_confirms_through_the_new_address(app, client, auth, make_u
     assert client.post(path).status_code == 302
     changed = fresh(user)
     assert (changed.email, changed.email_normalized, changed.email_verified) == ("New@example.com", "new@example.com", True)
+    notice = outbox(app)[-1]
+    assert notice["To"] == "old@example.com" and "was changed" in notice["Subject"]
     assert client.post(path).status_code == 400
 
 
