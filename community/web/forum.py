@@ -9,10 +9,10 @@ from flask import (
 )
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import ImmutableMultiDict
-from wtforms import HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from .. import policies
-from ..errors import ValidationFailed
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import limiter
 from ..services import forum, posts, threads
 from ..services.threads import REPLACEMENT_CHAR
@@ -28,6 +28,7 @@ class ThreadForm(FlaskForm):
     category = StringField("Category")
     title = StringField("Title")
     body = TextAreaField("Your question or topic")
+    private = BooleanField("Private: only you and staff can see this thread")
 
 
 class ReplyForm(FlaskForm):
@@ -165,7 +166,9 @@ def _composer(fixed_category):
     if _is_preview():
         return _render_composer(form, fixed_category, preview=posts.preview_html(user, form.body.data))
     try:
-        created = threads.create_thread(user, category_id, form.title.data, form.body.data)
+        created = threads.create_thread(
+            user, category_id, form.title.data, form.body.data, is_private=bool(form.private.data)
+        )
     except ValidationFailed as error:
         return _render_composer(form, fixed_category, errors=error.fields, status=422)
     return redirect(thread_url(created))
@@ -207,7 +210,10 @@ def _quote_prefill(user, raw_post_id) -> str:
     post_id = _int_or_none(raw_post_id)
     if post_id is None:
         return ""
-    return posts.quote_markdown(user, post_id, post_url_for(post_id))
+    try:
+        return posts.quote_markdown(user, post_id, post_url_for(post_id))
+    except ServiceError:
+        return ""  # a stale or foreign ?quote= must not break the page it is on
 
 
 def post_url_for(post_id: int) -> str:

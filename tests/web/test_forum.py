@@ -277,3 +277,17 @@ def test_percent_encoded_invalid_utf8_is_refused_the_same_way(client, signed_in,
     )
     assert response.status_code == 422 and "not valid UTF-8" in response.get_data(as_text=True)
     assert _thread_count() == 0
+
+
+def test_private_checkbox_creates_a_private_thread(client, signed_in, category):
+    client.post(f"/c/{category.slug}/new", data={"title": "Account number", "body": "Mine is 42", "private": "y"})
+    thread = db.session.scalar(select(Thread))
+    assert thread.is_private and category.thread_count == 0
+
+
+def test_unreadable_quote_parameter_is_ignored(client, signed_in, make_thread, make_user):
+    secret = make_thread(author=make_user(), body="Secret words", is_private=True)
+    thread = make_thread(title="Open thread")
+    hidden_post = db.session.scalar(select(Post).where(Post.thread_id == secret.id))
+    response = client.get(f"/t/{thread.id}-open-thread?quote={hidden_post.id}")
+    assert response.status_code == 200 and "Secret words" not in response.get_data(as_text=True)
