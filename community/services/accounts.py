@@ -199,10 +199,14 @@ def _spend_equal_time(password: str) -> None:
 
 
 def authenticate(email: str | None, password: str | None) -> User:
-    email_key = (email or "").strip().lower()
     password = password or ""
     user = None
-    if email_key and not _has_bad_characters(email_key) and len(email_key) <= EMAIL_MAX:
+    try:
+        # The same normalisation as sign-up, so "Ada@EXAMPLE.com " finds ada@example.com.
+        email_key = clean_email(email).lower()
+    except ValidationFailed:
+        email_key = None
+    if email_key:
         user = db.session.scalar(select(User).where(User.email_normalized == email_key))
     if user is None:
         _spend_equal_time(password)
