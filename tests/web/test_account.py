@@ -228,3 +228,15 @@ def test_delete_account_anonymises_keeps_threads_and_signs_out(client, make_user
     again = client.post("/sign-in", data={"email": "leaving@example.com", "password": DEFAULT_PASSWORD})
     assert again.status_code == 422
     assert db.session.scalar(select(User).where(User.email_normalized == "leaving@example.com")) is None
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("image_format", ["JPEG", "GIF", "WEBP"])
+def test_jpeg_gif_and_webp_avatars_become_png(client, auth, make_user, image_format):
+    user = make_user()
+    auth.sign_in(user)
+    out = io.BytesIO()
+    Image.new("RGB", (300, 300), "#aa3300").save(out, format=image_format)
+    assert upload(client, out.getvalue(), f"me.{image_format.lower()}").status_code == 302
+    served = Image.open(io.BytesIO(client.get(f"/avatars/{user.id}.png").data))
+    assert (served.format, served.size) == ("PNG", (256, 256))
