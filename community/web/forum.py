@@ -16,6 +16,7 @@ from ..errors import ServiceError, ValidationFailed
 from ..extensions import limiter
 from ..services import forum, posts, threads
 from ..services.threads import REPLACEMENT_CHAR
+from .errors import wants_json
 from .helpers import category_url, post_url, thread_url, viewer
 
 bp = Blueprint("forum", __name__)
@@ -80,6 +81,18 @@ def _decode_invalid_utf8_consistently():
 
 def _render(template: str, status: int = 200, **context):
     return render_template(template, policies=policies, **context), status
+
+
+def _invalid(error: ValidationFailed, render_form):
+    """A refused submission: the form again (422, typed text kept), or JSON for JSON clients."""
+    if wants_json():
+        body = {"status": 422, "code": "invalid", "message": error.message, "fields": error.fields}
+        return jsonify(error=body), 422
+    return render_form()
+
+
+def _done(url: str):
+    return (jsonify(url=url), 201) if wants_json() else redirect(url)
 
 
 def _int_or_none(raw: object) -> int | None:
@@ -170,8 +183,8 @@ def _composer(fixed_category):
             user, category_id, form.title.data, form.body.data, is_private=bool(form.private.data)
         )
     except ValidationFailed as error:
-        return _render_composer(form, fixed_category, errors=error.fields, status=422)
-    return redirect(thread_url(created))
+        return _invalid(error, lambda: _render_composer(form, fixed_category, errors=error.fields, status=422))
+    return _done(thread_url(created))
 
 
 def _composer_prefill(fixed_category) -> dict:
@@ -242,8 +255,8 @@ def reply(thread_id: int):
         created = posts.create_reply(user, thread_id, form.body.data, _int_or_none(form.reply_to.data))
     except ValidationFailed as error:
         found = forum.thread_for_viewer(user, thread_id)
-        return _render_thread(found, _last_page(found), form, errors=error.fields, status=422)
-    return redirect(post_url(created))
+        return _invalid(error, lambda: _render_thread(found, _last_page(found), form, errors=error.fields, status=422))
+    return _done(post_url(created))
 
 
 def _last_page(found) -> int:
@@ -281,7 +294,7 @@ def edit_post(post_id: int):
     try:
         posts.edit_post(user, post_id, form.body.data, form.title.data, form.reason.data or "")
     except ValidationFailed as error:
-        return _render("forum/edit_post.html", 422, post=post, form=form, errors=error.fields)
+        return _invalid(error, lambda: _render("forum/edit_post.html", 422, post=post, form=form, errors=error.fields))
     flash("Your changes are saved.", "success")
     return redirect(post_url(post))
 
@@ -318,5 +331,5 @@ def preview():
     try:
         html = posts.preview_html(viewer(), payload.get("body", ""))
     except ValidationFailed as error:
-        return jsonify(error={"status": 422, "code": "invalid", "message": error.message, "fields": error.fields}), 422
+        return _invalid(error, None)
     return jsonify(html=html)

@@ -292,3 +292,13 @@ def test_unreadable_quote_parameter_is_ignored(client, signed_in, make_thread, m
     hidden_post = db.session.scalar(select(Post).where(Post.thread_id == secret.id))
     response = client.get(f"/t/{thread.id}-open-thread?quote={hidden_post.id}")
     assert response.status_code == 200 and "Secret words" not in response.get_data(as_text=True)
+
+
+def test_json_clients_get_json_errors_and_created_urls(client, signed_in, make_thread):
+    thread = make_thread()
+    refused = client.post(f"/t/{thread.id}/reply", json={"body": ""})
+    assert refused.status_code == 422 and refused.json["error"]["fields"] == {"body": "The post can't be empty."}
+    created = client.post(f"/t/{thread.id}/reply", json={"body": "Fine"})
+    assert created.status_code == 201 and created.json["url"].startswith("/p/")
+    too_long = client.post("/preview", json={"body": "x" * 50_001})
+    assert too_long.status_code == 422 and "too long" in too_long.json["error"]["fields"]["body"]
