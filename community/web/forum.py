@@ -64,12 +64,13 @@ posting_limit = limiter.shared_limit(
 )
 
 
-@bp.before_request
 def _decode_invalid_utf8_consistently():
     """Werkzeug drops a urlencoded form holding raw invalid UTF-8 and keeps '%FF' as literal text.
     Decode both the same way instead (invalid bytes become U+FFFD), so the services can refuse
     them with a clear message and the form can show back everything else the user typed."""
     if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
+        return
+    if request.blueprint != bp.name:
         return
     raw = request.get_data(cache=True, parse_form_data=False)
     escaped = re.sub(rb"[\x80-\xff]", lambda byte: b"%%%02X" % byte[0][0], raw).decode("ascii")
@@ -77,6 +78,13 @@ def _decode_invalid_utf8_consistently():
     if any(REPLACEMENT_CHAR in key + value for key, value in pairs):
         current = request._get_current_object()
         current.form, current.files = ImmutableMultiDict(pairs), ImmutableMultiDict()
+
+
+@bp.record_once
+def _decode_forms_before_csrf_check(state) -> None:
+    # Must run before CSRFProtect reads the form (an app-level hook registered earlier), or the
+    # raw body is already consumed; hence first in the app's list, limited to this blueprint.
+    state.app.before_request_funcs.setdefault(None, []).insert(0, _decode_invalid_utf8_consistently)
 
 
 def _render(template: str, status: int = 200, **context):

@@ -302,3 +302,15 @@ def test_json_clients_get_json_errors_and_created_urls(client, signed_in, make_t
     assert created.status_code == 201 and created.json["url"].startswith("/p/")
     too_long = client.post("/preview", json={"body": "x" * 50_001})
     assert too_long.status_code == 422 and "too long" in too_long.json["error"]["fields"]["body"]
+
+
+def test_invalid_utf8_is_refused_the_same_way_with_csrf_on(app, client, signed_in, category):
+    app.config["WTF_CSRF_ENABLED"] = True
+    page = client.get(f"/c/{category.slug}/new").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    response = client.post(
+        f"/c/{category.slug}/new", data=b"csrf_token=" + token.encode() + b"&title=Raw&body=\xff\xfe",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 422 and "not valid UTF-8" in response.get_data(as_text=True)
+    assert _thread_count() == 0
