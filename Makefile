@@ -63,3 +63,8 @@ migration-initial: install
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Search benchmark (bench/search_bench.py): both backends at 100,000 posts, plus similar-question
+# relevance on ../shared/data/stackexchange/metase_duplicate_pairs.tsv. BENCH_POSTS to scale down.
+bench-search: install-dev
+	$(BIN)/python bench/search_bench.py

@@ -188,19 +188,26 @@ class PostgresBackend:
             return SearchResults([], 0, request.page, request.per_page)
         where = _filters_sql(request, params)
         order = f"round(({RANK})::numeric, 4) DESC, d.last_activity_at DESC"
+        outer_order = "round(p.score::numeric, 4) DESC, p.last_activity_at DESC"
         if request.sort == "newest":
-            order = "d.last_activity_at DESC"
+            order, outer_order = "d.last_activity_at DESC", "p.last_activity_at DESC"
         params.update(limit=request.per_page, offset=(request.page - 1) * request.per_page)
+        # Rank and page first; highlight only the page's rows (ts_headline is the costly part).
         sql = f"""
-            WITH q AS (SELECT {query} AS query)
-            SELECT d.thread_id, d.title, d.category_id, d.state, d.has_verified_answer, d.last_activity_at,
-                   {RANK} AS score, count(*) OVER () AS total,
-                   ts_headline('english', left(d.body, {HEADLINE_CHARS}), q.query, :headline) AS snippet,
-                   ts_headline('english', d.title, q.query, :title_headline) AS title_marked
-            FROM {TABLE} d, q
-            WHERE numnode(q.query) > 0 AND d.document @@ q.query AND {where}
-            ORDER BY {order}
-            LIMIT :limit OFFSET :offset
+            WITH q AS (SELECT {query} AS query), page AS (
+                SELECT d.thread_id, d.title, d.body, d.category_id, d.state, d.has_verified_answer,
+                       d.last_activity_at, {RANK} AS score, count(*) OVER () AS total
+                FROM {TABLE} d, q
+                WHERE numnode(q.query) > 0 AND d.document @@ q.query AND {where}
+                ORDER BY {order}
+                LIMIT :limit OFFSET :offset
+            )
+            SELECT p.thread_id, p.title, p.category_id, p.state, p.has_verified_answer, p.last_activity_at,
+                   p.score, p.total,
+                   ts_headline('english', left(p.body, {HEADLINE_CHARS}), q.query, :headline) AS snippet,
+                   ts_headline('english', p.title, q.query, :title_headline) AS title_marked
+            FROM page p, q
+            ORDER BY {outer_order}
         """
         params.update(headline=HEADLINE, title_headline=TITLE_HEADLINE)
         rows = db.session.execute(text(sql), params).all()
@@ -229,15 +236,16 @@ class PostgresBackend:
                        coalesce(qq.title_q, qq.body_q) AS query
                 FROM {TABLE} d, qq
                 WHERE (d.document @@ qq.title_q OR d.document @@ qq.body_q) AND {where}
+            ), top AS (
+                SELECT * FROM matches d ORDER BY round(d.score::numeric, 4) DESC, d.last_activity_at DESC LIMIT :limit
             )
             SELECT d.thread_id, d.title, d.category_id, d.state, d.has_verified_answer, d.last_activity_at,
                    d.score,
                    0 AS total,
                    ts_headline('english', left(d.body, {HEADLINE_CHARS}), d.query, :headline) AS snippet,
                    ts_headline('english', d.title, d.query, :title_headline) AS title_marked
-            FROM matches d
+            FROM top d
             ORDER BY round(d.score::numeric, 4) DESC, d.last_activity_at DESC
-            LIMIT :limit
         """
         params.update(headline=HEADLINE, title_headline=TITLE_HEADLINE)
         return [_hit(row) for row in db.session.execute(text(sql), params)]
