@@ -66,5 +66,6 @@ clean-venv:
 
 # Search benchmark (bench/search_bench.py): both backends at 100,000 posts, plus similar-question
 # relevance on ../shared/data/stackexchange/metase_duplicate_pairs.tsv. BENCH_POSTS to scale down.
+.PHONY: bench-search
 bench-search: install-dev
 	$(BIN)/python bench/search_bench.py
