@@ -93,10 +93,6 @@ def category_for_viewer(user: Optional[User], slug: str) -> tuple[Category, bool
     return category, renamed
 
 
-def category_by_id(category_id: int) -> Category | None:
-    return db.session.get(Category, category_id)
-
-
 def require_category_access(user: Optional[User], category: Category) -> None:
     if not policies.can_read_category(user, category):
         raise PermissionDenied(DENIED_MESSAGES.get(category.visibility, "You may not read this."))
