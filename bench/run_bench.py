@@ -139,6 +139,22 @@ class Gunicorn:
                 time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within {timeout}s; see {self.log}")
 
+    def settle(self, path: str, timeout: float = 120) -> None:
+        """Wait until requests left over from the previous run are done.
+
+        wrk stops at its deadline, but gunicorn still works through the requests it accepted; a
+        slow page would otherwise eat into the next page's run.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            try:
+                httpx.get(self.url + path, timeout=timeout)
+            except httpx.TransportError:
+                pass
+            if time.monotonic() - started < 0.25:
+                return
+
     def worker_rss_mb(self) -> list[tuple[float, float]]:
         return [rss_mb(pid) for pid in child_pids(self.process.pid)]
 
@@ -197,8 +213,9 @@ def run_wrk(url: str, seconds: int, connections: int, cookie: str | None = None)
     )
 
 
-def measure(base_url: str, page: Page, options: Options, cookie: str | None) -> None:
-    url = base_url + page.path
+def measure(server: Gunicorn, page: Page, options: Options, cookie: str | None, idle_path: str) -> None:
+    url = server.url + page.path
+    server.settle(idle_path)
     if options.warmup:
         run_wrk(url, options.warmup, options.connections, cookie)
     page.load = run_wrk(url, options.duration, options.connections, cookie)
@@ -361,7 +378,7 @@ def run_backend(backend: str, options: Options) -> BackendResult:
             for page in result.pages:
                 if not page.missing:
                     print(f"[{backend}] wrk {page.label} ...", flush=True)
-                    measure(server.url, page, options, cookie if page.signed_in else None)
+                    measure(server, page, options, cookie if page.signed_in else None, "/healthz")
             result.rss_mb = server.worker_rss_mb()
     return result
 
@@ -369,7 +386,7 @@ def run_backend(backend: str, options: Options) -> BackendResult:
 def bare_ceiling(options: Options) -> Load:
     with gunicorn("bench.bare_app.app:app", {}, "bare") as server:
         page = Page("bare Flask, 2 KB template", "/")
-        measure(server.url, page, options, None)
+        measure(server, page, options, None, "/")
         return page.load
 
 
