@@ -12,10 +12,12 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from whoosh import analysis, fields, highlight, index, qparser
+from whoosh import analysis, fields, index, qparser
+from whoosh.lang.porter import stem as porter_stem
 from whoosh import query as wq
 from whoosh.searching import Hit as WhooshHit
 
@@ -94,15 +96,6 @@ def _fields(doc: SearchDoc) -> dict:
         # and tags carry a thread's key words; leaving bodies out halves the indexing work.
         f"spell_{spelling_level}": f"{doc.title} {' '.join(doc.tags)} {doc.category_name}",
     }
-
-
-class _Marker(highlight.Formatter):
-    """Marks matched terms with control characters; escaping happens afterwards, in one place."""
-
-    between = " … "
-
-    def format_token(self, text, token, replace=False):
-        return MARK_START + highlight.get_text(text, token, replace) + MARK_END
 
 
 def access_filter(access: Access) -> wq.Query:
@@ -252,11 +245,9 @@ class WhooshBackend:
 
     def _hit(self, hit: WhooshHit, results) -> Hit:
         stored = hit.fields()
-        results.fragmenter = highlight.ContextFragmenter(maxchars=220, surround=60)
-        results.formatter = _Marker()
-        snippet = hit.highlights("body", top=2)
-        results.fragmenter = highlight.WholeFragmenter()
-        title_marked = hit.highlights("title")
+        terms = {text.decode() if isinstance(text, bytes) else text for _field, text in hit.matched_terms()}
+        snippet = mark_terms(stored.get("body", ""), terms, SNIPPET_WINDOW)
+        title_marked = mark_terms(stored["title"], terms, None)
         return Hit(
             thread_id=int(stored["thread_id"]),
             title=stored["title"],
@@ -322,6 +313,39 @@ class WhooshBackend:
         if not name:
             return 0
         return sum(p.stat().st_size for p in (self.root / name).iterdir() if p.is_file())
+
+
+SNIPPET_WINDOW = 240
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return porter_stem(word.lower())
+
+
+def mark_terms(text: str, terms: set[str], window: int | None) -> str | None:
+    """Mark words whose stem matched, in the first window of text holding a match (all of it when
+    window is None). A regex scan with cached stems: far cheaper than re-analysing whole posts."""
+    if not terms or not text:
+        return None
+    matches = [m for m in _WORD.finditer(text) if _stem(m.group()) in terms or m.group().lower() in terms]
+    if not matches:
+        return None
+    start, end = 0, len(text)
+    if window is not None:
+        start = max(0, matches[0].start() - window // 4)
+        start = text.rfind(" ", 0, start) + 1 if start else 0
+        end = min(len(text), start + window)
+    pieces, cursor = [], start
+    for match in matches:
+        if match.end() > end:
+            break
+        pieces += [text[cursor:match.start()], MARK_START, match.group(), MARK_END]
+        cursor = match.end()
+    pieces.append(text[cursor:end])
+    marked = " ".join("".join(pieces).split())
+    return ("… " if start else "") + marked + (" …" if end < len(text) else "")
 
 
 def _rank_key(hit: WhooshHit):
