@@ -52,6 +52,16 @@ def drain() -> None:
     click.echo(f"Indexed {search_service.process_outbox()} threads from the outbox.")
 
 
+@search_cli.command("purge")
+@with_appcontext
+def purge() -> None:
+    """Forget who searched after 30 days and close out abandoned compose sessions (run daily)."""
+    from ..services import search as search_service
+
+    search_service.purge_old_events()
+    click.echo("Search events purged.")
+
+
 @search_cli.command("query")
 @click.argument("text")
 @click.option("--as", "email", default=None, help="Search as this user (default: anonymous visitor).")

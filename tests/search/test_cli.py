@@ -86,3 +86,14 @@ def test_postgres_backend_on_sqlite_gives_a_clear_error(tmp_path):
         create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "INSTANCE_PATH": str(tmp_path),
                     "SEARCH_BACKEND": "postgres", "SECRET_KEY": "x"})
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_drain_and_purge_commands(app, make_thread, search_backend):
+    from community.models import SearchOutbox
+
+    thread = make_thread(title="Outbox via the command line")
+    db.session.add(SearchOutbox(thread_id=thread.id))
+    db.session.commit()
+    result = run(app, "drain")
+    assert result.exit_code == 0 and "Indexed 1 threads from the outbox." in result.output
+    assert run(app, "purge").output.strip() == "Search events purged."
