@@ -12,6 +12,8 @@ from .forum import (
     Visibility,
     thread_tags,
 )
+from .moderation import AuditEntry
+from .notifications import Follow
 from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox
 from .settings import SiteSetting
 
@@ -19,5 +21,5 @@ __all__ = [
     "Base", "utcnow", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
-    "SearchOutbox", "SearchDocumentRow", "SearchEvent", "DeflectionEvent",
+    "SearchOutbox", "SearchDocumentRow", "SearchEvent", "DeflectionEvent", "AuditEntry", "Follow",
 ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 19:35:53.156347
+Create Date (regenerated): 2026-11-23 20:15:10.513452
 """
 from __future__ import annotations
 
@@ -137,6 +137,25 @@ def upgrade() -> None:
     sa.UniqueConstraint('email_normalized', name=op.f('uq_users_email_normalized')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    op.create_table('audit_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('target_type', sa.String(length=32), nullable=False),
+    sa.Column('target_id', sa.Integer(), nullable=True),
+    sa.Column('before', sa.JSON(), nullable=False),
+    sa.Column('after', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_entries_actor_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entries'))
+    )
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_entries_action'), ['action'], unique=False)
+        batch_op.create_index(batch_op.f('ix_audit_entries_actor_id'), ['actor_id'], unique=False)
+        batch_op.create_index('ix_audit_entries_created_at', ['created_at'], unique=False)
+        batch_op.create_index('ix_audit_entries_target', ['target_type', 'target_id'], unique=False)
+
     op.create_table('category_slugs',
     sa.Column('slug', sa.String(length=80), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=False),
@@ -177,6 +196,19 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_used_tokens_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('token_id', name=op.f('pk_used_tokens'))
     )
+    op.create_table('follows',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_follows_thread_id_threads'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_follows_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follows')),
+    sa.UniqueConstraint('thread_id', 'user_id', name=op.f('uq_follows_thread_id_user_id'))
+    )
+    with op.batch_alter_table('follows', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follows_user_id'), ['user_id'], unique=False)
+
     op.create_table('posts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('thread_id', sa.Integer(), nullable=False),
@@ -241,6 +273,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_posts_author_id'))
 
     op.drop_table('posts')
+    with op.batch_alter_table('follows', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_follows_user_id'))
+
+    op.drop_table('follows')
     op.drop_table('used_tokens')
     with op.batch_alter_table('threads', schema=None) as batch_op:
         batch_op.drop_index('ix_threads_category_activity')
@@ -249,6 +285,13 @@ def downgrade() -> None:
 
     op.drop_table('threads')
     op.drop_table('category_slugs')
+    with op.batch_alter_table('audit_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_entries_target')
+        batch_op.drop_index('ix_audit_entries_created_at')
+        batch_op.drop_index(batch_op.f('ix_audit_entries_actor_id'))
+        batch_op.drop_index(batch_op.f('ix_audit_entries_action'))
+
+    op.drop_table('audit_entries')
     op.drop_table('users')
     op.drop_table('tags')
     op.drop_table('site_settings')
