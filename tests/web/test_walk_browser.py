@@ -1,0 +1,67 @@
+"""A new customer's first visit, end to end in Chromium with CSRF and the CSP on: sign up, open the
+verification mail from the captured outbox, verify, start a thread, reply, edit, see the revision."""
+import time
+
+import pytest
+
+from tests.mailbox import link_path, outbox
+
+def _wait_for_mail(app, timeout: float = 10.0):
+    """Mail is sent by a job after the response, so it can land a moment after the page loads."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if outbox(app):
+            return outbox(app)[-1]
+        time.sleep(0.05)
+    raise AssertionError("no verification mail arrived in the outbox")
+
+
+pytestmark = [pytest.mark.backends("sqlite"), pytest.mark.browser]
+
+
+def test_new_customer_signs_up_verifies_posts_replies_and_edits(app, live_server, page, make_category, tmp_path):
+    make_category(name="Getting Started", description="New here? Start with these.")
+    blocked = []
+    page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on("dialog", lambda dialog: blocked.append(f"dialog: {dialog.message}"))
+
+    page.goto(f"{live_server.url}/sign-up")
+    page.get_by_label("Email address").fill("grace@example.com")
+    page.get_by_label("Display name").fill("Grace Hopper")
+    page.get_by_label("Password").fill("compiler cobol 1959")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+    verification = _wait_for_mail(app)
+    assert verification["To"] == "grace@example.com"
+    page.goto(live_server.url + link_path(verification))
+    page.get_by_role("button", name="Confirm my email").click()
+    assert "confirmed" in page.content().lower()
+
+    page.goto(f"{live_server.url}/new")
+    page.get_by_label("Category").select_option(label="Getting Started")
+    page.get_by_label("Title").fill("How do I rotate my API key without downtime?")
+    page.get_by_label("Your question or topic").fill("Our integration breaks for a minute whenever we rotate the key.")
+    page.get_by_role("button", name="Post thread").click()
+    page.wait_for_url("**/t/*")
+    thread_url = page.url
+    assert "How do I rotate my API key without downtime?" in page.content()
+
+    page.locator("#reply textarea").fill("Update: it happens with **both** keys.")
+    page.locator("#reply").get_by_role("button", name="Post reply").click()
+    page.wait_for_load_state()
+    reply = page.locator("article.post").last
+    assert "both" in reply.inner_text()
+    assert reply.locator("strong").inner_text() == "both"
+
+    reply.get_by_role("link", name="Edit").click()
+    page.get_by_label("Post", exact=True).fill("Update: it happens with **both** keys, on staging too.")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{thread_url.split('?')[0]}*")
+    assert "on staging too" in page.content()
+
+    page.locator("article.post").last.get_by_role("link", name="edited").click()
+    revision_text = page.locator("main").inner_text()
+    assert "on staging too" in revision_text and "Grace Hopper" in revision_text
+    page.screenshot(path=str(tmp_path / "revisions.png"), full_page=True)
+    assert blocked == []
