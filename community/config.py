@@ -44,6 +44,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "EMAIL_TOKEN_MAX_AGE": (48 * 3600, "Seconds an email-verification link stays valid."),
     "RESET_TOKEN_MAX_AGE": (3600, "Seconds a password-reset link stays valid."),
     "THREADS_PER_PAGE": (30, "Threads per listing page."),
+    "SOLVED_AUTO_CLOSE_DAYS": (14, "Days after a thread is solved before it closes automatically (0 = never)."),
+    "ACCEPT_REMINDER_DAYS": (3, "Days a staff reply may go unacknowledged before the asker is reminded once to accept an answer (0 = never)."),
     "POSTS_PER_PAGE": (20, "Posts per thread page."),
     "RATELIMIT_ENABLED": (True, "Turn rate limiting on or off."),
     "RATELIMIT_SIGNIN": ("10 per minute;50 per hour", "Sign-in attempts per client address."),

@@ -128,3 +128,56 @@ def can_change_roles(user: Optional["User"]) -> bool:
 
 def can_set_verified_customer(user: Optional["User"]) -> bool:
     return is_staff(user)
+
+
+# --- answers, thread lifecycle, reactions, staff inbox ---------------------------------------------
+
+
+def is_asker(user: Optional["User"], thread: "Thread") -> bool:
+    return _signed_in(user) and user.id == thread.author_id
+
+
+def _answerable_reply(thread: "Thread", post: "Post") -> bool:
+    """A live reply in this (live) thread: never the opening post, a deleted or a hidden one."""
+    return (
+        post.thread_id == thread.id and post.position > 1 and post.deleted_at is None
+        and not post.is_hidden and thread.deleted_at is None
+    )
+
+
+def can_accept_answer(user: Optional["User"], thread: "Thread", post: "Post") -> bool:
+    """Only the asker picks, and only while the thread still takes replies."""
+    if not is_asker(user, thread) or is_suspended(user) or not can_read_thread(user, thread):
+        return False
+    if thread.is_locked or thread.state.value == "closed":
+        return False
+    return _answerable_reply(thread, post)
+
+
+def can_verify(user: Optional["User"], thread: "Thread", post: "Post") -> bool:
+    return is_staff(user) and can_read_thread(user, thread) and _answerable_reply(thread, post)
+
+
+def can_close_thread(user: Optional["User"], thread: "Thread") -> bool:
+    if thread.deleted_at is not None or not can_read_thread(user, thread):
+        return False
+    return is_staff(user) or (is_asker(user, thread) and not is_suspended(user))
+
+
+def can_reopen_thread(user: Optional["User"], thread: "Thread") -> bool:
+    return can_close_thread(user, thread)
+
+
+def can_follow(user: Optional["User"], thread: "Thread") -> bool:
+    """Following and "I have this problem too" need an account that can read the thread."""
+    return _signed_in(user) and thread.deleted_at is None and can_read_thread(user, thread)
+
+
+def can_vote_helpful(user: Optional["User"], post: "Post") -> bool:
+    if not _signed_in(user) or post.author_id == user.id or post.position == 1:
+        return False
+    return post.deleted_at is None and not post.is_hidden and can_read_post(user, post)
+
+
+def can_use_staff_inbox(user: Optional["User"]) -> bool:
+    return is_staff(user)

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 from .accounts import ExternalRef, Role, STAFF_ROLES, UsedToken, User
+from .answers import AcceptedAnswer, AcceptReminder, HelpfulVote, SameProblem, VerifiedAnswer
 from .base import Base, utcnow
 from .forum import (
     Category,
@@ -22,4 +23,5 @@ __all__ = [
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
     "SearchOutbox", "SearchDocumentRow", "SearchEvent", "DeflectionEvent", "AuditEntry", "Follow",
+    "AcceptedAnswer", "VerifiedAnswer", "SameProblem", "HelpfulVote", "AcceptReminder",
 ]

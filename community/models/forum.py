@@ -88,9 +88,15 @@ class Thread(TimestampMixin, SoftDeleteMixin, Base):
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_post_id: Mapped[int | None] = mapped_column(default=None)
     first_reply_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Response-time facts, each set once in the transaction that caused it; deletes never clear them.
+    first_staff_reply_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    solved_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
-    author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+    author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
     tags: Mapped[list[Tag]] = relationship(secondary=thread_tags, lazy="selectin", order_by=Tag.name)
 
 

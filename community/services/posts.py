@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -50,7 +50,11 @@ def reply_target(user: Optional[User], thread_id: int) -> Thread:
     return thread
 
 
-def create_reply(user: Optional[User], thread_id: int, body: str | None, reply_to_post_id: int | None = None) -> Post:
+def create_reply(
+    user: Optional[User], thread_id: int, body: str | None, reply_to_post_id: int | None = None,
+    *, before_commit: Callable[[Post], None] | None = None,
+) -> Post:
+    """`before_commit(reply)` lets a caller add to the same transaction (an official answer's mark)."""
     thread = reply_target(user, thread_id)
     body, problem = clean_body(body)
     require_valid({"body": problem})
@@ -61,6 +65,8 @@ def create_reply(user: Optional[User], thread_id: int, body: str | None, reply_t
     db.session.add(reply)
     try:
         count_new_post(thread, reply)
+        if before_commit is not None:
+            before_commit(reply)
         db.session.commit()
     except IntegrityError as error:
         # Two replies raced for the same position; the UniqueConstraint caught it.

@@ -96,11 +96,13 @@ def refresh_thread_counters(thread: Thread) -> None:
     if last_post_id is not None:
         thread.last_post_id = last_post_id
         thread.last_activity_at = db.session.get(Post, last_post_id).created_at
-    thread.first_reply_at = db.session.scalar(
+    live_first_reply_at = db.session.scalar(
         select(func.min(live.c.created_at)).where(live.c.position > 1, live.c.author_id != thread.author_id)
     )
+    # A response-time fact: deleting the first reply must not erase when the asker got it.
+    thread.first_reply_at = thread.first_reply_at or live_first_reply_at
     if thread.state in (ThreadState.open, ThreadState.answered):
-        thread.state = ThreadState.answered if thread.first_reply_at else ThreadState.open
+        thread.state = ThreadState.answered if live_first_reply_at else ThreadState.open
 
 
 def refresh_category_counters(category: Category) -> None:
@@ -131,6 +133,8 @@ def count_new_post(thread: Thread, post: Post) -> None:
             thread.first_reply_at = post.created_at
             if thread.state == ThreadState.open:
                 thread.state = ThreadState.answered
+        if post.author_id != thread.author_id and post.author.is_staff and thread.first_staff_reply_at is None:
+            thread.first_staff_reply_at = post.created_at
     if not thread.is_private:
         category = thread.category
         category.post_count = Category.post_count + 1

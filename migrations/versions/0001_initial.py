@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 20:15:10.513452
+Create Date (regenerated): 2026-11-23 20:18:08.594804
 """
 from __future__ import annotations
 
@@ -162,6 +162,31 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_category_slugs_category_id_categories'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('slug', name=op.f('pk_category_slugs'))
     )
+    op.create_table('notification_digests',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_digests_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_digests')),
+    sa.UniqueConstraint('user_id', 'day', name=op.f('uq_notification_digests_user_id_day'))
+    )
+    op.create_table('notification_preferences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('channel', sa.Enum('email', 'in_app', 'off', name='notificationchannel', native_enum=False, length=20), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_preferences')),
+    sa.UniqueConstraint('user_id', 'kind', name=op.f('uq_notification_preferences_user_id_kind'))
+    )
+    op.create_table('notification_settings',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('email_frequency', sa.Enum('immediately', 'daily', name='emailfrequency', native_enum=False, length=20), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_settings_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_settings'))
+    )
     op.create_table('threads',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=False),
@@ -177,14 +202,24 @@ def upgrade() -> None:
     sa.Column('last_activity_at', community.models.base.UTCDateTime(), nullable=False),
     sa.Column('last_post_id', sa.Integer(), nullable=True),
     sa.Column('first_reply_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('first_staff_reply_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('first_verified_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('solved_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('closed_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('assigned_to_id', sa.Integer(), nullable=True),
+    sa.Column('is_pending', sa.Boolean(), nullable=False),
+    sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
     sa.Column('deleted_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['assigned_to_id'], ['users.id'], name=op.f('fk_threads_assigned_to_id_users')),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_threads_author_id_users')),
     sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_threads_category_id_categories')),
+    sa.ForeignKeyConstraint(['merged_into_id'], ['threads.id'], name=op.f('fk_threads_merged_into_id_threads')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_threads'))
     )
     with op.batch_alter_table('threads', schema=None) as batch_op:
         batch_op.create_index('ix_threads_activity', ['last_activity_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_threads_assigned_to_id'), ['assigned_to_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_threads_category_activity', ['category_id', 'last_activity_at'], unique=False)
 
@@ -195,6 +230,21 @@ def upgrade() -> None:
     sa.Column('used_at', community.models.base.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_used_tokens_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('token_id', name=op.f('pk_used_tokens'))
+    )
+    op.create_table('watched_words',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('word', sa.String(length=64), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_watched_words_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_watched_words')),
+    sa.UniqueConstraint('word', name=op.f('uq_watched_words_word'))
+    )
+    op.create_table('accept_reminders',
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('sent_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_accept_reminders_thread_id_threads'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('thread_id', name=op.f('pk_accept_reminders'))
     )
     op.create_table('follows',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -221,6 +271,9 @@ def upgrade() -> None:
     sa.Column('edit_count', sa.Integer(), nullable=False),
     sa.Column('deleted_by_id', sa.Integer(), nullable=True),
     sa.Column('is_hidden', sa.Boolean(), nullable=False),
+    sa.Column('is_pending', sa.Boolean(), nullable=False),
+    sa.Column('pending_reason', sa.String(length=200), nullable=False),
+    sa.Column('is_system', sa.Boolean(), nullable=False),
     sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
     sa.Column('deleted_at', community.models.base.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_posts_author_id_users')),
@@ -233,6 +286,19 @@ def upgrade() -> None:
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_posts_author_id'), ['author_id'], unique=False)
 
+    op.create_table('same_problems',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_same_problems_thread_id_threads'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_same_problems_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_same_problems')),
+    sa.UniqueConstraint('thread_id', 'user_id', name=op.f('uq_same_problems_thread_id_user_id'))
+    )
+    with op.batch_alter_table('same_problems', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_same_problems_thread_id'), ['thread_id'], unique=False)
+
     op.create_table('thread_tags',
     sa.Column('thread_id', sa.Integer(), nullable=False),
     sa.Column('tag_id', sa.Integer(), nullable=False),
@@ -240,6 +306,78 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_thread_tags_thread_id_threads'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('thread_id', 'tag_id', name=op.f('pk_thread_tags'))
     )
+    op.create_table('accepted_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('post_id', sa.Integer(), nullable=False),
+    sa.Column('accepted_by_id', sa.Integer(), nullable=False),
+    sa.Column('accepted_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['accepted_by_id'], ['users.id'], name=op.f('fk_accepted_answers_accepted_by_id_users')),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_accepted_answers_post_id_posts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_accepted_answers_thread_id_threads'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_accepted_answers')),
+    sa.UniqueConstraint('post_id', name=op.f('uq_accepted_answers_post_id')),
+    sa.UniqueConstraint('thread_id', name=op.f('uq_accepted_answers_thread_id'))
+    )
+    op.create_table('flags',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('post_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Enum('spam', 'abuse', 'off_topic', 'needs_staff', 'other', name='flagreason', native_enum=False, length=20), nullable=False),
+    sa.Column('note', sa.String(length=500), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('resolved_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolution', sa.String(length=20), nullable=False),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_flags_post_id_posts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_flags_resolved_by_id_users')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_flags_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_flags')),
+    sa.UniqueConstraint('post_id', 'user_id', name=op.f('uq_flags_post_id_user_id'))
+    )
+    with op.batch_alter_table('flags', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_flags_post_id'), ['post_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_flags_resolved_at'), ['resolved_at'], unique=False)
+
+    op.create_table('helpful_votes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('post_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_helpful_votes_post_id_posts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_helpful_votes_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_helpful_votes')),
+    sa.UniqueConstraint('post_id', 'user_id', name=op.f('uq_helpful_votes_post_id_user_id'))
+    )
+    with op.batch_alter_table('helpful_votes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_helpful_votes_post_id'), ['post_id'], unique=False)
+
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('event_key', sa.String(length=80), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('post_id', sa.Integer(), nullable=True),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('read_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('email_due', sa.Boolean(), nullable=False),
+    sa.Column('emailed_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('digest_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_notifications_actor_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['digest_id'], ['notification_digests.id'], name=op.f('fk_notifications_digest_id_notification_digests'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_notifications_post_id_posts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_notifications_thread_id_threads'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
+    sa.UniqueConstraint('user_id', 'event_key', name=op.f('uq_notifications_user_id_event_key'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_thread_id'), ['thread_id'], unique=False)
+        batch_op.create_index('ix_notifications_user_created', ['user_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at'], unique=False)
+
     op.create_table('post_revisions',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('post_id', sa.Integer(), nullable=False),
@@ -259,16 +397,50 @@ def upgrade() -> None:
     with op.batch_alter_table('post_revisions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_post_revisions_post_id'), ['post_id'], unique=False)
 
+    op.create_table('verified_answers',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('post_id', sa.Integer(), nullable=False),
+    sa.Column('verified_by_id', sa.Integer(), nullable=False),
+    sa.Column('verified_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_verified_answers_post_id_posts'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_verified_answers_thread_id_threads'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_verified_answers_verified_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_verified_answers')),
+    sa.UniqueConstraint('post_id', name=op.f('uq_verified_answers_post_id')),
+    sa.UniqueConstraint('thread_id', name=op.f('uq_verified_answers_thread_id'))
+    )
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    op.drop_table('verified_answers')
     with op.batch_alter_table('post_revisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_post_revisions_post_id'))
 
     op.drop_table('post_revisions')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread')
+        batch_op.drop_index('ix_notifications_user_created')
+        batch_op.drop_index(batch_op.f('ix_notifications_thread_id'))
+
+    op.drop_table('notifications')
+    with op.batch_alter_table('helpful_votes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_helpful_votes_post_id'))
+
+    op.drop_table('helpful_votes')
+    with op.batch_alter_table('flags', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_flags_resolved_at'))
+        batch_op.drop_index(batch_op.f('ix_flags_post_id'))
+
+    op.drop_table('flags')
+    op.drop_table('accepted_answers')
     op.drop_table('thread_tags')
+    with op.batch_alter_table('same_problems', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_same_problems_thread_id'))
+
+    op.drop_table('same_problems')
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_posts_author_id'))
 
@@ -277,13 +449,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_follows_user_id'))
 
     op.drop_table('follows')
+    op.drop_table('accept_reminders')
+    op.drop_table('watched_words')
     op.drop_table('used_tokens')
     with op.batch_alter_table('threads', schema=None) as batch_op:
         batch_op.drop_index('ix_threads_category_activity')
         batch_op.drop_index(batch_op.f('ix_threads_author_id'))
+        batch_op.drop_index(batch_op.f('ix_threads_assigned_to_id'))
         batch_op.drop_index('ix_threads_activity')
 
     op.drop_table('threads')
+    op.drop_table('notification_settings')
+    op.drop_table('notification_preferences')
+    op.drop_table('notification_digests')
     op.drop_table('category_slugs')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_entries_target')

@@ -1,0 +1,260 @@
+"""Accepted answers (the asker's pick) and staff-verified answers, including official answers.
+
+At most one of each per thread, enforced by unique constraints on thread_id. Every staff action
+here (verify, replace, unverify, and refused attempts) adds an audit row in its own transaction.
+Notifications go out after commit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import policies
+from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..extensions import db
+from ..models import (
+    AcceptedAnswer, Follow, HelpfulVote, Post, SameProblem, Thread, ThreadState, User, VerifiedAnswer, utcnow,
+)
+from . import audit, notifications, posts
+from .forum import thread_for_viewer
+
+VERIFY_RACE_MESSAGE = "Another staff member changed the verified answer just now. Reload the thread and try again."
+
+
+# --- which reply, and may this user mark it ---------------------------------------------------------
+
+
+def _reply_in_thread(user: Optional[User], thread_id: int, post_id: int | None) -> tuple[Thread, Post]:
+    """The thread and the reply to mark, or the error that says why not (404/409/422)."""
+    thread = thread_for_viewer(user, thread_id)
+    post = db.session.get(Post, post_id) if post_id else None
+    if post is None or not policies.can_read_post(user, post):
+        raise NotFound("There is no such reply.")
+    if post.thread_id != thread.id:
+        raise ValidationFailed("That reply belongs to another thread.", fields={"post_id": "Pick a reply in this thread."})
+    if post.position == 1:
+        raise ValidationFailed(
+            "The opening post is the question, so it can't be the answer.", fields={"post_id": "Pick a reply."}
+        )
+    if post.deleted_at is not None or post.is_hidden:
+        raise Conflict("That reply was deleted or hidden, so it can't be marked as the answer.")
+    return thread, post
+
+
+def _require_acceptable(user: Optional[User], thread: Thread, post: Post) -> None:
+    if not policies.is_asker(user, thread):
+        raise PermissionDenied("Only the person who asked can accept an answer.")
+    if thread.is_locked or thread.state == ThreadState.closed:
+        raise Conflict("This thread is closed; reopen it to accept an answer.")
+    if not policies.can_accept_answer(user, thread, post):
+        raise PermissionDenied("You can't accept an answer right now.")
+
+
+# --- thread state that follows from the marks ----------------------------------------------------
+
+
+def mark_solved(thread: Thread) -> None:
+    now = utcnow()
+    if thread.solved_at is None:
+        thread.solved_at = now
+    if thread.state != ThreadState.closed:
+        thread.state = ThreadState.solved
+
+
+def unsolved_state(thread: Thread) -> ThreadState:
+    return ThreadState.answered if thread.first_reply_at is not None else ThreadState.open
+
+
+def _has_marks(thread_id: int) -> bool:
+    accepted = db.session.scalar(select(AcceptedAnswer.id).where(AcceptedAnswer.thread_id == thread_id))
+    verified = db.session.scalar(select(VerifiedAnswer.id).where(VerifiedAnswer.thread_id == thread_id))
+    return accepted is not None or verified is not None
+
+
+def _unsolve_if_unmarked(thread: Thread) -> None:
+    db.session.flush()
+    if thread.state == ThreadState.solved and not _has_marks(thread.id):
+        thread.state = unsolved_state(thread)
+
+
+# --- accepting ----------------------------------------------------------------------------------
+
+
+def accept_answer(user: Optional[User], thread_id: int, post_id: int | None) -> AcceptedAnswer:
+    thread, post = _reply_in_thread(user, thread_id, post_id)
+    _require_acceptable(user, thread, post)
+    accepted = db.session.scalar(select(AcceptedAnswer).where(AcceptedAnswer.thread_id == thread.id))
+    if accepted is not None and accepted.post_id == post.id:
+        return accepted
+    if accepted is None:
+        accepted = AcceptedAnswer(thread_id=thread.id, post_id=post.id, accepted_by_id=user.id)
+        db.session.add(accepted)
+    else:
+        accepted.post_id, accepted.accepted_by_id, accepted.accepted_at = post.id, user.id, utcnow()
+    mark_solved(thread)
+    _commit_or_conflict("Your thread changed at the same moment. Reload it and try again.")
+    notifications.publish("answer_accepted", thread_id=thread.id, post_id=post.id, actor_id=user.id)
+    return accepted
+
+
+def unaccept_answer(user: Optional[User], thread_id: int) -> None:
+    thread = thread_for_viewer(user, thread_id)
+    if not (policies.is_asker(user, thread) or policies.is_staff(user)):
+        raise PermissionDenied("Only the person who asked can change the accepted answer.")
+    accepted = db.session.scalar(select(AcceptedAnswer).where(AcceptedAnswer.thread_id == thread.id))
+    if accepted is None:
+        return
+    if not policies.is_asker(user, thread):
+        audit.record(user, "answer.unaccept", "thread", thread.id, before={"post_id": accepted.post_id})
+    db.session.delete(accepted)
+    _unsolve_if_unmarked(thread)
+    db.session.commit()
+
+
+# --- verifying ----------------------------------------------------------------------------------
+
+
+def verify_answer(user: Optional[User], thread_id: int, post_id: int | None, *, replacing: int | None = None) -> VerifiedAnswer:
+    """Mark a reply staff-verified. `replacing` is the verified reply the staff member saw (None when
+    they saw none): if someone changed it meanwhile, the attempt is refused (409) and audited."""
+    if not policies.is_staff(user):
+        raise PermissionDenied("Only staff can verify answers.")
+    thread, post = _reply_in_thread(user, thread_id, post_id)
+    if not policies.can_verify(user, thread, post):
+        raise PermissionDenied("You can't verify this reply.")
+    already = db.session.scalar(select(VerifiedAnswer).where(VerifiedAnswer.post_id == post.id))
+    if already is not None:
+        return already
+    verified = _set_verified(user, thread, post, replacing)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent verification of another reply won the unique thread_id.
+        db.session.rollback()
+        _refuse_verification(user, thread_id, post_id, replacing)
+    notifications.publish("answer_verified", thread_id=thread.id, post_id=post.id, actor_id=user.id)
+    return verified
+
+
+def _set_verified(user: User, thread: Thread, post: Post, replacing: int | None) -> VerifiedAnswer:
+    """Add or move the verified mark in the session (no commit); refuses a stale `replacing`."""
+    # Lock the thread row (PostgreSQL) so a concurrent replace waits and then sees our mark.
+    db.session.execute(select(Thread.id).where(Thread.id == thread.id).with_for_update())
+    verified = db.session.scalar(select(VerifiedAnswer).where(VerifiedAnswer.thread_id == thread.id))
+    current = verified.post_id if verified is not None else None
+    if current == post.id:
+        return verified
+    if current != replacing:
+        db.session.rollback()
+        _refuse_verification(user, thread.id, post.id, replacing)
+    now = utcnow()
+    if verified is None:
+        verified = VerifiedAnswer(thread_id=thread.id, post_id=post.id, verified_by_id=user.id, verified_at=now)
+        db.session.add(verified)
+    else:
+        verified.post_id, verified.verified_by_id, verified.verified_at = post.id, user.id, now
+    action = "answer.verify" if current is None else "answer.verify_replace"
+    audit.record(user, action, "post", post.id, before={"post_id": current}, after={"post_id": post.id, "thread_id": thread.id})
+    if thread.first_verified_at is None:
+        thread.first_verified_at = now
+    mark_solved(thread)
+    db.session.flush()
+    return verified
+
+
+def _refuse_verification(user: User, thread_id: int, post_id: int, replacing: int | None) -> None:
+    """Audit the refused attempt in its own transaction, then tell the caller (409)."""
+    audit.record(
+        user, "answer.verify_refused", "post", post_id,
+        before={"post_id": replacing}, after={"post_id": post_id, "thread_id": thread_id},
+        reason="The verified answer had changed since the page was loaded.",
+    )
+    db.session.commit()
+    raise Conflict(VERIFY_RACE_MESSAGE)
+
+
+def unverify_answer(user: Optional[User], thread_id: int, reason: str = "") -> None:
+    if not policies.is_staff(user):
+        raise PermissionDenied("Only staff can remove a verified answer.")
+    thread = thread_for_viewer(user, thread_id)
+    verified = db.session.scalar(select(VerifiedAnswer).where(VerifiedAnswer.thread_id == thread.id))
+    if verified is None:
+        return
+    audit.record(user, "answer.unverify", "post", verified.post_id, before={"post_id": verified.post_id}, reason=reason)
+    db.session.delete(verified)
+    _unsolve_if_unmarked(thread)
+    db.session.commit()
+
+
+def post_official_answer(user: Optional[User], thread_id: int, body: str | None) -> Post:
+    """A staff reply that is verified in the same transaction (replacing any earlier verified one)."""
+    if not policies.is_staff(user):
+        raise PermissionDenied("Only staff can post an official answer.")
+
+    def verify_it(reply: Post) -> None:
+        current = db.session.scalar(select(VerifiedAnswer.post_id).where(VerifiedAnswer.thread_id == reply.thread_id))
+        _set_verified(user, reply.thread, reply, current)
+
+    reply = posts.create_reply(user, thread_id, body, before_commit=verify_it)
+    notifications.publish("answer_verified", thread_id=reply.thread_id, post_id=reply.id, actor_id=user.id)
+    return reply
+
+
+def _commit_or_conflict(message: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict(message) from error
+
+
+# --- what a thread page shows ---------------------------------------------------------------------
+
+
+@dataclass
+class ThreadAnswers:
+    accepted: AcceptedAnswer | None = None
+    verified: VerifiedAnswer | None = None
+    verified_post: Post | None = None
+    same_problem_count: int = 0
+    has_same_problem: bool = False
+    following: bool = False
+    helpful_counts: dict[int, int] = field(default_factory=dict)
+    helpful_mine: set[int] = field(default_factory=set)
+
+
+def thread_answers(user: Optional[User], thread: Thread, post_ids: list[int]) -> ThreadAnswers:
+    """Marks, counts and the viewer's own reactions for one page of a thread (a few small queries)."""
+    info = ThreadAnswers(
+        accepted=db.session.scalar(select(AcceptedAnswer).where(AcceptedAnswer.thread_id == thread.id)),
+        verified=db.session.scalar(select(VerifiedAnswer).where(VerifiedAnswer.thread_id == thread.id)),
+        same_problem_count=db.session.scalar(
+            select(func.count()).select_from(SameProblem).where(SameProblem.thread_id == thread.id)
+        ) or 0,
+    )
+    if info.verified is not None:
+        verified_post = db.session.get(Post, info.verified.post_id)
+        info.verified_post = verified_post if policies.can_read_post(user, verified_post) and verified_post.deleted_at is None else None
+    if post_ids:
+        info.helpful_counts = dict(db.session.execute(
+            select(HelpfulVote.post_id, func.count()).where(HelpfulVote.post_id.in_(post_ids)).group_by(HelpfulVote.post_id)
+        ).all())
+    if policies.reader_id(user) is not None:
+        _add_viewer_reactions(info, user, thread, post_ids)
+    return info
+
+
+def _add_viewer_reactions(info: ThreadAnswers, user: User, thread: Thread, post_ids: list[int]) -> None:
+    info.has_same_problem = db.session.scalar(
+        select(SameProblem.id).where(SameProblem.thread_id == thread.id, SameProblem.user_id == user.id)
+    ) is not None
+    info.following = db.session.scalar(
+        select(Follow.id).where(Follow.thread_id == thread.id, Follow.user_id == user.id)
+    ) is not None
+    if post_ids:
+        info.helpful_mine = set(db.session.scalars(
+            select(HelpfulVote.post_id).where(HelpfulVote.post_id.in_(post_ids), HelpfulVote.user_id == user.id)
+        ))
