@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, Response, g, url_for
+from flask import Flask, Response, g, redirect, url_for
 from flask_login import current_user
 
 from ..services.branding import get_branding
@@ -83,6 +83,8 @@ def _css_text(css: str) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_url_rule("/brand.css", "brand_css", brand_css)
+    # Browsers ask for /favicon.ico whatever the page says; send them to the SVG icon.
+    app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.jinja_env.filters["timeago"] = humanize_time
     app.jinja_env.filters["isotime"] = iso_time
 

@@ -168,3 +168,10 @@ def test_proxy_fix_trusts_forwarded_headers_only_when_configured(tmp_path):
             return request.host_url
 
         assert app.test_client().get("/_whoami", headers=headers).get_data(as_text=True) == expected
+
+
+def test_favicon_ico_redirects_to_the_svg_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/static/favicon.svg")
+    assert client.get(response.headers["Location"]).status_code == 200
