@@ -47,6 +47,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SOLVED_AUTO_CLOSE_DAYS": (14, "Days after a thread is solved before it closes automatically (0 = never)."),
     "ACCEPT_REMINDER_DAYS": (3, "Days a staff reply may go unacknowledged before the asker is reminded once to accept an answer (0 = never)."),
     "POSTS_PER_PAGE": (20, "Posts per thread page."),
+    "NOTIFICATIONS_PER_PAGE": (30, "Notifications per page of a member's notification list."),
     "RATELIMIT_ENABLED": (True, "Turn rate limiting on or off."),
     "RATELIMIT_SIGNIN": ("10 per minute;50 per hour", "Sign-in attempts per client address."),
     "RATELIMIT_SIGNUP": ("5 per minute;20 per hour", "Sign-ups per client address."),

@@ -56,6 +56,20 @@ def mention_candidates(text: str) -> set[str]:
     return {match.group(1).lower() for match in MENTION_RE.finditer(text or "")}
 
 
+def rendered_mentions(text: str, resolve: MentionResolver) -> set[str]:
+    """The lower-cased names the rendered text links as mentions: known names outside code."""
+    candidates = mention_candidates(text)
+    known = resolve(candidates) if candidates else {}
+    if not known:
+        return set()
+    names = set()
+    for block in _md.parse(text or "", {"mentions": dict(known)}):
+        for token in block.children or []:
+            if token.type == "link_open" and token.attrs.get("class") == "mention":
+                names.add(str(token.attrs["href"]))
+    return {name for name, url in known.items() if url in names}
+
+
 def render_markdown(text: str, mentions: Mapping[str, str] | None = None) -> str:
     return sanitize_html(_md.render(text or "", {"mentions": dict(mentions or {})}))
 
@@ -68,5 +82,5 @@ def render_with_mentions(text: str, resolve: MentionResolver | None) -> str:
 
 
 __all__: Iterable[str] = [
-    "MENTION_RE", "mention_candidates", "render_markdown", "render_with_mentions",
+    "MENTION_RE", "mention_candidates", "render_markdown", "render_with_mentions", "rendered_mentions",
 ]

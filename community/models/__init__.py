@@ -14,7 +14,15 @@ from .forum import (
     thread_tags,
 )
 from .moderation import AuditEntry
-from .notifications import Follow
+from .notifications import (
+    EmailFrequency,
+    Follow,
+    Notification,
+    NotificationChannel,
+    NotificationDigest,
+    NotificationPreference,
+    NotificationSettings,
+)
 from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox
 from .settings import SiteSetting
 
@@ -23,5 +31,7 @@ __all__ = [
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
     "SearchOutbox", "SearchDocumentRow", "SearchEvent", "DeflectionEvent", "AuditEntry", "Follow",
+    "Notification", "NotificationChannel", "NotificationPreference", "NotificationSettings",
+    "NotificationDigest", "EmailFrequency",
     "AcceptedAnswer", "VerifiedAnswer", "SameProblem", "HelpfulVote", "AcceptReminder",
 ]

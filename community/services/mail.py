@@ -21,14 +21,19 @@ from .branding import get_branding
 log = logging.getLogger(__name__)
 
 
-def send_email(to: str, subject: str, template_name: str, **context: Any) -> EmailMessage:
-    """Render templates/emails/<template_name>.txt and .html and deliver the message."""
-    message = build_message(to, subject, template_name, context)
+def send_email(
+    to: str, subject: str, template_name: str, *, headers: dict[str, str] | None = None, **context: Any
+) -> EmailMessage:
+    """Render templates/emails/<template_name>.txt and .html and deliver the message.
+    `headers` adds extra header lines (List-Unsubscribe and the like)."""
+    message = build_message(to, subject, template_name, context, headers)
     deliver(message)
     return message
 
 
-def build_message(to: str, subject: str, template_name: str, context: dict[str, Any]) -> EmailMessage:
+def build_message(
+    to: str, subject: str, template_name: str, context: dict[str, Any], headers: dict[str, str] | None = None
+) -> EmailMessage:
     brand = get_branding()
     context = {"brand": brand, "base_url": base_url(), "subject": subject, **context}
     # jinja_env directly: emails render in jobs, where request-bound context processors can't run.
@@ -40,6 +45,8 @@ def build_message(to: str, subject: str, template_name: str, context: dict[str, 
     message["From"] = formataddr((brand["name"], current_app.config["MAIL_FROM"]))
     message["To"] = to
     message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].rpartition("@")[2] or None)
+    for name, value in (headers or {}).items():
+        message[name] = value
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

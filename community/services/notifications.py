@@ -2,15 +2,69 @@
 
 Event kinds: post_created, answer_accepted, answer_verified, thread_made_private, thread_moved,
 thread_closed. `handle_event` decides the recipients (thread author, followers, mentioned users)
-and each one's channels (in-app, email, off).
+and each one's channel (in-app and email, in-app only, off), stores one row per recipient and
+event, then queues the emails. Everything here runs in jobs, so it loads fresh rows and is safe to
+run twice: the (user, event_key) unique constraint turns a second run into a no-op.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable, Optional
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import policies
+from ..content.markdown import rendered_mentions
+from ..extensions import db
 from ..jobs.queue import enqueue
+from ..models import (
+    EmailFrequency,
+    Follow,
+    Notification,
+    NotificationChannel,
+    NotificationDigest,
+    NotificationPreference,
+    NotificationSettings,
+    Post,
+    Thread,
+    User,
+    utcnow,
+)
 
 EVENT_KINDS = frozenset(
     {"post_created", "answer_accepted", "answer_verified", "thread_made_private", "thread_moved", "thread_closed"}
 )
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    label: str
+    default: NotificationChannel
+
+
+EMAIL, IN_APP, OFF = NotificationChannel.email, NotificationChannel.in_app, NotificationChannel.off
+
+# What a user can hear about, in the order the preferences page lists them.
+KINDS: dict[str, KindInfo] = {
+    "reply": KindInfo("Replies to my threads", EMAIL),
+    "mention": KindInfo("Mentions of me (@username)", EMAIL),
+    "followed": KindInfo("Replies in threads I follow", IN_APP),
+    "answer_accepted": KindInfo("My answer was accepted", EMAIL),
+    "answer_verified": KindInfo("My answer was verified by staff", EMAIL),
+    "thread_made_private": KindInfo("My thread was made private", EMAIL),
+    "thread_moved": KindInfo("My thread was moved", EMAIL),
+    "thread_closed": KindInfo("My thread was closed", EMAIL),
+}
+# One post can be a reply to my thread, in a thread I follow and mention me: the most personal
+# reason the recipient hasn't switched off names the single notification they get.
+POST_REASONS = ("mention", "reply", "followed")
+ANSWER_EVENTS = frozenset({"answer_accepted", "answer_verified"})
+# Thread changes can happen again later (closed, reopened, closed): they refresh one row.
+REPEATABLE_EVENTS = frozenset({"thread_made_private", "thread_moved", "thread_closed"})
+# Unsubscribe links name a kind, or "all" (the digest's link) for every email.
+ALL_KINDS = "all"
 
 
 def publish(kind: str, *, thread_id: int, post_id: int | None = None, actor_id: int | None = None) -> None:
@@ -20,5 +74,351 @@ def publish(kind: str, *, thread_id: int, post_id: int | None = None, actor_id: 
     enqueue("community.services.notifications:handle_event", kind, thread_id, post_id, actor_id)
 
 
+# --- deciding who hears about an event --------------------------------------------------------
+
+
 def handle_event(kind: str, thread_id: int, post_id: int | None, actor_id: int | None) -> None:
-    """Job: deliver one event. (Recipients and delivery are built by the notifications work.)"""
+    """Job: store the notifications one event causes, then queue their emails."""
+    thread = db.session.get(Thread, thread_id)
+    post = db.session.get(Post, post_id) if post_id else None
+    if thread is None or (post_id and (post is None or post.thread_id != thread.id)):
+        return
+    if kind == "post_created":
+        follow_thread(post.author_id, thread.id)
+        reasons, event_key = post_reasons(thread, post), f"post:{post.id}"
+    elif kind in ANSWER_EVENTS:
+        reasons, event_key = {post.author_id: [kind]}, f"{kind}:{post.id}"
+    elif kind in REPEATABLE_EVENTS:
+        reasons, event_key = {thread.author_id: [kind]}, f"{kind}:{thread.id}"
+    else:
+        raise ValueError(f"unknown notification event {kind!r}")
+    reasons.pop(actor_id, None)
+    to_email = store_notifications(thread, post, actor_id, event_key, reasons, refresh=kind in REPEATABLE_EVENTS)
+    db.session.commit()
+    for notification_id in to_email:
+        enqueue("community.services.notifications:send_notification_email", notification_id)
+
+
+def follow_thread(user_id: int, thread_id: int) -> None:
+    """Posting in a thread follows it (opening a thread included). A duplicate is a harmless race."""
+    exists = db.session.scalar(select(Follow.id).where(Follow.thread_id == thread_id, Follow.user_id == user_id))
+    if exists:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(Follow(thread_id=thread_id, user_id=user_id))
+    except IntegrityError:
+        pass
+
+
+def post_reasons(thread: Thread, post: Post) -> dict[int, list[str]]:
+    """user id → why they would hear about this post (mention, reply to their thread, followed)."""
+    reasons: dict[int, list[str]] = {}
+    for user_id in mentioned_user_ids(post.body_markdown):
+        reasons.setdefault(user_id, []).append("mention")
+    if not post.is_opening:
+        reasons.setdefault(thread.author_id, []).append("reply")
+    followers = db.session.scalars(select(Follow.user_id).where(Follow.thread_id == thread.id))
+    for user_id in followers:
+        reasons.setdefault(user_id, []).append("followed")
+    return reasons
+
+
+def mentioned_user_ids(body: str) -> list[int]:
+    """Accounts the post's markdown links as mentions (not names inside code, not unknown names)."""
+    from .threads import existing_mentions
+
+    names = rendered_mentions(body, existing_mentions)
+    if not names:
+        return []
+    return list(db.session.scalars(select(User.id).where(func.lower(User.username).in_(names))))
+
+
+def store_notifications(
+    thread: Thread, post: Optional[Post], actor_id: int | None, event_key: str,
+    reasons: dict[int, list[str]], *, refresh: bool,
+) -> list[int]:
+    """Add one row per recipient who may read the thread and wants this kind; the ids to email."""
+    users = db.session.scalars(select(User).where(User.id.in_(reasons))).all() if reasons else []
+    existing = _existing_rows(event_key, [user.id for user in users])
+    to_email: list[int] = []
+    for user in users:
+        if not may_hear_about(user, thread, post):
+            continue
+        choice = choose_kind(user.id, reasons[user.id])
+        if choice is None:
+            continue
+        kind, channel = choice
+        row = existing.get(user.id)
+        if row is not None:
+            row = _refresh(row, kind, channel) if refresh else None
+        else:
+            row = _insert(Notification(
+                user_id=user.id, kind=kind, event_key=event_key, thread_id=thread.id,
+                post_id=post.id if post else None, actor_id=actor_id, email_due=channel == EMAIL,
+            ))
+        if row is not None and row.email_due:
+            to_email.append(row.id)
+    return to_email
+
+
+def may_hear_about(user: User, thread: Thread, post: Optional[Post]) -> bool:
+    if not user.is_active:
+        return False
+    return policies.can_read_post(user, post) if post is not None else policies.can_read_thread(user, thread)
+
+
+def choose_kind(user_id: int, reasons: Iterable[str]) -> tuple[str, NotificationChannel] | None:
+    """The first reason (in priority order) this user hasn't switched off, with its channel."""
+    reasons = list(reasons)
+    ordered = [reason for reason in POST_REASONS if reason in reasons] + [
+        reason for reason in reasons if reason not in POST_REASONS
+    ]
+    channels = channels_for(user_id)
+    for reason in ordered:
+        if channels[reason] != OFF:
+            return reason, channels[reason]
+    return None
+
+
+def _existing_rows(event_key: str, user_ids: list[int]) -> dict[int, Notification]:
+    if not user_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Notification).where(Notification.event_key == event_key, Notification.user_id.in_(user_ids))
+    )
+    return {row.user_id: row for row in rows}
+
+
+def _insert(row: Notification) -> Notification | None:
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        # Another run of the same job stored it first.
+        return None
+    return row
+
+
+def _refresh(row: Notification, kind: str, channel: NotificationChannel) -> Notification | None:
+    """A thread change that happened again: an unread row already says so, a read one comes back."""
+    if row.read_at is None:
+        return None
+    row.kind, row.created_at, row.read_at = kind, utcnow(), None
+    row.email_due, row.emailed_at, row.digest_id = channel == EMAIL, None, None
+    return row
+
+
+# --- preferences ------------------------------------------------------------------------------
+
+
+def channels_for(user_id: int) -> dict[str, NotificationChannel]:
+    """Every kind's channel for a user: their choice, else the kind's default."""
+    chosen = dict(
+        db.session.execute(
+            select(NotificationPreference.kind, NotificationPreference.channel)
+            .where(NotificationPreference.user_id == user_id)
+        ).all()
+    )
+    return {kind: chosen.get(kind, info.default) for kind, info in KINDS.items()}
+
+
+def email_frequency(user_id: int) -> EmailFrequency:
+    settings = db.session.get(NotificationSettings, user_id)
+    return settings.email_frequency if settings else EmailFrequency.immediately
+
+
+def save_preferences(user: User, channels: dict[str, str], frequency: str) -> None:
+    """Store every kind's channel and the email frequency. Values come from a checked form."""
+    from ..errors import ValidationFailed
+
+    problems = {kind: "Choose one of the offered options." for kind in KINDS if channels.get(kind) not in _CHANNEL_VALUES}
+    if frequency not in _FREQUENCY_VALUES:
+        problems["email_frequency"] = "Choose immediately or a daily digest."
+    if problems:
+        raise ValidationFailed("Please fix the marked fields.", fields=problems)
+    for kind in KINDS:
+        _set_channel(user.id, kind, NotificationChannel(channels[kind]))
+    settings = db.session.get(NotificationSettings, user.id) or NotificationSettings(user_id=user.id)
+    settings.email_frequency = EmailFrequency(frequency)
+    db.session.add(settings)
+    db.session.commit()
+
+
+_CHANNEL_VALUES = {channel.value for channel in NotificationChannel}
+_FREQUENCY_VALUES = {frequency.value for frequency in EmailFrequency}
+
+
+def _set_channel(user_id: int, kind: str, channel: NotificationChannel) -> None:
+    preference = db.session.scalar(
+        select(NotificationPreference).where(NotificationPreference.user_id == user_id, NotificationPreference.kind == kind)
+    )
+    if preference is None:
+        db.session.add(NotificationPreference(user_id=user_id, kind=kind, channel=channel))
+    else:
+        preference.channel = channel
+
+
+def stop_emails(user_id: int, kind: str) -> None:
+    """Unsubscribe: this kind (or every kind) stops emailing but stays in the in-app list."""
+    kinds = list(KINDS) if kind == ALL_KINDS else [kind]
+    channels = channels_for(user_id)
+    for name in kinds:
+        if channels[name] == EMAIL:
+            _set_channel(user_id, name, IN_APP)
+    db.session.commit()
+
+
+# --- the in-app list ---------------------------------------------------------------------------
+
+
+def unread_count(user: Optional[User]) -> int:
+    if user is None:
+        return 0
+    return db.session.scalar(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def notifications_query(user: User):
+    return select(Notification).where(Notification.user_id == user.id).order_by(
+        Notification.created_at.desc(), Notification.id.desc()
+    )
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    from ..errors import NotFound
+
+    row = db.session.get(Notification, notification_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("There is no such notification.")
+    if row.read_at is None:
+        row.read_at = utcnow()
+        db.session.commit()
+    return row
+
+
+def mark_all_read(user: User) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def still_readable(user: User, row: Notification) -> bool:
+    """Whether the thing a notification points at is still there for this user to read."""
+    return may_hear_about(user, row.thread, row.post)
+
+
+# --- email: one at a time, or a daily digest ---------------------------------------------------
+
+
+def send_notification_email(notification_id: int) -> None:
+    """Job: email one notification, unless the user takes a digest (which will include it)."""
+    from .notification_emails import send_single
+
+    row = db.session.get(Notification, notification_id)
+    if row is None or not row.email_due or row.emailed_at is not None:
+        return
+    if email_frequency(row.user_id) == EmailFrequency.daily:
+        return
+    if not _claim(row):
+        return
+    user = db.session.get(User, row.user_id)
+    if not (user.email_verified and still_readable(user, row)):
+        return
+    try:
+        send_single(user, row)
+    except Exception:
+        _release([row.id])
+        raise
+
+
+def _claim(row: Notification) -> bool:
+    """Mark the row emailed before sending, so two runs of the job can't both send it."""
+    claimed = db.session.execute(
+        update(Notification).where(Notification.id == row.id, Notification.emailed_at.is_(None)).values(emailed_at=utcnow())
+    ).rowcount
+    db.session.commit()
+    db.session.refresh(row)
+    return claimed == 1
+
+
+def _release(ids: list[int]) -> None:
+    db.session.rollback()
+    db.session.execute(update(Notification).where(Notification.id.in_(ids)).values(emailed_at=None, digest_id=None))
+    db.session.commit()
+
+
+def send_daily_digests(today: date | None = None) -> int:
+    """Scheduled job: one digest per user and day with everything still waiting. Returns how many
+    digests went out. Running it twice the same day sends nothing more (one digest row per day)."""
+    today = today or utcnow().date()
+    waiting = (
+        select(Notification.user_id).distinct()
+        .join(NotificationSettings, NotificationSettings.user_id == Notification.user_id)
+        .where(
+            NotificationSettings.email_frequency == EmailFrequency.daily,
+            Notification.email_due.is_(True), Notification.emailed_at.is_(None),
+        )
+    )
+    return sum(send_digest(user_id, today) for user_id in db.session.scalars(waiting).all())
+
+
+def send_digest(user_id: int, today: date) -> int:
+    from .notification_emails import send_digest_email
+
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active or not user.email_verified:
+        return 0
+    digest = _claim_digest(user_id, today)
+    if digest is None:
+        return 0
+    rows = db.session.scalars(
+        select(Notification).where(Notification.digest_id == digest.id).order_by(Notification.created_at)
+    ).all()
+    readable = [row for row in rows if still_readable(user, row)]
+    if not readable:
+        return 0
+    try:
+        send_digest_email(user, readable)
+    except Exception:
+        _release([row.id for row in rows])
+        # Forget today's digest too, so the next run tries again.
+        db.session.delete(db.session.get(NotificationDigest, digest.id))
+        db.session.commit()
+        raise
+    digest.sent_at = utcnow()
+    db.session.commit()
+    return 1
+
+
+def _claim_digest(user_id: int, today: date) -> NotificationDigest | None:
+    """Today's digest row with the waiting notifications attached; None if today's went out."""
+    digest = NotificationDigest(user_id=user_id, day=today)
+    try:
+        with db.session.begin_nested():
+            db.session.add(digest)
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user_id, Notification.email_due.is_(True), Notification.emailed_at.is_(None))
+        .values(digest_id=digest.id, emailed_at=utcnow())
+    )
+    db.session.commit()
+    return digest
+
+
+def notifications_page(user: User, number: int):
+    """One page of a user's notifications, newest first (NotFound past the last page)."""
+    from flask import current_app
+
+    from .forum import paginate
+
+    return paginate(notifications_query(user), number, int(current_app.config["NOTIFICATIONS_PER_PAGE"]))

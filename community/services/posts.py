@@ -12,6 +12,7 @@ from .. import policies
 from ..errors import Conflict, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Post, PostRevision, Thread, User, utcnow
+from . import notifications
 from .forum import post_for_viewer, thread_for_viewer
 from .threads import (
     clean_body,
@@ -72,6 +73,7 @@ def create_reply(
         # Two replies raced for the same position; the UniqueConstraint caught it.
         db.session.rollback()
         raise Conflict("Someone replied at the same moment. Please send your reply again.") from error
+    notifications.publish("post_created", thread_id=thread.id, post_id=reply.id, actor_id=user.id)
     return reply
 
 

@@ -14,6 +14,7 @@ from ..content.markdown import render_with_mentions
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Category, Post, Thread, ThreadState, User, utcnow
+from . import notifications
 
 REPLACEMENT_CHAR = "\ufffd"
 
@@ -174,4 +175,5 @@ def create_thread(
     db.session.add_all([thread, opening])
     count_new_post(thread, opening)
     db.session.commit()
+    notifications.publish("post_created", thread_id=thread.id, post_id=opening.id, actor_id=user.id)
     return thread

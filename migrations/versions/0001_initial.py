@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 20:18:08.594804
+Create Date (regenerated): 2026-11-23 20:22:49.898945
 """
 from __future__ import annotations
 

@@ -1,0 +1,27 @@
+"""`flask community run-scheduled`: the periodic jobs, for cron or a systemd timer (say hourly).
+
+Each task is safe to run as often as the timer fires: it works out what is due and does only that
+(the daily digest sends at most one email per user and day).
+"""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from . import community_cli
+
+# "module:function" tasks taking no arguments and returning how many things they did.
+SCHEDULED_TASKS: list[str] = [
+    "community.services.notifications:send_daily_digests",
+]
+
+
+@community_cli.command("run-scheduled")
+@with_appcontext
+def run_scheduled() -> None:
+    """Run every scheduled task once (daily digests, ...)."""
+    from ..jobs.queue import resolve
+
+    for task in SCHEDULED_TASKS:
+        done = resolve(task)()
+        click.echo(f"{task}: {done}")
