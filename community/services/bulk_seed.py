@@ -265,10 +265,11 @@ class _World:
             title = text.title(rng)
             last = plan.post_time(plan.posts)
             has_replies = plan.posts > 1
+            state = _thread_state(has_replies, rng)
             yield {
                 "id": plan.id, "category_id": plan.category_index + 1,
                 "author_id": plan.author_id, "title": title, "slug": text.slugify(title)[:120],
-                "state": _thread_state(has_replies, rng), "is_private": False, "is_locked": False,
+                "state": state, "solved_at": stamp(last) if state == "solved" else None, "is_private": False, "is_locked": False,
                 "is_pinned": False, "reply_count": plan.posts - 1, "view_count": plan.posts * 7,
                 "last_activity_at": stamp(last), "last_post_id": plan.first_post_id + plan.posts - 1,
                 "first_reply_at": stamp(plan.post_time(2)) if has_replies else None,

@@ -52,6 +52,7 @@ def _assert_thread_counters():
         assert [p.created_at for p in posts] == sorted(p.created_at for p in posts)
         if len(posts) > 1:
             assert posts[1].author_id != thread.author_id
+        assert (thread.solved_at is not None) == (thread.state.value == "solved")
 
 
 def _assert_category_counters():
