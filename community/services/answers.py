@@ -7,12 +7,15 @@ Notifications go out after commit.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
+
+from markupsafe import Markup
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import policies
+from ..content import jsonld
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import (
@@ -31,7 +34,7 @@ def _reply_in_thread(user: Optional[User], thread_id: int, post_id: int | None) 
     """The thread and the reply to mark, or the error that says why not (404/409/422)."""
     thread = thread_for_viewer(user, thread_id)
     post = db.session.get(Post, post_id) if post_id else None
-    if post is None or not policies.can_read_post(user, post):
+    if post is None or (post.thread_id != thread.id and not policies.can_read_post(user, post)):
         raise NotFound("There is no such reply.")
     if post.thread_id != thread.id:
         raise ValidationFailed("That reply belongs to another thread.", fields={"post_id": "Pick a reply in this thread."})
@@ -39,6 +42,7 @@ def _reply_in_thread(user: Optional[User], thread_id: int, post_id: int | None) 
         raise ValidationFailed(
             "The opening post is the question, so it can't be the answer.", fields={"post_id": "Pick a reply."}
         )
+    # The thread page already shows a placeholder for these, so saying so reveals nothing.
     if post.deleted_at is not None or post.is_hidden:
         raise Conflict("That reply was deleted or hidden, so it can't be marked as the answer.")
     return thread, post
@@ -258,3 +262,49 @@ def _add_viewer_reactions(info: ThreadAnswers, user: User, thread: Thread, post_
         info.helpful_mine = set(db.session.scalars(
             select(HelpfulVote.post_id).where(HelpfulVote.post_id.in_(post_ids), HelpfulVote.user_id == user.id)
         ))
+
+
+# --- structured data for search engines -----------------------------------------------------------
+
+
+def is_publicly_indexable(thread: Thread) -> bool:
+    """What an anonymous visitor can read is what search engines may index."""
+    return policies.can_read_thread(None, thread)
+
+
+def _entry(post: Post, post_link: Callable[[Post], str], upvotes: int = 0) -> jsonld.Entry:
+    text = Markup(post.body_html or "").striptags()
+    return jsonld.Entry(text, post.author.display_name, post.created_at, post_link(post), upvotes)
+
+
+def structured_data(thread: Thread, post_link: Callable[[Post], str]) -> dict | None:
+    """QAPage when the thread has a verified or accepted answer (verified wins), else a
+    DiscussionForumPosting; None for anything that is not public."""
+    if not is_publicly_indexable(thread):
+        return None
+    public = (Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.is_hidden.is_(False))
+    opening = db.session.scalar(select(Post).where(*public, Post.position == 1))
+    if opening is None:
+        return None
+    best_id = _best_answer_id(thread.id)
+    if best_id is None:
+        return jsonld.discussion(thread.title, _entry(opening, post_link), thread.reply_count)
+    tally = select(HelpfulVote.post_id, func.count().label("n")).group_by(HelpfulVote.post_id).subquery()
+    votes = func.coalesce(tally.c.n, 0)
+    ranked = db.session.execute(
+        select(Post, votes).outerjoin(tally, tally.c.post_id == Post.id)
+        .where(*public, Post.position > 1, Post.id != best_id)
+        .order_by(votes.desc(), Post.position).limit(jsonld.SUGGESTED_LIMIT)
+    ).all()
+    best = db.session.scalar(select(Post).where(*public, Post.id == best_id))
+    best_votes = db.session.scalar(select(func.count()).select_from(HelpfulVote).where(HelpfulVote.post_id == best_id)) or 0
+    others = [_entry(post, post_link, count) for post, count in ranked]
+    accepted = _entry(best, post_link, best_votes) if best is not None else None
+    return jsonld.qa_page(thread.title, _entry(opening, post_link), thread.reply_count, accepted, others)
+
+
+def _best_answer_id(thread_id: int) -> int | None:
+    verified = db.session.scalar(select(VerifiedAnswer.post_id).where(VerifiedAnswer.thread_id == thread_id))
+    if verified is not None:
+        return verified
+    return db.session.scalar(select(AcceptedAnswer.post_id).where(AcceptedAnswer.thread_id == thread_id))

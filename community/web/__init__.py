@@ -6,11 +6,13 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     from . import account, admin, auth, errors, forum, health, helpers, search, security, users_admin
-    from . import notifications
 
     security.init_app(app)
     errors.init_app(app)
     helpers.init_app(app)
-    for blueprint in (auth.bp, account.bp, forum.bp, admin.bp, admin.brand_bp, users_admin.bp, search.bp, health.bp,
-                      notifications.bp):
+    from . import answers, inbox
+
+    app.register_blueprint(answers.bp)
+    app.register_blueprint(inbox.bp)
+    for blueprint in (auth.bp, account.bp, forum.bp, admin.bp, admin.brand_bp, users_admin.bp, search.bp, health.bp):
         app.register_blueprint(blueprint)

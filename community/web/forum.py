@@ -244,9 +244,12 @@ def post_url_for(post_id: int) -> str:
 def _render_thread(found, page_number: int, form, errors=None, preview=None, status=200):
     user = viewer()
     page = forum.thread_posts(user, found, page_number)
+    from .answers import thread_page_context  # the answers blueprint imports this module
+
     return _render(
         "forum/thread.html", status, thread=found, posts=page, form=form, errors=errors or {},
         preview=preview, can_reply=policies.can_reply(user, found),
+        **thread_page_context(found, [post.id for post in page.items]),
     )
 
 
