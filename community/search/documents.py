@@ -10,7 +10,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Post, Thread, Visibility
+from ..models import Post, Thread, VerifiedAnswer, Visibility
 from .backend import SearchDoc, clean_text
 
 BATCH = 500
@@ -21,7 +21,7 @@ def plain_text(html: str) -> str:
     return clean_text(Markup(html or "").striptags())
 
 
-def build_doc(thread: Thread, posts: Iterable[Post]) -> SearchDoc | None:
+def build_doc(thread: Thread, posts: Iterable[Post], has_verified_answer: bool = False) -> SearchDoc | None:
     """The document for a thread, or None when the thread must not be in the index."""
     if thread.deleted_at is not None:
         return None
@@ -42,8 +42,7 @@ def build_doc(thread: Thread, posts: Iterable[Post]) -> SearchDoc | None:
         is_private=bool(thread.is_private),
         author_id=thread.author_id,
         state=thread.state.value,
-        # No verified-answer feature yet; the field is indexed so ranking and filters are ready.
-        has_verified_answer=False,
+        has_verified_answer=has_verified_answer,
         created_at=thread.created_at,
         last_activity_at=thread.last_activity_at,
     )
@@ -60,10 +59,11 @@ def docs_for(session: Session, thread_ids: Iterable[int]) -> tuple[list[SearchDo
     ids = sorted(set(thread_ids))
     threads = {t.id: t for t in session.scalars(select(Thread).where(Thread.id.in_(ids)))} if ids else {}
     posts = _posts_by_thread(session, list(threads))
+    verified = set(session.scalars(select(VerifiedAnswer.thread_id).where(VerifiedAnswer.thread_id.in_(ids)))) if ids else set()
     docs, gone = [], []
     for thread_id in ids:
         thread = threads.get(thread_id)
-        doc = build_doc(thread, posts.get(thread_id, [])) if thread else None
+        doc = build_doc(thread, posts.get(thread_id, []), thread_id in verified) if thread else None
         if doc is None:
             gone.append(thread_id)
         else:

@@ -15,7 +15,7 @@ from sqlalchemy import Select, false, func, or_, select
 from .. import policies
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
-from ..models import Category, CategorySlug, Post, Thread, User, Visibility
+from ..models import Category, CategorySlug, Post, Thread, ThreadState, User, Visibility
 
 Row = TypeVar("Row")
 
@@ -100,6 +100,15 @@ def require_category_access(user: Optional[User], category: Category) -> None:
 
 # --- thread listings --------------------------------------------------------------------------
 
+# ?state= on listings. Unanswered: nobody but the asker replied; solved includes solved threads
+# that have since closed.
+STATE_FILTERS = {
+    "unanswered": lambda: Thread.first_reply_at.is_(None) & (Thread.state == ThreadState.open),
+    "unsolved": lambda: Thread.state.in_((ThreadState.open, ThreadState.answered)),
+    "solved": lambda: (Thread.state == ThreadState.solved)
+    | ((Thread.state == ThreadState.closed) & Thread.solved_at.is_not(None)),
+}
+
 
 def visible_threads(user: Optional[User]) -> Select:
     """Threads the viewer may see in listings: readable category, not deleted, private only if theirs."""
@@ -123,6 +132,7 @@ def list_threads(
     *,
     category: Category | None = None,
     unanswered: bool = False,
+    state: str | None = None,
     page: int = 1,
     per_page: int | None = None,
 ) -> Page[Thread]:
@@ -134,6 +144,8 @@ def list_threads(
         order = (Thread.last_activity_at.desc(), Thread.id.desc())
     if unanswered:
         query = query.where(Thread.reply_count == 0)
+    if state in STATE_FILTERS:
+        query = query.where(STATE_FILTERS[state]())
     per_page = per_page or current_app.config["THREADS_PER_PAGE"]
     return paginate(query.order_by(*order), page, per_page)
 

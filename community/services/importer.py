@@ -17,13 +17,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Callable, ContextManager, Iterator, Optional, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..content.markdown import render_markdown
 from ..content.sanitize import sanitize_html
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Category, ExternalRef, Post, Role, Tag, Thread, User, Visibility
+from ..models import AcceptedAnswer, Category, ExternalRef, Post, Role, Tag, Thread, ThreadState, User, Visibility
 from .categories import recount_categories, recount_threads, slugify
 
 QUESTION, ANSWER = "1", "2"
@@ -342,7 +342,17 @@ class _ImportRun:
         answer_post = self._known("answer", accepted) if accepted else None
         if answer_post is not None and self._known("accepted_answer", question["Id"]) is None:
             self._ref("accepted_answer", question["Id"], answer_post)
+            self._mark_accepted(self._known("question", question["Id"]), answer_post)
             self.result.accepted_answers += 1
+
+    def _mark_accepted(self, thread_id: int, post_id: int) -> None:
+        """The asker's accepted answer, dated when the answer was written (the dump has no accept time)."""
+        answered_at = db.session.scalar(select(Post.created_at).where(Post.id == post_id))
+        asker_id = db.session.scalar(select(Thread.author_id).where(Thread.id == thread_id))
+        db.session.add(AcceptedAnswer(thread_id=thread_id, post_id=post_id, accepted_by_id=asker_id, accepted_at=answered_at))
+        db.session.execute(
+            update(Thread).where(Thread.id == thread_id).values(state=ThreadState.solved, solved_at=answered_at)
+        )
 
     def finish(self) -> None:
         if self.touched_threads:

@@ -129,8 +129,15 @@ def categories():
 
 @bp.route("/latest")
 def latest():
-    page = forum.list_threads(viewer(), page=forum.page_number(request.args.get("page")))
-    return _render("forum/listing.html", heading="Latest", threads=page, endpoint="forum.latest")
+    state = _state_arg()
+    page = forum.list_threads(viewer(), state=state, page=forum.page_number(request.args.get("page")))
+    return _render("forum/listing.html", heading="Latest", threads=page, endpoint="forum.latest", state=state)
+
+
+def _state_arg() -> str | None:
+    """?state=unanswered|unsolved|solved; anything else lists every thread."""
+    state = request.args.get("state")
+    return state if state in forum.STATE_FILTERS else None
 
 
 @bp.route("/unanswered")
@@ -148,9 +155,10 @@ def category(slug: str):
     found, renamed = forum.category_for_viewer(user, slug)
     if renamed:
         return redirect(category_url(found, **_query_args()), 301)
-    page = forum.list_threads(user, category=found, page=forum.page_number(request.args.get("page")))
+    state = _state_arg()
+    page = forum.list_threads(user, category=found, state=state, page=forum.page_number(request.args.get("page")))
     return _render(
-        "forum/category.html", category=found, threads=page,
+        "forum/category.html", category=found, threads=page, state=state,
         can_start=policies.can_start_thread(user, found),
     )
 

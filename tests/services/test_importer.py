@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.jobs import queue
-from community.models import Category, ExternalRef, Post, Tag, Thread, User, thread_tags
+from community.models import AcceptedAnswer, Category, ExternalRef, Post, Tag, Thread, ThreadState, User, thread_tags
 from community.services.importer import html_to_markdown, parse_tags
 from tests.conftest import shared_data
 
@@ -39,6 +39,9 @@ def test_quantumcomputing_dump_imports_completely_and_only_once(app, no_search_d
         select(ExternalRef.kind, func.count()).where(ExternalRef.source == SOURCE).group_by(ExternalRef.kind)
     ).all())
     assert refs == {"question": 612, "answer": 1060, "comment": 3413, "user": 405, "accepted_answer": 389}
+    # Each AcceptedAnswerId became the thread's accepted answer, and the thread is solved.
+    assert _count(select(AcceptedAnswer)) == 389
+    assert _count(select(Thread).where(Thread.state == ThreadState.solved, Thread.solved_at.is_not(None))) == 389
 
     # Question 1 ("Can a Turing machine simulate a quantum computer?") accepted answer 18.
     refs_of = lambda kind: dict(db.session.execute(  # noqa: E731
@@ -48,6 +51,7 @@ def test_quantumcomputing_dump_imports_completely_and_only_once(app, no_search_d
     assert thread.title == "Can a Turing machine simulate a quantum computer?"
     assert [tag.name for tag in thread.tags] == ["quantum-turing-machine", "simulation"]
     assert refs_of("accepted_answer")["1"] == refs_of("answer")["18"]
+    assert db.session.scalar(select(AcceptedAnswer.post_id).where(AcceptedAnswer.thread_id == thread.id)) == refs_of("answer")["18"]
     posts = list(db.session.scalars(select(Post).where(Post.thread_id == thread.id).order_by(Post.position)))
     assert [p.position for p in posts] == list(range(1, len(posts) + 1))
     assert [p.created_at for p in posts] == sorted(p.created_at for p in posts)
@@ -70,12 +74,12 @@ def test_quantumcomputing_dump_imports_completely_and_only_once(app, no_search_d
     assert _count(select(Post).where(Post.body_html.ilike("%onerror=%"))) == 0
 
     counts = (_count(select(Thread)), _count(select(Post)), _count(select(User)), _count(select(Tag)),
-              _count(select(thread_tags)), _count(select(ExternalRef)))
+              _count(select(thread_tags)), _count(select(ExternalRef)), _count(select(AcceptedAnswer)))
     again = _import(app, dump)
     assert again.exit_code == 0, again.output
     assert "0 threads, 0 answers, 0 comments, 0 users" in again.output
     assert (_count(select(Thread)), _count(select(Post)), _count(select(User)), _count(select(Tag)),
-            _count(select(thread_tags)), _count(select(ExternalRef))) == counts
+            _count(select(thread_tags)), _count(select(ExternalRef)), _count(select(AcceptedAnswer))) == counts
 
 
 POSTS = """<?xml version="1.0" encoding="utf-8"?>
