@@ -6,6 +6,7 @@ from flask import Flask
 
 def register_web(app: Flask) -> None:
     from . import account, admin, auth, errors, forum, health, helpers, search, security, users_admin
+    from . import notifications
 
     security.init_app(app)
     errors.init_app(app)
@@ -14,5 +15,6 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(answers.bp)
     app.register_blueprint(inbox.bp)
-    for blueprint in (auth.bp, account.bp, forum.bp, admin.bp, admin.brand_bp, users_admin.bp, search.bp, health.bp):
+    for blueprint in (auth.bp, account.bp, forum.bp, admin.bp, admin.brand_bp, users_admin.bp, search.bp, health.bp,
+                      notifications.bp):
         app.register_blueprint(blueprint)

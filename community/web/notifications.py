@@ -5,6 +5,7 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
 
 from ..errors import ValidationFailed
 from ..extensions import csrf
@@ -16,8 +17,12 @@ from .helpers import viewer
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
-CHANNEL_CHOICES = [("email", "In-app and email"), ("in_app", "In-app only"), ("off", "Off")]
-FREQUENCY_CHOICES = [("immediately", "Immediately, one email each"), ("daily", "Once a day, as a digest")]
+CHANNEL_CHOICES = [
+    SelectChoice("email", "In-app and email"), SelectChoice("in_app", "In-app only"), SelectChoice("off", "Off"),
+]
+FREQUENCY_CHOICES = [
+    SelectChoice("immediately", "Immediately, one email each"), SelectChoice("daily", "Once a day, as a digest"),
+]
 
 
 @bp.app_context_processor
@@ -91,7 +96,9 @@ for _kind, _info in notifications.KINDS.items():
 
 def _preferences_page(form: PreferencesForm, status: int = 200, error: str | None = None):
     rows = [(form[kind], info) for kind, info in notifications.KINDS.items()]
-    return render_template("notifications/preferences.html", form=form, rows=rows, error=error), status
+    return render_template(
+        "notifications/preferences.html", form=form, rows=rows, channels=CHANNEL_CHOICES, error=error
+    ), status
 
 
 @bp.route("/settings", methods=["GET"])

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 20:22:49.898945
+Create Date (regenerated): 2026-11-23 20:26:11.827800
 """
 from __future__ import annotations
 
