@@ -58,7 +58,7 @@ def can_read_thread(user: Optional["User"], thread: "Thread") -> bool:
         return False
     if thread.deleted_at is not None:
         return is_staff(user)
-    if thread.is_private:
+    if thread.is_private or thread.is_pending:
         return is_staff(user) or (_signed_in(user) and user.id == thread.author_id)
     return True
 
@@ -66,7 +66,7 @@ def can_read_thread(user: Optional["User"], thread: "Thread") -> bool:
 def can_read_post(user: Optional["User"], post: "Post") -> bool:
     if not can_read_thread(user, post.thread):
         return False
-    if post.deleted_at is not None or post.is_hidden:
+    if post.deleted_at is not None or post.is_hidden or post.is_pending:
         return is_staff(user) or (_signed_in(user) and user.id == post.author_id)
     return True
 
@@ -181,3 +181,28 @@ def can_vote_helpful(user: Optional["User"], post: "Post") -> bool:
 
 def can_use_staff_inbox(user: Optional["User"]) -> bool:
     return is_staff(user)
+
+
+# --- moderation ------------------------------------------------------------------------------------
+
+
+def can_flag(user: Optional["User"], post: "Post") -> bool:
+    """Any reader with a working account may report someone else's live post."""
+    if not _signed_in(user) or not user.email_verified or user.id == post.author_id:
+        return False
+    return post.deleted_at is None and not post.is_system and can_read_post(user, post)
+
+
+def can_suspend(actor: Optional["User"], target: "User") -> bool:
+    """Staff may suspend or ban customers; only admins may do it to staff, and nobody to themselves."""
+    if not can_moderate(actor) or actor.id == target.id:
+        return False
+    return target.role not in STAFF_ROLES or is_admin(actor)
+
+
+def can_view_audit_log(user: Optional["User"]) -> bool:
+    return is_staff(user)
+
+
+def can_manage_watched_words(user: Optional["User"]) -> bool:
+    return is_admin(user)

@@ -20,12 +20,21 @@ VERSIONS = ROOT / "migrations" / "versions"
 
 
 def main() -> None:
-    for old in VERSIONS.glob("*.py"):
-        old.unlink()
+    (VERSIONS / "0001_initial.py").unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"INSTANCE_PATH": tmp, "DATABASE_URL": f"sqlite:///{tmp}/gen.db", "LOG_LEVEL": "WARNING"})
-        with app.app_context():
-            migrate.revision(db.engine, "initial schema")
+        # Hand-written later migrations (triggers and the like, 0002+) are set aside while 0001 is
+        # generated from an empty database, then put back on top of it.
+        kept = Path(tmp) / "kept"
+        kept.mkdir()
+        for later in VERSIONS.glob("*.py"):
+            later.rename(kept / later.name)
+        try:
+            app = create_app({"INSTANCE_PATH": tmp, "DATABASE_URL": f"sqlite:///{tmp}/gen.db", "LOG_LEVEL": "WARNING"})
+            with app.app_context():
+                migrate.revision(db.engine, "initial schema")
+        finally:
+            for later in kept.glob("*.py"):
+                later.rename(VERSIONS / later.name)
     generated = next(VERSIONS.glob("*_initial_schema.py"))
     text = generated.read_text()
     old_id = re.search(r"^revision = '(\w+)'", text, re.M).group(1)

@@ -13,7 +13,7 @@ from .forum import (
     Visibility,
     thread_tags,
 )
-from .moderation import AuditEntry
+from .moderation import FLAG_REASON_LABELS, AuditEntry, Flag, FlagReason, WatchedWord
 from .notifications import (
     EmailFrequency,
     Follow,
@@ -34,4 +34,5 @@ __all__ = [
     "Notification", "NotificationChannel", "NotificationPreference", "NotificationSettings",
     "NotificationDigest", "EmailFrequency",
     "AcceptedAnswer", "VerifiedAnswer", "SameProblem", "HelpfulVote", "AcceptReminder",
+    "Flag", "FlagReason", "FLAG_REASON_LABELS", "WatchedWord",
 ]

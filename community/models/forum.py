@@ -94,6 +94,10 @@ class Thread(TimestampMixin, SoftDeleteMixin, Base):
     solved_at: Mapped[datetime | None] = mapped_column(default=None)
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None, index=True)
+    # The opening post waits in the moderation queue: only the author and staff see the thread.
+    is_pending: Mapped[bool] = mapped_column(default=False)
+    # Set when staff merged this thread into another; its URL redirects there.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id"), default=None)
 
     category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)
@@ -118,6 +122,11 @@ class Post(TimestampMixin, SoftDeleteMixin, Base):
     edit_count: Mapped[int] = mapped_column(default=0)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     is_hidden: Mapped[bool] = mapped_column(default=False)
+    # Held for review (pre-moderation, watched words, spam checks): public only once approved.
+    is_pending: Mapped[bool] = mapped_column(default=False)
+    pending_reason: Mapped[str] = mapped_column(String(200), default="")
+    # A note the system left (e.g. "moved to a private conversation"), not something a person wrote.
+    is_system: Mapped[bool] = mapped_column(default=False)
 
     thread: Mapped[Thread] = relationship(lazy="joined", innerjoin=True)
     author: Mapped[User] = relationship(foreign_keys=[author_id], lazy="joined", innerjoin=True)

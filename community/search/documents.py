@@ -23,10 +23,10 @@ def plain_text(html: str) -> str:
 
 def build_doc(thread: Thread, posts: Iterable[Post], has_verified_answer: bool = False) -> SearchDoc | None:
     """The document for a thread, or None when the thread must not be in the index."""
-    if thread.deleted_at is not None:
+    if thread.deleted_at is not None or thread.is_pending:
         return None
     visible = sorted(
-        (p for p in posts if p.deleted_at is None and not p.is_hidden), key=lambda p: p.position
+        (p for p in posts if p.deleted_at is None and not p.is_hidden and not p.is_pending), key=lambda p: p.position
     )
     body = "\n\n".join(plain_text(p.body_html) for p in visible)
     category = thread.category
@@ -100,7 +100,7 @@ def _posts_by_thread(session: Session, thread_ids: list[int]) -> dict[int, list[
     if not thread_ids:
         return grouped
     rows = session.execute(
-        select(Post.thread_id, Post.position, Post.body_html, Post.deleted_at, Post.is_hidden)
+        select(Post.thread_id, Post.position, Post.body_html, Post.deleted_at, Post.is_hidden, Post.is_pending)
         .where(Post.thread_id.in_(thread_ids))
     )
     for row in rows:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Generic, Optional, Sequence, TypeVar
 
 from flask import current_app
-from sqlalchemy import Select, false, func, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select, true
 
 from .. import policies
 from ..errors import NotFound, PermissionDenied
@@ -123,7 +123,8 @@ def visible_threads(user: Optional[User]) -> Select:
     )
     if not policies.is_staff(user):
         own = Thread.author_id == user.id if user is not None else false()
-        query = query.where(or_(Thread.is_private.is_(False), own))
+        shown_to_all = and_(Thread.is_private.is_(False), Thread.is_pending.is_(False))
+        query = query.where(or_(shown_to_all, own))
     return query
 
 
@@ -167,8 +168,24 @@ def thread_for_viewer(user: Optional[User], thread_id: int) -> Thread:
 
 def thread_posts(user: Optional[User], thread: Thread, page: int) -> Page[Post]:
     """A page of the thread's posts in order; deleted ones stay (the template shows a placeholder)."""
-    query = select(Post).where(Post.thread_id == thread.id).order_by(Post.position)
+    query = select(Post).where(Post.thread_id == thread.id, _post_shown_to(user)).order_by(Post.position)
     return paginate(query, page, current_app.config["POSTS_PER_PAGE"])
+
+
+def _post_shown_to(user: Optional[User]):
+    """Posts held for review are left out entirely (no placeholder) for all but the author and staff."""
+    if policies.is_staff(user):
+        return true()
+    own = Post.author_id == user.id if user is not None else false()
+    return or_(Post.is_pending.is_(False), own)
+
+
+def merged_into(thread_id: int) -> Thread | None:
+    """The thread a merged thread now lives in, so its old URL can redirect there."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or thread.merged_into_id is None:
+        return None
+    return db.session.get(Thread, thread.merged_into_id)
 
 
 def post_for_viewer(user: Optional[User], post_id: int) -> Post:
@@ -176,6 +193,8 @@ def post_for_viewer(user: Optional[User], post_id: int) -> Post:
     if post is None:
         raise NotFound("There is no such post.")
     thread_for_viewer(user, post.thread_id)
+    if post.is_pending and not policies.can_read_post(user, post):
+        raise NotFound("There is no such post.")
     return post
 
 
@@ -183,6 +202,6 @@ def post_location(user: Optional[User], post_id: int) -> tuple[Thread, int]:
     """The thread a post is in and the page that shows it, for /p/<id> permalinks."""
     post = post_for_viewer(user, post_id)
     earlier = db.session.scalar(
-        select(func.count()).where(Post.thread_id == post.thread_id, Post.position < post.position)
+        select(func.count()).where(Post.thread_id == post.thread_id, Post.position < post.position, _post_shown_to(user))
     )
     return post.thread, earlier // current_app.config["POSTS_PER_PAGE"] + 1

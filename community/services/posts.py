@@ -12,8 +12,9 @@ from .. import policies
 from ..errors import Conflict, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Post, PostRevision, Thread, User, utcnow
-from . import notifications
+from . import audit, notifications
 from .forum import post_for_viewer, thread_for_viewer
+from .spam import screen_new_post
 from .threads import (
     clean_body,
     clean_title,
@@ -64,6 +65,7 @@ def create_reply(
         body_html=render_body(body), reply_to_post_id=_same_thread_post(thread, reply_to_post_id),
     )
     db.session.add(reply)
+    screen_new_post(user, reply)
     try:
         count_new_post(thread, reply)
         if before_commit is not None:
@@ -118,6 +120,10 @@ def edit_post(user: Optional[User], post_id: int, body: str | None, title: str |
         post_id=post.id, number=post.edit_count + 1, editor_id=user.id, old_title=old_title,
         old_body=post.body_markdown, new_title=new_title, new_body=body, reason=" ".join(reason.split())[:300],
     ))
+    if user.id != post.author_id:
+        # Staff editing someone else's words: the revision keeps the text, the audit log the act.
+        audit.record(user, "post.edit", "post", post.id, before={"title": old_title, "body": post.body_markdown},
+                     after={"title": new_title, "body": body, "revision": post.edit_count + 1}, reason=reason)
     post.body_markdown, post.body_html = body, render_body(body)
     post.edit_count += 1
     post.updated_at = utcnow()
@@ -130,7 +136,7 @@ def edit_post(user: Optional[User], post_id: int, body: str | None, title: str |
 # --- delete and restore -----------------------------------------------------------------------
 
 
-def delete_post(user: Optional[User], post_id: int) -> Post:
+def delete_post(user: Optional[User], post_id: int, reason: str = "") -> Post:
     """Soft-delete a post; deleting the opening post soft-deletes the whole thread."""
     post = post_for_viewer(user, post_id)
     if post.deleted_at is not None:
@@ -138,6 +144,9 @@ def delete_post(user: Optional[User], post_id: int) -> Post:
     if not policies.can_delete_post(user, post):
         raise PermissionDenied("You can't delete this post.")
     now = utcnow()
+    if user.id != post.author_id:
+        audit.record(user, "post.delete", "post", post.id, before={"deleted": False},
+                     after={"deleted": True, "thread_deleted": post.is_opening}, reason=reason)
     post.deleted_at, post.deleted_by_id = now, user.id
     if post.is_opening:
         post.thread.deleted_at = now
@@ -152,6 +161,8 @@ def restore_post(user: Optional[User], post_id: int) -> Post:
         raise NotFound("There is no such post.")
     if not policies.can_restore_post(user, post):
         return post
+    if user.id != post.author_id:
+        audit.record(user, "post.restore", "post", post.id, before={"deleted": True}, after={"deleted": False})
     post.deleted_at, post.deleted_by_id = None, None
     if post.is_opening:
         post.thread.deleted_at = None

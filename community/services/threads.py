@@ -15,6 +15,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Category, Post, Thread, ThreadState, User, utcnow
 from . import notifications
+from .spam import screen_new_post
 
 REPLACEMENT_CHAR = "\ufffd"
 
@@ -59,7 +60,9 @@ def posting_refusal(user: Optional[User]) -> str:
     if not user.email_verified:
         return "Confirm your email address before posting."
     if policies.is_suspended(user):
-        return "Your account is suspended, so you can't post right now."
+        until = user.suspended_until.strftime("%b %-d, %Y %H:%M UTC")
+        reason = f" Reason: {user.suspension_reason}" if user.suspension_reason else ""
+        return f"Your account is suspended until {until}, so you can't post right now.{reason}"
     return "You can't post here."
 
 
@@ -89,7 +92,7 @@ def slugify(title: str) -> str:
 
 def refresh_thread_counters(thread: Thread) -> None:
     """Recount from the posts, so deletes and restores can never drift the numbers."""
-    live = select(Post).where(Post.thread_id == thread.id, Post.deleted_at.is_(None)).subquery()
+    live = select(Post).where(Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.is_pending.is_(False)).subquery()
     reply_count, last_post_id = db.session.execute(
         select(func.count().filter(live.c.position > 1), func.max(live.c.id))
     ).one()
@@ -107,12 +110,15 @@ def refresh_thread_counters(thread: Thread) -> None:
 
 
 def refresh_category_counters(category: Category) -> None:
-    """Counts only public threads (not private, not deleted), so they never reveal hidden ones."""
-    public = (Thread.category_id == category.id, Thread.deleted_at.is_(None), Thread.is_private.is_(False))
+    """Counts only public threads (not private, pending or deleted), so they never reveal hidden ones."""
+    public = (
+        Thread.category_id == category.id, Thread.deleted_at.is_(None), Thread.is_private.is_(False),
+        Thread.is_pending.is_(False),
+    )
     category.thread_count = db.session.scalar(select(func.count()).select_from(Thread).where(*public))
     category.post_count = db.session.scalar(
         select(func.count()).select_from(Post).join(Thread, Post.thread_id == Thread.id)
-        .where(*public, Post.deleted_at.is_(None))
+        .where(*public, Post.deleted_at.is_(None), Post.is_pending.is_(False))
     )
 
 
@@ -127,6 +133,8 @@ def count_new_post(thread: Thread, post: Post) -> None:
     """Counters for a new post as SQL increments: concurrent posts can't overwrite each other's
     counts, and a big thread or category is never rescanned on the hot path."""
     db.session.flush()
+    if post.is_pending:
+        return  # held for review: counted by refresh_counters when staff approve it
     thread.last_post_id, thread.last_activity_at = post.id, post.created_at
     if post.position > 1:
         thread.reply_count = Thread.reply_count + 1
@@ -173,6 +181,7 @@ def create_thread(
     )
     opening = Post(thread=thread, author=user, position=1, body_markdown=body, body_html=render_body(body), created_at=now)
     db.session.add_all([thread, opening])
+    thread.is_pending = screen_new_post(user, opening)
     count_new_post(thread, opening)
     db.session.commit()
     notifications.publish("post_created", thread_id=thread.id, post_id=opening.id, actor_id=user.id)

@@ -7,6 +7,7 @@ from flask import Flask
 def register_web(app: Flask) -> None:
     from . import account, admin, auth, errors, forum, health, helpers, search, security, users_admin
     from . import notifications
+    from . import mod
 
     security.init_app(app)
     errors.init_app(app)
@@ -18,3 +19,4 @@ def register_web(app: Flask) -> None:
     for blueprint in (auth.bp, account.bp, forum.bp, admin.bp, admin.brand_bp, users_admin.bp, search.bp, health.bp,
                       notifications.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(mod.bp)

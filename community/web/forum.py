@@ -200,6 +200,7 @@ def _composer(fixed_category):
         )
     except ValidationFailed as error:
         return _invalid(error, lambda: _render_composer(form, fixed_category, errors=error.fields, status=422))
+    _flash_if_held(created)
     return _done(thread_url(created))
 
 
@@ -228,6 +229,9 @@ def _render_composer(form, fixed_category, errors=None, preview=None, status=200
 @bp.route("/t/<int:thread_id>", defaults={"slug": ""})
 def thread(thread_id: int, slug: str):
     user = viewer()
+    merged = forum.merged_into(thread_id)
+    if merged is not None:
+        return redirect(thread_url(merged), 301)
     found = forum.thread_for_viewer(user, thread_id)
     if slug != found.slug:
         return redirect(thread_url(found, **_query_args()), 301)
@@ -275,7 +279,13 @@ def reply(thread_id: int):
     except ValidationFailed as error:
         found = forum.thread_for_viewer(user, thread_id)
         return _invalid(error, lambda: _render_thread(found, _last_page(found), form, errors=error.fields, status=422))
+    _flash_if_held(created)
     return _done(post_url(created))
+
+
+def _flash_if_held(post) -> None:
+    if post.is_pending:
+        flash("Thanks! Your post is waiting for a moderator to review it; only you and staff can see it until then.", "info")
 
 
 def _last_page(found) -> int:
