@@ -11,7 +11,6 @@ def register_cli(app: Flask) -> None:
     from . import accounts, bench, content, database, worker  # noqa: F401  (modules attach their commands)
     from . import search  # noqa: F401
     from . import scheduled  # noqa: F401  (attaches `flask community run-scheduled`)
-    from . import scheduled  # noqa: F401  (attaches `flask community run-scheduled`)
     from . import bridge_fake  # noqa: F401  (attaches `flask bridge fake-x`)
     from . import bridge_classify  # noqa: F401  (attaches train, classifiers, use, classify)
 
