@@ -15,6 +15,7 @@ from .. import policies
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import SiteSetting, User, utcnow
+from . import audit
 
 BRANDING_KEY = "branding"
 
@@ -82,6 +83,7 @@ def update_branding(
     values["logo_path"] = None if remove_logo else current["logo_path"]
     if logo_bytes is not None:
         values["logo_path"] = _store_logo(logo_bytes)
+    audit.record(actor, "settings.branding", "setting", None, before=current, after=values)
     _save(values)
     return get_branding()
 

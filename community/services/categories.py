@@ -16,6 +16,7 @@ from .. import policies
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Category, CategorySlug, Post, Thread, User, Visibility, utcnow
+from . import audit
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 NAME_MAX = 80
@@ -84,6 +85,7 @@ def create_category(actor: Optional[User], data: CategoryInput) -> Category:
     db.session.add(category)
     db.session.flush()
     _place(category, _wanted_index(clean.position))
+    audit.record(actor, "category.create", "category", category.id, after=_audited(category))
     db.session.commit()
     return category
 
@@ -92,6 +94,7 @@ def update_category(actor: Optional[User], category_id: int, data: CategoryInput
     _require_admin(actor)
     category = _get(category_id)
     clean = _validate(data, category=category)
+    before = _audited(category)
     if clean.slug != category.slug:
         _release_old_slug(clean.slug)
         db.session.add(CategorySlug(slug=category.slug, category_id=category.id))
@@ -101,8 +104,17 @@ def update_category(actor: Optional[User], category_id: int, data: CategoryInput
     category.visibility = Visibility(clean.visibility)
     if clean.position:
         _place(category, _wanted_index(clean.position))
+    audit.record(actor, "category.update", "category", category.id, before=before, after=_audited(category))
     db.session.commit()
     return category
+
+
+def _audited(category: Category) -> dict:
+    """What the audit log keeps of a category before and after a change."""
+    return {
+        "name": category.name, "slug": category.slug, "description": category.description,
+        "visibility": category.visibility.value, "position": category.position,
+    }
 
 
 def _validate(data: CategoryInput, category: Optional[Category]) -> CategoryInput:
@@ -151,7 +163,9 @@ def move_category(actor: Optional[User], category_id: int, direction: str) -> Ca
     if category not in siblings or direction not in {"up", "down"}:
         raise ValidationFailed("That category cannot be moved.")
     index = siblings.index(category) + (-1 if direction == "up" else 1)
+    before = category.position
     _place(category, max(0, min(index, len(siblings) - 1)))
+    audit.record(actor, "category.move", "category", category.id, before={"position": before}, after={"position": category.position})
     db.session.commit()
     return category
 
@@ -180,6 +194,7 @@ def delete_category(actor: Optional[User], category_id: int) -> Category:
         category.deleted_at = utcnow()
         db.session.flush()
         _place(category, None)
+        audit.record(actor, "category.delete", "category", category.id, before={"deleted": False}, after={"deleted": True})
         db.session.commit()
     return category
 
@@ -191,6 +206,7 @@ def restore_category(actor: Optional[User], category_id: int) -> Category:
         category.deleted_at = None
         db.session.flush()
         _place(category, None)
+        audit.record(actor, "category.restore", "category", category.id, before={"deleted": True}, after={"deleted": False})
         db.session.commit()
     return category
 

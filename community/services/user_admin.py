@@ -12,6 +12,7 @@ from .. import policies
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Role, User, utcnow
+from . import audit
 from .accounts import check_new_password, clean_display_name, clean_email, clean_text, unique_username
 from .passwords import hash_password
 
@@ -68,6 +69,7 @@ def set_role(actor: User | None, user_id: int, role: str) -> User:
     user = _target(user_id)
     if user.role == Role.admin and new_role != Role.admin and _admin_count() <= 1:
         raise Conflict("The community needs at least one admin. Make someone else admin first.")
+    audit.record(actor, "user.role", "user", user.id, before={"role": user.role.value}, after={"role": new_role.value})
     user.role = new_role
     db.session.commit()
     return user
@@ -83,6 +85,8 @@ def set_verified_customer(actor: User | None, user_id: int, verified: bool) -> U
     if not policies.can_set_verified_customer(actor):
         raise PermissionDenied("Only staff can mark verified customers.")
     user = _target(user_id)
+    audit.record(actor, "user.verified_customer", "user", user.id,
+                 before={"is_verified_customer": user.is_verified_customer}, after={"is_verified_customer": bool(verified)})
     user.is_verified_customer = bool(verified)
     db.session.commit()
     return user
