@@ -238,3 +238,13 @@ def test_helpful_votes_toggle_once_per_user_never_on_your_own(world, make_user):
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
+
+
+def test_search_documents_know_about_the_verified_answer(world):
+    from community.search.documents import docs_for
+
+    (before,), _ = docs_for(db.session, [world.thread.id])
+    answers.verify_answer(world.staff, world.thread.id, world.first.id)
+    (after,), _ = docs_for(db.session, [world.thread.id])
+    assert (before.has_verified_answer, after.has_verified_answer) == (False, True)
+    assert after.state == "solved"

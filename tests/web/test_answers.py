@@ -224,3 +224,11 @@ def test_listings_filter_by_state_and_badge_solved(client, world, make_category)
         assert lonely.title in unsolved and "Router" not in unsolved
         everything = client.get(url, query_string={"state": "bogus"})
         assert everything.status_code == 200 and lonely.title in everything.text and "Router" in everything.text
+
+
+def test_non_public_category_pages_are_noindex(client, auth, make_user, make_category):
+    auth.sign_in(make_user())
+    members = make_category(visibility="members")
+    public = make_category()
+    assert '<meta name="robots" content="noindex">' in client.get(f"/c/{members.slug}").text
+    assert 'name="robots"' not in client.get(f"/c/{public.slug}").text
