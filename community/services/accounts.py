@@ -411,7 +411,7 @@ def profile_user(username: str) -> User | None:
 
 
 def recent_threads(viewer: User | None, author: User, limit: int = 10) -> list[Thread]:
-    """The author's latest threads the viewer may read; private ones only for the author."""
+    """The author's latest threads the viewer may read; private and held ones only for the author and staff."""
     query = (
         select(Thread)
         .join(Category, Category.id == Thread.category_id)
@@ -424,6 +424,6 @@ def recent_threads(viewer: User | None, author: User, limit: int = 10) -> list[T
         .order_by(Thread.created_at.desc())
         .limit(limit)
     )
-    if viewer is None or viewer.id != author.id:
-        query = query.where(Thread.is_private.is_(False))
+    if not policies.is_staff(viewer) and (viewer is None or viewer.id != author.id):
+        query = query.where(Thread.is_private.is_(False), Thread.is_pending.is_(False))
     return list(db.session.scalars(query).unique())
