@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 from whoosh import analysis, fields, index, qparser
 from whoosh.lang.porter import stem as porter_stem
 from whoosh import query as wq
+from whoosh.idsets import BitSet
 from whoosh.searching import Hit as WhooshHit
 
 from .backend import (
@@ -142,6 +143,7 @@ class WhooshBackend:
         self._lock = threading.Lock()
         self._ix: index.Index | None = None
         self._ix_name: str | None = None
+        self._filters: dict[tuple, BitSet] = {}
         self.schema = _schema()
         parser = qparser.MultifieldParser(list(FIELD_BOOSTS), self.schema, fieldboosts=FIELD_BOOSTS)
         for plugin in (qparser.FieldsPlugin, qparser.RangePlugin, qparser.GtLtPlugin, qparser.BoostPlugin):
@@ -229,23 +231,36 @@ class WhooshBackend:
             return SearchResults([], 0, request.page, request.per_page)
         end = request.page * request.per_page
         with self.ix().searcher() as searcher:
+            allowed = self._docset(searcher, _request_filter(request))
+            if not allowed:  # Whoosh reads an empty filter as "no filter"
+                return SearchResults([], 0, request.page, request.per_page)
             if request.sort == "newest":
-                results = searcher.search(
-                    parsed, limit=end, filter=_request_filter(request), terms=True,
-                    sortedby="last_activity", reverse=True,
-                )
+                results = searcher.search(parsed, limit=end, filter=allowed, sortedby="last_activity", reverse=True)
                 ordered = list(results)
             else:
-                results = searcher.search(parsed, limit=end + 20, filter=_request_filter(request), terms=True)
+                results = searcher.search(parsed, limit=end + 20, filter=allowed)
                 ordered = sorted(results, key=_rank_key)
             total = len(results)
-            page_hits = ordered[end - request.per_page:end]
-            hits = [self._hit(hit, results) for hit in page_hits]
+            terms = _highlight_terms(parsed, searcher)
+            hits = [self._hit(hit, terms) for hit in ordered[end - request.per_page:end]]
         return SearchResults(hits, total, request.page, request.per_page)
 
-    def _hit(self, hit: WhooshHit, results) -> Hit:
+    def _docset(self, searcher, filter_query: wq.Query) -> BitSet:
+        """The documents a filter allows, cached per index generation: computing it walks every
+        posting of the visibility terms, which costs more than the search itself."""
+        key = (self._ix_name, searcher.reader().generation(), repr(filter_query))
+        with self._lock:
+            cached = self._filters.get(key)
+        if cached is None:
+            cached = BitSet(searcher.docs_for_query(filter_query), size=searcher.doc_count_all())
+            with self._lock:
+                if len(self._filters) > 64:
+                    self._filters.clear()
+                self._filters[key] = cached
+        return cached
+
+    def _hit(self, hit: WhooshHit, terms: set[str]) -> Hit:
         stored = hit.fields()
-        terms = {text.decode() if isinstance(text, bytes) else text for _field, text in hit.matched_terms()}
         snippet = mark_terms(stored.get("body", ""), terms, SNIPPET_WINDOW)
         title_marked = mark_terms(stored["title"], terms, None)
         return Hit(
@@ -265,9 +280,13 @@ class WhooshBackend:
             query = self._similar_query(searcher, title, body)
             if query is None:
                 return []
-            results = searcher.search(query, limit=limit + 10, filter=access_filter(access), terms=True)
+            allowed = self._docset(searcher, access_filter(access))
+            if not allowed:  # Whoosh reads an empty filter as "no filter"
+                return []
+            results = searcher.search(query, limit=limit + 10, filter=allowed)
             ordered = sorted(results, key=_rank_key)[:limit]
-            return [self._hit(hit, results) for hit in ordered]
+            terms = _highlight_terms(query, searcher)
+            return [self._hit(hit, terms) for hit in ordered]
 
     def _similar_query(self, searcher, title: str, body: str) -> wq.Query | None:
         """Any title word may match (OR), title-to-title matches count most; a few of the body's
@@ -346,6 +365,12 @@ def mark_terms(text: str, terms: set[str], window: int | None) -> str | None:
     pieces.append(text[cursor:end])
     marked = " ".join("".join(pieces).split())
     return ("… " if start else "") + marked + (" …" if end < len(text) else "")
+
+
+def _highlight_terms(query: wq.Query, searcher) -> set[str]:
+    """The indexed words the query matches (prefixes expanded), for marking snippets."""
+    found = query.existing_terms(searcher.reader(), expand=True)
+    return {text.decode() if isinstance(text, bytes) else text for field, text in found if field in ("title", "body")}
 
 
 def _rank_key(hit: WhooshHit):

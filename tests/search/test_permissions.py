@@ -54,3 +54,10 @@ def test_authors_find_their_own_private_threads(make_user, make_thread, search_b
     mine = make_thread(author=author, title="My private zebracorn", is_private=True)
     assert [i.thread.id for i in search_service.search(author, "zebracorn").items] == [mine.id]
     assert search_service.search(other, "zebracorn").items == []
+
+
+def test_nothing_leaks_when_the_viewer_may_read_no_document_at_all(make_category, make_thread, search_backend):
+    # Whoosh treats an empty filter as no filter; the backend must not.
+    make_thread(title="Only staff zebracorn", category=make_category(visibility=Visibility.staff))
+    assert search_service.search(None, "zebracorn").total == 0
+    assert search_service.similar(None, "zebracorn question") == []
