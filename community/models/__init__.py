@@ -25,14 +25,16 @@ from .notifications import (
 )
 from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox
 from .settings import SiteSetting
+from .widgets import Widget, WidgetEventCount, WidgetKind, WidgetSort, WidgetTheme, widget_categories
 
 __all__ = [
     "Base", "utcnow", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
     "SearchOutbox", "SearchDocumentRow", "SearchEvent", "DeflectionEvent", "AuditEntry", "Follow",
+    "AcceptedAnswer", "VerifiedAnswer", "SameProblem", "HelpfulVote", "AcceptReminder",
     "Notification", "NotificationChannel", "NotificationPreference", "NotificationSettings",
     "NotificationDigest", "EmailFrequency",
-    "AcceptedAnswer", "VerifiedAnswer", "SameProblem", "HelpfulVote", "AcceptReminder",
     "Flag", "FlagReason", "FLAG_REASON_LABELS", "WatchedWord",
+    "Widget", "WidgetEventCount", "WidgetKind", "WidgetSort", "WidgetTheme", "widget_categories",
 ]

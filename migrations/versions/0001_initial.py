@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 20:26:11.827800
+Create Date (regenerated): 2026-11-23 20:34:32.390645
 """
 from __future__ import annotations
 
@@ -240,6 +240,23 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_watched_words')),
     sa.UniqueConstraint('word', name=op.f('uq_watched_words_word'))
     )
+    op.create_table('widgets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.Enum('solved', 'latest', 'search', 'ask', 'stats', name='widgetkind', native_enum=False, length=20), nullable=False),
+    sa.Column('is_enabled', sa.Boolean(), nullable=False),
+    sa.Column('item_count', sa.Integer(), nullable=False),
+    sa.Column('theme', sa.Enum('brand', 'light', 'dark', 'compact', name='widgettheme', native_enum=False, length=20), nullable=False),
+    sa.Column('language', sa.String(length=5), nullable=False),
+    sa.Column('sort', sa.Enum('latest', 'most_viewed', name='widgetsort', native_enum=False, length=20), nullable=False),
+    sa.Column('tag', sa.String(length=50), nullable=False),
+    sa.Column('allowed_origins', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('updated_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_widgets_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_widgets'))
+    )
     op.create_table('accept_reminders',
     sa.Column('thread_id', sa.Integer(), nullable=False),
     sa.Column('sent_at', community.models.base.UTCDateTime(), nullable=False),
@@ -305,6 +322,24 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['tag_id'], ['tags.id'], name=op.f('fk_thread_tags_tag_id_tags'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_thread_tags_thread_id_threads'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('thread_id', 'tag_id', name=op.f('pk_thread_tags'))
+    )
+    op.create_table('widget_categories',
+    sa.Column('widget_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_widget_categories_category_id_categories'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['widget_id'], ['widgets.id'], name=op.f('fk_widget_categories_widget_id_widgets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('widget_id', 'category_id', name=op.f('pk_widget_categories'))
+    )
+    op.create_table('widget_event_counts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('widget_id', sa.Integer(), nullable=False),
+    sa.Column('origin', sa.String(length=255), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['widget_id'], ['widgets.id'], name=op.f('fk_widget_event_counts_widget_id_widgets'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_widget_event_counts')),
+    sa.UniqueConstraint('widget_id', 'origin', 'day', 'kind', name=op.f('uq_widget_event_counts_widget_id_origin_day_kind'))
     )
     op.create_table('accepted_answers',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -436,6 +471,8 @@ def downgrade() -> None:
 
     op.drop_table('flags')
     op.drop_table('accepted_answers')
+    op.drop_table('widget_event_counts')
+    op.drop_table('widget_categories')
     op.drop_table('thread_tags')
     with op.batch_alter_table('same_problems', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_same_problems_thread_id'))
@@ -450,6 +487,7 @@ def downgrade() -> None:
 
     op.drop_table('follows')
     op.drop_table('accept_reminders')
+    op.drop_table('widgets')
     op.drop_table('watched_words')
     op.drop_table('used_tokens')
     with op.batch_alter_table('threads', schema=None) as batch_op:
