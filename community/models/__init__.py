@@ -2,6 +2,16 @@
 from .accounts import ExternalRef, Role, STAFF_ROLES, UsedToken, User
 from .answers import AcceptedAnswer, AcceptReminder, HelpfulVote, SameProblem, VerifiedAnswer
 from .base import Base, utcnow
+from .bridge import (
+    BridgeCannedResponse,
+    BridgeCase,
+    BridgeCursor,
+    BridgeOptOut,
+    BridgePollLog,
+    BridgePost,
+    CaseStatus,
+    LabelSource,
+)
 from .forum import (
     Category,
     CategorySlug,
