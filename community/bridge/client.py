@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, Literal, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Literal, Mapping, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
 
@@ -41,6 +41,7 @@ class SocialUser:
     id: str
     username: str
     name: str = ""
+    followers_count: int | None = None  # from public_metrics, when the answer had it
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class SocialPost:
     lang: str | None = None
     mentions: tuple[str, ...] = ()
     author: SocialUser | None = None
+    retweeted_id: str | None = None
+    mention_ids: tuple[str, ...] = ()  # ids of mentioned accounts, when the network resolved them
+    # The post object as received, kept for audit and re-processing; not part of equality.
+    raw: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ DEFAULT_BASE_URL = "https://api.x.com"
 DEFAULT_AUTHORIZE_ENDPOINT = "https://x.com/i/oauth2/authorize"
 BRAND_SCOPES = ("tweet.read", "tweet.write", "users.read", "offline.access")
 TWEET_FIELDS = "created_at,conversation_id,in_reply_to_user_id,referenced_tweets,entities,lang,author_id"
-USER_FIELDS = "username,name"
+USER_FIELDS = "username,name,public_metrics"
 # Refresh a little before the stated expiry so a request does not race the deadline.
 EXPIRY_SKEW = timedelta(seconds=60)
 
@@ -264,7 +264,10 @@ class _Decoder:
     def user(self, raw: Any) -> SocialUser:
         if not isinstance(raw, dict):
             raise BadResponse(f"{self.endpoint}: user is not an object", status=self.status)
-        return SocialUser(self.id(raw.get("id"), "user.id"), str(raw.get("username", "")), str(raw.get("name", "")))
+        metrics = raw.get("public_metrics") if isinstance(raw.get("public_metrics"), dict) else {}
+        followers = metrics.get("followers_count")
+        return SocialUser(self.id(raw.get("id"), "user.id"), str(raw.get("username", "")), str(raw.get("name", "")),
+                          followers if isinstance(followers, int) and not isinstance(followers, bool) else None)
 
     def post(self, raw: Any, authors: dict[str, SocialUser]) -> SocialPost:
         if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
@@ -284,6 +287,9 @@ class _Decoder:
             lang=raw.get("lang"),
             mentions=_mentions(raw.get("entities")),
             author=authors.get(author_id) if author_id else None,
+            retweeted_id=self.optional_id(references.get("retweeted"), "retweeted.id"),
+            mention_ids=_mention_ids(raw.get("entities")),
+            raw=raw,
         )
 
     def partial_errors(self, body: dict) -> tuple[PartialError, ...]:
@@ -314,6 +320,13 @@ def _mentions(entities: Any) -> tuple[str, ...]:
         return ()
     return tuple(str(m["username"]) for m in entities.get("mentions") or []
                  if isinstance(m, dict) and "username" in m)
+
+
+def _mention_ids(entities: Any) -> tuple[str, ...]:
+    if not isinstance(entities, dict):
+        return ()
+    return tuple(str(m["id"]) for m in entities.get("mentions") or []
+                 if isinstance(m, dict) and isinstance(m.get("id"), (str, int)) and not isinstance(m.get("id"), bool))
 
 
 # --- the client --------------------------------------------------------------------------------
