@@ -183,6 +183,16 @@ def can_use_staff_inbox(user: Optional["User"]) -> bool:
     return is_staff(user)
 
 
+def can_triage_bridge(user: Optional["User"]) -> bool:
+    """The X bridge triage inbox: staff read posts found on X and act on cases."""
+    return is_staff(user)
+
+
+def can_admin_bridge(user: Optional["User"]) -> bool:
+    """Bridge settings (search keywords, canned responses) are for admins."""
+    return is_admin(user)
+
+
 # --- moderation ------------------------------------------------------------------------------------
 
 
@@ -206,3 +216,11 @@ def can_view_audit_log(user: Optional["User"]) -> bool:
 
 def can_manage_watched_words(user: Optional["User"]) -> bool:
     return is_admin(user)
+
+
+# --- embeddable widgets ----------------------------------------------------------------------------
+
+
+def can_manage_widgets(user: Optional["User"]) -> bool:
+    """Marketers build widgets for the brand's site; admins may too."""
+    return _signed_in(user) and user.role in (Role.marketer, Role.admin)
