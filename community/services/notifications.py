@@ -141,11 +141,12 @@ def store_notifications(
     """Add one row per recipient who may read the thread and wants this kind; the ids to email."""
     users = db.session.scalars(select(User).where(User.id.in_(reasons))).all() if reasons else []
     existing = _existing_rows(event_key, [user.id for user in users])
+    channels = channels_for_users([user.id for user in users])
     to_email: list[int] = []
     for user in users:
         if not may_hear_about(user, thread, post):
             continue
-        choice = choose_kind(user.id, reasons[user.id])
+        choice = choose_kind(channels[user.id], reasons[user.id])
         if choice is None:
             continue
         kind, channel = choice
@@ -168,13 +169,14 @@ def may_hear_about(user: User, thread: Thread, post: Optional[Post]) -> bool:
     return policies.can_read_post(user, post) if post is not None else policies.can_read_thread(user, thread)
 
 
-def choose_kind(user_id: int, reasons: Iterable[str]) -> tuple[str, NotificationChannel] | None:
-    """The first reason (in priority order) this user hasn't switched off, with its channel."""
+def choose_kind(
+    channels: dict[str, NotificationChannel], reasons: Iterable[str]
+) -> tuple[str, NotificationChannel] | None:
+    """The first reason (in priority order) the user hasn't switched off, with its channel."""
     reasons = list(reasons)
     ordered = [reason for reason in POST_REASONS if reason in reasons] + [
         reason for reason in reasons if reason not in POST_REASONS
     ]
-    channels = channels_for(user_id)
     for reason in ordered:
         if channels[reason] != OFF:
             return reason, channels[reason]
@@ -214,13 +216,23 @@ def _refresh(row: Notification, kind: str, channel: NotificationChannel) -> Noti
 
 def channels_for(user_id: int) -> dict[str, NotificationChannel]:
     """Every kind's channel for a user: their choice, else the kind's default."""
-    chosen = dict(
-        db.session.execute(
-            select(NotificationPreference.kind, NotificationPreference.channel)
-            .where(NotificationPreference.user_id == user_id)
-        ).all()
-    )
-    return {kind: chosen.get(kind, info.default) for kind, info in KINDS.items()}
+    return channels_for_users([user_id])[user_id]
+
+
+def channels_for_users(user_ids: list[int]) -> dict[int, dict[str, NotificationChannel]]:
+    """channels_for for many users in one query (an event can reach every follower of a thread)."""
+    chosen: dict[int, dict[str, NotificationChannel]] = {user_id: {} for user_id in user_ids}
+    if user_ids:
+        rows = db.session.execute(
+            select(NotificationPreference.user_id, NotificationPreference.kind, NotificationPreference.channel)
+            .where(NotificationPreference.user_id.in_(user_ids))
+        )
+        for user_id, kind, channel in rows:
+            chosen[user_id][kind] = channel
+    return {
+        user_id: {kind: picks.get(kind, info.default) for kind, info in KINDS.items()}
+        for user_id, picks in chosen.items()
+    }
 
 
 def email_frequency(user_id: int) -> EmailFrequency:
