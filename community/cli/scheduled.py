@@ -15,6 +15,8 @@ SCHEDULED_TASKS: list[str] = [
     "community.services.notifications:send_daily_digests",
     "community.services.lifecycle:auto_close_solved",
     "community.services.lifecycle:send_accept_reminders",
+    "community.services.bridge_ingest:scheduled_poll",
+    "community.services.bridge_ingest:purge_deleted",
 ]
 
 
