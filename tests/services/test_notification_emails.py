@@ -218,3 +218,42 @@ def test_run_scheduled_command_sends_the_digests(app, make_user, make_thread, ma
     assert result.exit_code == 0, result.output
     assert "send_daily_digests: 1" in result.output
     assert len(smtp_server.wait_for(1)) == 1
+
+
+# --- off the request path: after the response (inline) or in an RQ worker ----------------------
+
+
+def test_a_reply_over_http_is_emailed_after_the_response(app, client, auth, make_user, make_thread, smtp_server):
+    app.config["JOBS_RUN_IMMEDIATELY"] = False
+    owner = make_user(email="owner@example.com")
+    thread = make_thread(author=owner, title="VPN drops at noon")
+    auth.sign_in(make_user())
+    response = client.post(f"/t/{thread.id}/reply", data={"body": "Check the DHCP lease time."})
+    assert response.status_code == 302
+    no_more_mail(smtp_server, 0)  # nothing is sent while the response is still going out
+    response.close()  # what a WSGI server does once the last byte is out
+    message = mail_to(smtp_server, "owner@example.com")
+    assert "VPN drops at noon" in message["Subject"] and "DHCP lease time" in text_body(message)
+
+
+def test_events_and_emails_run_in_an_rq_worker_on_redis(app, redis_url, database_url, tmp_path, smtp_server,
+                                                         make_user, make_thread, make_post):
+    import uuid
+
+    from community import create_app
+    from community.jobs import queue
+    from community.jobs.worker import run_worker
+
+    owner = make_user(email="owner@example.com")
+    post = make_post(thread=make_thread(author=owner, title="Printer offline"))
+    rq_app = create_app({
+        "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "rq"), "REDIS_URL": redis_url,
+        "JOB_QUEUE": "rq", "RQ_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "WARNING",
+        "SMTP_HOST": smtp_server.host, "SMTP_PORT": smtp_server.port, "SECRET_KEY": "test-secret",
+    })
+    with rq_app.app_context():
+        notifications.publish("post_created", thread_id=post.thread_id, post_id=post.id, actor_id=post.author_id)
+        assert db.session.scalar(select(Notification.id)) is None  # queued, not run
+        run_worker(rq_app, burst=True)
+    message = mail_to(smtp_server, "owner@example.com")
+    assert "Printer offline" in message["Subject"] and message["List-Unsubscribe"]
