@@ -75,7 +75,8 @@ def create_reply(
         # Two replies raced for the same position; the UniqueConstraint caught it.
         db.session.rollback()
         raise Conflict("Someone replied at the same moment. Please send your reply again.") from error
-    notifications.publish("post_created", thread_id=thread.id, post_id=reply.id, actor_id=user.id)
+    if not reply.is_pending:  # held posts are announced when staff approve them
+        notifications.publish("post_created", thread_id=thread.id, post_id=reply.id, actor_id=user.id)
     return reply
 
 

@@ -184,5 +184,6 @@ def create_thread(
     thread.is_pending = screen_new_post(user, opening)
     count_new_post(thread, opening)
     db.session.commit()
-    notifications.publish("post_created", thread_id=thread.id, post_id=opening.id, actor_id=user.id)
+    if not thread.is_pending:  # held posts are announced when staff approve them
+        notifications.publish("post_created", thread_id=thread.id, post_id=opening.id, actor_id=user.id)
     return thread

@@ -295,3 +295,11 @@ def test_pending_posts_are_left_out_of_search_documents(admin, make_user, thread
     posts.create_reply(make_user(), thread.id, "zeppelin deals")
     docs, _gone = docs_for(db.session, [thread.id])
     assert "zeppelin" not in docs[0].body
+
+
+def test_held_posts_are_announced_only_when_approved(admin, make_user, thread, staff, published):
+    spam.add_watched_word(admin, "casino")
+    held = posts.create_reply(make_user(), thread.id, "casino tips")
+    assert [kind for kind, _ids in published] == []
+    moderation.approve_post(staff, held.id)
+    assert [(kind, ids["post_id"]) for kind, ids in published] == [("post_created", held.id)]
