@@ -109,6 +109,7 @@ def checked(html: str, input_id: str, value: str) -> bool:
 def test_preferences_page_shows_defaults_and_saves_choices(client, auth, make_user):
     user = make_user()
     auth.sign_in(user)
+    assert 'href="/notifications/settings"' in client.get("/settings").get_data(as_text=True)
     html = client.get("/notifications/settings").get_data(as_text=True)
     assert checked(html, "followed-1", "in_app")
     assert checked(html, "reply-0", "email")
