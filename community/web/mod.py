@@ -46,8 +46,9 @@ def flag(post_id: int):
     post = forum.post_for_viewer(user, post_id)
     if request.method == "GET":
         return _flag_form(post, {}, {})
+    sent = _json_object() if request.is_json else request.form
     try:
-        moderation.flag_post(user, post_id, request.form.get("reason"), request.form.get("note", ""))
+        moderation.flag_post(user, post_id, sent.get("reason"), sent.get("note", ""))
     except ValidationFailed as error:
         if wants_json():
             return jsonify(error={"status": 422, "code": "invalid", "message": error.message, "fields": error.fields}), 422
@@ -56,6 +57,11 @@ def flag(post_id: int):
         return jsonify(flagged=True), 201
     flash("Thanks for the report. Staff will take a look.", "success")
     return redirect(post_url(post))
+
+
+def _json_object() -> dict:
+    payload = request.get_json(silent=True)
+    return {key: str(value) for key, value in payload.items()} if isinstance(payload, dict) else {}
 
 
 def _flag_form(post, typed, errors, status: int = 200):

@@ -111,9 +111,17 @@ def test_flag_form_then_second_flag_is_a_409(client, auth, make_user, world):
     assert client.post(f"/p/{reply.id}/flag", data={"reason": "spam", "note": "ad"}).status_code == 302
     again = client.post(f"/p/{reply.id}/flag", data={"reason": "abuse"})
     assert again.status_code == 409 and "already flagged" in again.get_data(as_text=True)
-    as_json = client.post(f"/p/{reply.id}/flag", json={}, data=None, headers={"Accept": "application/json"})
-    assert as_json.status_code in (409, 422)
+    as_json = client.post(f"/p/{reply.id}/flag", json={"reason": "spam"})
+    assert as_json.status_code == 409 and as_json.get_json()["error"]["status"] == 409
     assert db.session.scalar(select(func.count()).select_from(Flag)) == 1
+
+
+def test_flag_over_json(client, auth, make_user, world):
+    auth.sign_in(make_user())
+    bad = client.post(f"/p/{world['reply'].id}/flag", json={"reason": "nope"})
+    assert bad.status_code == 422 and "reason" in bad.get_json()["error"]["fields"]
+    assert client.post(f"/p/{world['reply'].id}/flag", json={"reason": "abuse", "note": 5}).status_code == 201
+    assert db.session.scalar(select(Flag.note)) == "5"
 
 
 def test_flag_without_a_reason_keeps_the_note(client, auth, make_user, world):
