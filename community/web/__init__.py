@@ -20,3 +20,10 @@ def register_web(app: Flask) -> None:
                       notifications.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(mod.bp)
+    from . import bridge
+
+    app.register_blueprint(bridge.bp)
+    from . import embed, widgets
+
+    app.register_blueprint(widgets.bp)
+    app.register_blueprint(embed.bp)

@@ -30,7 +30,9 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    # X-Frame-Options cannot name allowed sites; only send it where the CSP forbids all framing.
+    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
+        response.headers.setdefault("X-Frame-Options", "DENY")
     return response
 
 

@@ -1,0 +1,102 @@
+"""The widget cache: entries keyed by a content version that commits touching forum content bump.
+
+Redis when REDIS_URL is set (shared by every worker), an in-process dict otherwise. Entries also
+expire after CACHE_SECONDS, which bounds staleness from bulk UPDATE statements (they fire no ORM
+events) and, without Redis, between processes.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+CACHE_SECONDS = 60
+LOCAL_MAX_ENTRIES = 2000
+VERSION_KEY = "parley:widgets:version"
+_WATCHED_TABLES = frozenset(
+    {"threads", "posts", "categories", "verified_answers", "tags", "thread_tags", "widgets", "widget_categories"}
+)
+
+_local_lock = threading.Lock()
+_local_entries: dict[str, tuple[float, Any]] = {}
+_local_version = [0]
+
+
+def _redis():
+    if not has_app_context() or not current_app.config.get("REDIS_URL"):
+        return None
+    from ..jobs.redis_conn import redis_connection
+
+    return redis_connection(current_app)
+
+
+def content_version() -> int:
+    connection = _redis()
+    if connection is None:
+        return _local_version[0]
+    return int(connection.get(VERSION_KEY) or 0)
+
+
+def bump_version() -> None:
+    connection = _redis()
+    with _local_lock:
+        _local_version[0] += 1
+        _local_entries.clear()
+    if connection is not None:
+        connection.incr(VERSION_KEY)
+
+
+def get(key: str) -> Any | None:
+    connection = _redis()
+    if connection is not None:
+        raw = connection.get(f"parley:widgets:{key}")
+        return json.loads(raw) if raw else None
+    entry = _local_entries.get(key)
+    if entry is None or entry[0] < time.monotonic():
+        return None
+    return entry[1]
+
+
+def put(key: str, value: Any) -> None:
+    connection = _redis()
+    if connection is not None:
+        connection.set(f"parley:widgets:{key}", json.dumps(value), ex=CACHE_SECONDS)
+        return
+    with _local_lock:
+        if len(_local_entries) >= LOCAL_MAX_ENTRIES:
+            _local_entries.clear()
+        _local_entries[key] = (time.monotonic() + CACHE_SECONDS, value)
+
+
+def _touches_content(session: Session) -> bool:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = getattr(obj, "__tablename__", None)
+        if table in _WATCHED_TABLES:
+            return True
+    return False
+
+
+@event.listens_for(Session, "after_flush")
+def _note_content_change(session: Session, _context) -> None:
+    if _touches_content(session):
+        session.info["widgets_stale"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_after_commit(session: Session) -> None:
+    if session.info.pop("widgets_stale", False):
+        try:
+            bump_version()
+        except Exception:  # a cache outage must never fail the commit that already happened
+            logging.getLogger(__name__).warning("could not bump the widget cache version", exc_info=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop("widgets_stale", None)
