@@ -255,6 +255,18 @@ def save_preferences(user: User, channels: dict[str, str], frequency: str) -> No
     settings.email_frequency = EmailFrequency(frequency)
     db.session.add(settings)
     db.session.commit()
+    if settings.email_frequency == EmailFrequency.immediately:
+        # Leaving the digest: what was waiting for it goes out now instead of never.
+        for notification_id in _waiting_for_email(user.id):
+            enqueue("community.services.notifications:send_notification_email", notification_id)
+
+
+def _waiting_for_email(user_id: int) -> list[int]:
+    return list(db.session.scalars(
+        select(Notification.id).where(
+            Notification.user_id == user_id, Notification.email_due.is_(True), Notification.emailed_at.is_(None)
+        )
+    ))
 
 
 _CHANNEL_VALUES = {channel.value for channel in NotificationChannel}

@@ -43,7 +43,7 @@ def _item(row) -> dict:
         "unread": row.read_at is None,
         "created_at": row.created_at,
         "readable": readable,
-        "summary": notification_emails.summary(row) if readable else "A thread you can no longer see",
+        "summary": notification_emails.summary(row) if readable else "Something you can no longer see",
         "url": url_for(endpoint, **values) if readable else None,
     }
 

@@ -186,6 +186,19 @@ def test_daily_digest_batches_waiting_notifications_once_per_day(make_user, make
     no_more_mail(smtp_server, 2)
 
 
+def test_switching_back_to_immediate_emails_sends_what_waited_for_the_digest(
+    make_user, make_thread, make_post, smtp_server
+):
+    owner = make_user(email="owner@example.com")
+    set_preferences(owner, frequency="daily")
+    post = make_post(thread=make_thread(author=owner, title="Disk full"))
+    notifications.handle_event("post_created", post.thread_id, post.id, post.author_id)
+    no_more_mail(smtp_server, 0)
+    set_preferences(owner, frequency="immediately")
+    assert "Disk full" in mail_to(smtp_server, "owner@example.com")["Subject"]
+    assert notifications.send_daily_digests(date(2026, 11, 23)) == 0
+
+
 def test_digest_unsubscribe_stops_every_email_kind(app, client, make_user, make_thread, make_post, smtp_server):
     owner = make_user()
     set_preferences(owner, frequency="daily")

@@ -95,7 +95,7 @@ def test_a_thread_that_became_unreadable_shows_no_title(client, auth, make_user,
     thread.is_private = True           # ...and it is private now
     db.session.commit()
     html = client.get("/notifications").get_data(as_text=True)
-    assert "Secret roadmap" not in html and "A thread you can no longer see" in html
+    assert "Secret roadmap" not in html and "Something you can no longer see" in html
 
 
 # --- preferences ---------------------------------------------------------------------------------
