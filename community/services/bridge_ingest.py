@@ -548,3 +548,51 @@ def purge_deleted() -> int:
     )
     db.session.commit()
     return result.rowcount or 0
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source: str
+    since_id: str | None
+    last_poll: BridgePollLog | None
+    last_error: BridgePollLog | None
+
+
+@dataclass(frozen=True)
+class BridgeStatus:
+    configured: bool
+    sources: list[SourceStatus]
+    recent: list[BridgePollLog]
+    read_today: int
+    daily_budget: int
+    errors_today: int
+    bad_input_today: int
+
+
+def _latest_log(source: str, errors_only: bool = False) -> BridgePollLog | None:
+    query = select(BridgePollLog).where(BridgePollLog.network == NETWORK, BridgePollLog.source == source)
+    if errors_only:
+        query = query.where(BridgePollLog.errors + BridgePollLog.bad_input > 0)
+    return db.session.scalars(query.order_by(BridgePollLog.id.desc()).limit(1)).first()
+
+
+def poll_status(user) -> BridgeStatus:
+    """What the admin status page shows: last polls, errors, rate-limit headroom, today's budget."""
+    from .. import policies
+    from ..errors import PermissionDenied
+
+    if not policies.can_admin_bridge(user):
+        raise PermissionDenied("The X bridge status page is for admins.")
+    midnight = datetime.combine(utcnow().date(), time.min, tzinfo=timezone.utc)
+    today = select(func.coalesce(func.sum(BridgePollLog.errors), 0), func.coalesce(func.sum(BridgePollLog.bad_input), 0)
+                   ).where(BridgePollLog.started_at >= midnight)
+    errors_today, bad_today = db.session.execute(today).one()
+    sources = [SourceStatus(source, db.session.scalar(select(BridgeCursor.since_id).where(
+        BridgeCursor.network == NETWORK, BridgeCursor.source == source)), _latest_log(source),
+        _latest_log(source, errors_only=True)) for source in SOURCES]
+    recent = list(db.session.scalars(select(BridgePollLog).order_by(BridgePollLog.id.desc()).limit(20)))
+    return BridgeStatus(poll_configured(), sources, recent, posts_read_today(),
+                        int(current_app.config.get("BRIDGE_DAILY_READ_BUDGET", 10_000)), int(errors_today), int(bad_today))

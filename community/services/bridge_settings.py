@@ -118,9 +118,9 @@ def _clean_canned(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
-def _commit_unique_title() -> None:
+def _flush_unique_title() -> None:
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise ValidationFailed("That title is taken.", fields={"title": "Another template has this title."}) from None
@@ -133,15 +133,16 @@ def save_canned(user: Optional[User], canned_id: int | None, title: str, body: s
     if canned_id is None:
         canned = BridgeCannedResponse(title=title, body=body)
         db.session.add(canned)
-        db.session.flush()
+        _flush_unique_title()
         audit.record(user, "bridge.canned_create", "bridge_canned_response", canned.id, after={"title": title})
     else:
         canned = get_canned(canned_id)
         before = {"title": canned.title, "body": canned.body}
         canned.title, canned.body = title, body
+        _flush_unique_title()
         audit.record(user, "bridge.canned_update", "bridge_canned_response", canned.id,
                      before=before, after={"title": title, "body": body})
-    _commit_unique_title()
+    db.session.commit()
     return canned
 
 
