@@ -23,3 +23,7 @@ def register_web(app: Flask) -> None:
     from . import bridge
 
     app.register_blueprint(bridge.bp)
+    from . import embed, widgets
+
+    app.register_blueprint(widgets.bp)
+    app.register_blueprint(embed.bp)
