@@ -18,6 +18,7 @@ from ..extensions import db
 from ..models import Category, Post, Role, Tag, Thread, ThreadState, User, Visibility, utcnow
 from . import demo_content
 from .branding import save_branding
+from .bridge_demo import seed_bridge_demo
 from .categories import recount_categories, recount_threads, slugify
 from .passwords import hash_password
 
@@ -48,6 +49,7 @@ def seed_demo(if_empty: bool = False) -> list[DemoAccount] | None:
     recount_categories({category.id for category in categories.values()})
     # Commits the whole seed in one transaction together with the brand.
     save_branding(demo_content.BRANDING)
+    seed_bridge_demo()
     return accounts
 
 
