@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Optional
 
+from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import policies
 from ..content.markdown import rendered_mentions
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
 from ..models import (
@@ -32,6 +34,8 @@ from ..models import (
     User,
     utcnow,
 )
+from .forum import paginate
+from .notification_emails import send_digest_email, send_single
 
 EVENT_KINDS = frozenset(
     {"post_created", "answer_accepted", "answer_verified", "thread_made_private", "thread_moved", "thread_closed"}
@@ -126,7 +130,7 @@ def post_reasons(thread: Thread, post: Post) -> dict[int, list[str]]:
 
 def mentioned_user_ids(body: str) -> list[int]:
     """Accounts the post's markdown links as mentions (not names inside code, not unknown names)."""
-    from .threads import existing_mentions
+    from .threads import existing_mentions  # threads publishes through this module: import late
 
     names = rendered_mentions(body, existing_mentions)
     if not names:
@@ -242,8 +246,6 @@ def email_frequency(user_id: int) -> EmailFrequency:
 
 def save_preferences(user: User, channels: dict[str, str], frequency: str) -> None:
     """Store every kind's channel and the email frequency. Values come from a checked form."""
-    from ..errors import ValidationFailed
-
     problems = {kind: "Choose one of the offered options." for kind in KINDS if channels.get(kind) not in _CHANNEL_VALUES}
     if frequency not in _FREQUENCY_VALUES:
         problems["email_frequency"] = "Choose immediately or a daily digest."
@@ -312,8 +314,6 @@ def notifications_query(user: User):
 
 
 def mark_read(user: User, notification_id: int) -> Notification:
-    from ..errors import NotFound
-
     row = db.session.get(Notification, notification_id)
     if row is None or row.user_id != user.id:
         raise NotFound("There is no such notification.")
@@ -343,8 +343,6 @@ def still_readable(user: User, row: Notification) -> bool:
 
 def send_notification_email(notification_id: int) -> None:
     """Job: email one notification, unless the user takes a digest (which will include it)."""
-    from .notification_emails import send_single
-
     row = db.session.get(Notification, notification_id)
     if row is None or not row.email_due or row.emailed_at is not None:
         return
@@ -394,8 +392,6 @@ def send_daily_digests(today: date | None = None) -> int:
 
 
 def send_digest(user_id: int, today: date) -> int:
-    from .notification_emails import send_digest_email
-
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or not user.email_verified:
         return 0
@@ -441,8 +437,4 @@ def _claim_digest(user_id: int, today: date) -> NotificationDigest | None:
 
 def notifications_page(user: User, number: int):
     """One page of a user's notifications, newest first (NotFound past the last page)."""
-    from flask import current_app
-
-    from .forum import paginate
-
     return paginate(notifications_query(user), number, int(current_app.config["NOTIFICATIONS_PER_PAGE"]))
