@@ -14,7 +14,7 @@ from typing import Iterable, Optional
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .. import policies
 from ..content.markdown import rendered_mentions
@@ -301,10 +301,15 @@ def stop_emails(user_id: int, kind: str) -> None:
 def unread_count(user: Optional[User]) -> int:
     if user is None:
         return 0
-    return db.session.scalar(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    ) or 0
+    try:
+        return db.session.scalar(
+            select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+        ) or 0
+    except SQLAlchemyError:
+        # Every page shows the bell, error pages too: they must render even when the database is down.
+        db.session.rollback()
+        return 0
 
 
 def notifications_query(user: User):

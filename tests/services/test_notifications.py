@@ -269,3 +269,15 @@ def test_marking_someone_elses_notification_is_not_found(make_user, make_thread,
     with pytest.raises(NotFound):
         notifications.mark_read(stranger, rows_for(owner)[0].id)
     assert rows_for(owner)[0].read_at is None
+
+
+def test_unread_count_is_zero_rather_than_an_error_when_the_database_fails(make_user, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    user = make_user()
+
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(db.session, "scalar", broken)
+    assert notifications.unread_count(user) == 0
