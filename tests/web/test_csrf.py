@@ -7,9 +7,13 @@ from community.models import Base
 
 pytestmark = pytest.mark.backends("sqlite")
 
-# Routes that are deliberately callable without a session token (none yet). Each entry needs a
+# Routes that are deliberately callable without a session token. Each entry needs a
 # comment saying what protects it instead.
-CSRF_EXEMPT_ENDPOINTS: set[str] = set()
+CSRF_EXEMPT_ENDPOINTS: set[str] = {
+    # RFC 8058 one-click unsubscribe: mail clients POST with no session; the signed per-user token
+    # in the URL is the authority (tests/web/test_notifications.py).
+    "notifications.unsubscribe_confirmed",
+}
 
 
 def _row_counts() -> dict[str, int]:
