@@ -43,7 +43,11 @@ worker: install
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-test: install-dev chromium
+# axe-core (package.json, package-lock.json) for the accessibility checks in the browser tests.
+node-deps:
+	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
+
+test: install-dev chromium node-deps
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Load benchmark (bench/run_bench.py): BENCH_SCALE=0.1 for a quick check, BENCH_DURATION=seconds per page.
@@ -69,3 +73,8 @@ clean-venv:
 .PHONY: bench-search
 bench-search: install-dev
 	$(BIN)/python bench/search_bench.py
+
+# Widgets benchmark (bench/widgets_bench.py): embed.js size, widget JSON req/s and p50/p99 under gunicorn + wrk.
+.PHONY: bench-widgets node-deps
+bench-widgets: install-dev wrk
+	$(BIN)/python bench/widgets_bench.py
