@@ -130,3 +130,22 @@ def test_the_composer_private_checkbox_makes_a_private_thread(client, auth, make
     auth.sign_in(make_user())
     assert client.get(response.headers["Location"]).status_code == 404
     assert "My licence key problem" not in client.get("/latest").get_data(as_text=True)
+
+
+def test_notifications_about_a_private_thread_reach_only_its_author_and_staff(client, auth, make_user, make_thread, make_post):
+    from community.models import Follow, Notification
+    from community.services import posts
+
+    asker, customer, follower = make_user(), make_user(), make_user()
+    public = make_thread(author=asker, title="Invoices arrive late")
+    reply = make_post(thread=public, author=customer, body=f"account {SECRET_WORD}")
+    db.session.add(Follow(thread_id=public.id, user_id=follower.id))
+    db.session.commit()
+    staff = make_user(role=Role.staff)
+    auth.sign_in(staff)
+    assert client.post(f"/mod/posts/{reply.id}/make-private", data={"title": SECRET_TITLE}).status_code == 302
+    private = db.session.scalar(select(Thread).where(Thread.is_private.is_(True)))
+    posts.create_reply(staff, private.id, "We will look into your account.")
+    recipients = set(db.session.scalars(select(Notification.user_id).where(Notification.thread_id == private.id)))
+    assert customer.id in recipients
+    assert recipients <= {customer.id, staff.id}
