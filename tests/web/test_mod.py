@@ -267,3 +267,10 @@ def test_audit_page_paginates_and_is_staff_only(app, client, auth, make_user):
     assert "<code>test.action4</code>" in first and "<code>test.action0</code>" not in first
     assert "<code>test.action0</code>" in last and "<code>test.action4</code>" not in last
     assert client.get("/staff/audit?page=9").status_code == 404
+
+
+def test_suspended_member_sees_the_reason_at_sign_in(client, make_user, world):
+    moderation.suspend_user(make_user(role=Role.staff), world["author"].id, 2, "Cooling-off period")
+    response = client.post("/sign-in", data={"email": world["author"].email, "password": "correct horse battery staple"})
+    assert response.status_code == 403
+    assert "suspended until" in response.get_data(as_text=True) and "Cooling-off period" in response.get_data(as_text=True)
