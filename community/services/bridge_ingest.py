@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
 
 from ..bridge.classify import active_classifier
 from ..bridge.client import Page, RateLimitInfo, SocialClient, SocialError, SocialPost, BadResponse
@@ -134,7 +135,8 @@ def _brand_post_ids(post_ids: set[str], brand: Brand) -> set[str]:
 def _cases_for(keys: set[tuple[str, str]]) -> dict[tuple[str, str], BridgeCase]:
     cases: dict[tuple[str, str], BridgeCase] = {}
     for chunk in _chunks(sorted({conversation for conversation, _ in keys})):
-        query = select(BridgeCase).where(BridgeCase.network == NETWORK, BridgeCase.conversation_id.in_(chunk))
+        query = (select(BridgeCase).options(lazyload(BridgeCase.posts))
+                 .where(BridgeCase.network == NETWORK, BridgeCase.conversation_id.in_(chunk)))
         for case in db.session.scalars(query):
             cases[(case.conversation_id, case.author_id)] = case
     return {key: case for key, case in cases.items() if key in keys}
@@ -182,17 +184,23 @@ def _new_only(posts: list[Incoming], counts: Counts) -> list[Incoming]:
     return list(fresh.values())
 
 
-def _row_for(post: Incoming, source: str, summoned: bool, verdict, case: BridgeCase | None) -> BridgePost:
-    return BridgePost(
-        network=NETWORK, post_id=post.post_id, case=case, source=source, author_id=post.author_id,
+def _row_for(post: Incoming, source: str, summoned: bool, verdict, case_id: int | None) -> dict[str, Any]:
+    """A bridge_posts row as a dict: rows go in with one executemany, not one ORM object each."""
+    return dict(
+        network=NETWORK, post_id=post.post_id, case_id=case_id, source=source, author_id=post.author_id,
         author_username=post.author_username, author_name=post.author_name, author_followers=post.author_followers,
         conversation_id=post.conversation_id, in_reply_to_post_id=post.in_reply_to_post_id,
         in_reply_to_user_id=post.in_reply_to_user_id, quoted_post_id=post.quoted_post_id, text=post.text,
-        raw=post.raw, lang=post.lang, summoned=summoned, posted_at=post.posted_at,
+        raw=post.raw, lang=post.lang, summoned=summoned, posted_at=post.posted_at, ingested_at=utcnow(),
         label=verdict.label if verdict else "other", label_score=verdict.score if verdict else 0.0,
         complaint_score=verdict.complaint_score if verdict else 0.0,
-        classifier_version=verdict.version if verdict else "",
+        classifier_version=verdict.version if verdict else "", deleted_at=None, purged_at=None,
     )
+
+
+def _insert_posts(rows: list[dict[str, Any]]) -> None:
+    if rows:
+        db.session.execute(insert(BridgePost), rows)
 
 
 def _case_for(post: Incoming, cases: dict, now: datetime) -> BridgeCase:
@@ -229,8 +237,7 @@ def store_posts(posts: list[Incoming], source: str, brand: Brand) -> Counts:
     fresh = _new_only(posts, counts)
     own = [post for post in fresh if brand.user_id and post.author_id == brand.user_id]
     # The brand's own posts are kept (without a case) only so a later quote of one can be recognised.
-    for post in own:
-        db.session.add(_row_for(post, source, False, None, None))
+    _insert_posts([_row_for(post, source, False, None, None) for post in own])
     counts.dropped += len(own)
     others = [post for post in fresh if not (brand.user_id and post.author_id == brand.user_id)]
     customers = _triage_worthy(others, brand, counts)
@@ -246,11 +253,16 @@ def _file_into_cases(posts: list[Incoming], source: str, brand: Brand) -> None:
     brand_posts = _brand_post_ids({post.quoted_post_id for post in posts if post.quoted_post_id}, brand)
     cases = _cases_for({post.case_key for post in posts})
     now = utcnow()
+    filed = []
     for post, verdict in sorted(zip(posts, verdicts), key=lambda pair: pair[0].posted_at):
         summoned = post.mentions_brand or post.quoted_post_id in brand_posts
         case = _case_for(post, cases, now)
         _update_case(case, post, summoned, verdict)
-        db.session.add(_row_for(post, source, summoned, verdict, case))
+        filed.append((post, summoned, verdict, case))
+    db.session.flush()  # new cases get their ids
+    _insert_posts([_row_for(post, source, summoned, verdict, case.id) for post, summoned, verdict, case in filed])
+    for case in cases.values():
+        db.session.expire(case, ["posts"])  # the posts went in beside the ORM; reload on next access
 
 
 # --- polling X --------------------------------------------------------------------------------
