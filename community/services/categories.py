@@ -232,8 +232,10 @@ def recount_threads(thread_ids: set[int]) -> None:
     for thread_id in thread_ids:
         live = select(Post).where(Post.thread_id == thread_id, Post.deleted_at.is_(None))
         replies = live.where(Post.position > 1).subquery()
+        asker_id = db.session.scalar(select(Thread.author_id).where(Thread.id == thread_id))
+        # The first reply is the first by someone other than the asker (the asker's bumps don't count).
         reply_count, first_reply_at = db.session.execute(
-            select(func.count(replies.c.id), func.min(replies.c.created_at))
+            select(func.count(replies.c.id), func.min(replies.c.created_at).filter(replies.c.author_id != asker_id))
         ).one()
         last = db.session.execute(
             select(Post.id, Post.created_at)
@@ -241,7 +243,8 @@ def recount_threads(thread_ids: set[int]) -> None:
             .order_by(Post.created_at.desc(), Post.position.desc())
             .limit(1)
         ).first()
-        values = {"reply_count": reply_count, "first_reply_at": first_reply_at}
+        # Set once: a later recount (after deletes) keeps the response time already recorded.
+        values = {"reply_count": reply_count, "first_reply_at": func.coalesce(Thread.first_reply_at, first_reply_at)}
         if last is not None:
             values.update(last_post_id=last.id, last_activity_at=last.created_at)
         db.session.execute(update(Thread).where(Thread.id == thread_id).values(**values))

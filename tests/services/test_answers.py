@@ -248,3 +248,25 @@ def test_search_documents_know_about_the_verified_answer(world):
     (after,), _ = docs_for(db.session, [world.thread.id])
     assert (before.has_verified_answer, after.has_verified_answer) == (False, True)
     assert after.state == "solved"
+
+
+def test_bulk_recount_ignores_the_askers_own_replies_and_keeps_a_recorded_time(make_user, make_thread, make_post):
+    from community.services.categories import recount_threads
+
+    asker, helper = make_user(), make_user()
+    thread = make_thread(author=asker)
+    make_post(thread=thread, author=asker, body="bump")
+    recount_threads({thread.id})
+    db.session.commit()
+    db.session.expire_all()
+    assert thread.first_reply_at is None
+    answer = make_post(thread=thread, author=helper)
+    recount_threads({thread.id})
+    db.session.commit()
+    db.session.expire_all()
+    assert thread.first_reply_at == answer.created_at
+    answer.deleted_at = answer.created_at
+    recount_threads({thread.id})
+    db.session.commit()
+    db.session.expire_all()
+    assert thread.first_reply_at == answer.created_at

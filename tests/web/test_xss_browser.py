@@ -39,7 +39,13 @@ DOM_AUDIT = """
     }
   }
   for (const el of document.querySelectorAll('script')) {
-    if ((el.getAttribute('src') || '') !== '/static/js/composer.js') problems.push('script: ' + el.outerHTML.slice(0, 80));
+    // JSON-LD is data, never run; it must still parse and hold no raw "<" that could close the tag.
+    if (el.type === 'application/ld+json') {
+      try { JSON.parse(el.textContent); } catch (error) { problems.push('unparsable JSON-LD'); }
+      if (el.textContent.includes('<')) problems.push('raw < in JSON-LD');
+      continue;
+    }
+    if (!['/static/js/composer.js', '/static/js/answers.js'].includes(el.getAttribute('src') || '')) problems.push('script: ' + el.outerHTML.slice(0, 80));
   }
   for (const el of document.querySelectorAll('iframe, frame, object, embed, base, meta[http-equiv], style, form:not([method])'))
     problems.push(el.tagName);
