@@ -13,6 +13,10 @@ CSRF_EXEMPT_ENDPOINTS: set[str] = {
     # RFC 8058 one-click unsubscribe: mail clients POST with no session; the signed per-user token
     # in the URL is the authority (tests/web/test_notifications.py).
     "notifications.unsubscribe_confirmed",
+    # Widget analytics beacons from brand sites: no session is read or written on /embed/ routes,
+    # the Origin must be on the widget's list, and all a request can do is add one to a counter
+    # (tests/widgets/test_embed_routes.py).
+    "embed.widget_event",
 }
 
 
