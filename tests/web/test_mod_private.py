@@ -38,8 +38,10 @@ def moved(client, auth, make_user, make_thread, make_post, make_category, publis
     assert response.status_code == 302
     auth.sign_out()
     private = db.session.scalar(select(Thread).where(Thread.is_private.is_(True)))
+    from tests.widgets.helpers import make_widget
+
     return {"public": public, "private": private, "post": reply, "customer": customer, "staff": staff,
-            "category": category, "events": published}
+            "category": category, "events": published, "widget": make_widget("latest")}
 
 
 def test_move_to_private_moves_the_post_and_leaves_a_note(client, moved):
@@ -99,6 +101,9 @@ def _read_paths(client, app, moved, viewer) -> dict[str, bool]:
     shown["profile"] = SECRET_TITLE in text(f"/u/{moved['customer'].username}")
     preview = client.post("/preview", json={"body": f"see /p/{post_id}"})
     shown["preview"] = SECRET_WORD in preview.get_data(as_text=True)
+    widget = client.get(f"/embed/w/{moved['widget'].id}.json", headers={"Origin": "https://brand.example"}).get_data(as_text=True)
+    assert "Invoices arrive late" in widget  # the widget works: the public thread is listed
+    shown["widget json"] = SECRET_TITLE in widget
     args = ["community", "search", "query", "zebracorn", "--json"] + (["--as", viewer.email] if viewer else [])
     result = app.test_cli_runner().invoke(args=args)
     shown["cli search"] = private.id in [row["id"] for row in json.loads(result.output)["results"]]
@@ -111,11 +116,13 @@ def test_private_threads_appear_on_no_read_path_except_for_staff(kind, app, clie
     if viewer is not None:
         auth.sign_in(viewer)
     shown = _read_paths(client, app, moved, viewer)
+    # Widgets are anonymous embeds and a preview renders only what was typed: never shown to anyone.
+    never = {"preview", "widget json"}
     if kind == "staff":
-        assert {path: seen for path, seen in shown.items() if path != "preview"} == {p: True for p in shown if p != "preview"}
+        assert {path: seen for path, seen in shown.items() if path not in never} == {p: True for p in shown if p not in never}
     else:
         assert shown == {path: False for path in shown}
-    assert shown["preview"] is False
+    assert not any(shown[path] for path in never)
 
 
 def test_the_composer_private_checkbox_makes_a_private_thread(client, auth, make_user, make_category):
