@@ -19,8 +19,11 @@ def _wait_for_mail(app, timeout: float = 10.0):
 pytestmark = [pytest.mark.backends("sqlite"), pytest.mark.browser]
 
 
-def test_new_customer_signs_up_verifies_posts_replies_and_edits(app, live_server, page, make_category, tmp_path):
-    make_category(name="Getting Started", description="New here? Start with these.")
+def test_new_customer_signs_up_verifies_posts_replies_and_edits(
+    app, live_server, page, make_category, make_thread, tmp_path
+):
+    category = make_category(name="Getting Started", description="New here? Start with these.")
+    earlier = make_thread(category=category, title="Rotating an API key breaks our integration")
     blocked = []
     page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
     page.on("dialog", lambda dialog: blocked.append(f"dialog: {dialog.message}"))
@@ -41,6 +44,9 @@ def test_new_customer_signs_up_verifies_posts_replies_and_edits(app, live_server
     page.goto(f"{live_server.url}/new")
     page.get_by_label("Category").select_option(label="Getting Started")
     page.get_by_label("Title").fill("How do I rotate my API key without downtime?")
+    suggestion = page.locator("[data-similar-list] a").first
+    suggestion.wait_for()
+    assert earlier.title in suggestion.inner_text()
     page.get_by_label("Your question or topic").fill("Our integration breaks for a minute whenever we rotate the key.")
     page.get_by_role("button", name="Post thread").click()
     page.wait_for_url("**/t/*")
