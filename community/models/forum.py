@@ -69,8 +69,10 @@ class Tag(Base):
 class Thread(TimestampMixin, SoftDeleteMixin, Base):
     __tablename__ = "threads"
     __table_args__ = (
-        Index("ix_threads_category_activity", "category_id", "last_activity_at"),
-        Index("ix_threads_activity", "last_activity_at"),
+        # Match the listings' ORDER BY exactly, so a page is an index range scan, not a sort of
+        # every thread in the category (measured: 22 req/s at 100k threads without it).
+        Index("ix_threads_category_listing", "category_id", "is_pinned", "last_activity_at", "id"),
+        Index("ix_threads_activity", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 20:35:04.087948
+Create Date (regenerated): 2026-11-23 21:25:42.631159
 """
 from __future__ import annotations
 
@@ -271,10 +271,10 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_threads'))
     )
     with op.batch_alter_table('threads', schema=None) as batch_op:
-        batch_op.create_index('ix_threads_activity', ['last_activity_at'], unique=False)
+        batch_op.create_index('ix_threads_activity', ['last_activity_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_assigned_to_id'), ['assigned_to_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_author_id'), ['author_id'], unique=False)
-        batch_op.create_index('ix_threads_category_activity', ['category_id', 'last_activity_at'], unique=False)
+        batch_op.create_index('ix_threads_category_listing', ['category_id', 'is_pinned', 'last_activity_at', 'id'], unique=False)
 
     op.create_table('used_tokens',
     sa.Column('token_id', sa.String(length=64), nullable=False),
@@ -629,7 +629,7 @@ def downgrade() -> None:
     op.drop_table('watched_words')
     op.drop_table('used_tokens')
     with op.batch_alter_table('threads', schema=None) as batch_op:
-        batch_op.drop_index('ix_threads_category_activity')
+        batch_op.drop_index('ix_threads_category_listing')
         batch_op.drop_index(batch_op.f('ix_threads_author_id'))
         batch_op.drop_index(batch_op.f('ix_threads_assigned_to_id'))
         batch_op.drop_index('ix_threads_activity')
