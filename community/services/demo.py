@@ -16,7 +16,8 @@ from ..content.markdown import render_markdown
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Category, Post, Role, Tag, Thread, ThreadState, User, Visibility, utcnow
-from . import demo_content
+from . import answers, demo_content, moderation
+from . import threads as thread_service
 from .branding import save_branding
 from .bridge_demo import seed_bridge_demo
 from .categories import recount_categories, recount_threads, slugify
@@ -50,7 +51,45 @@ def seed_demo(if_empty: bool = False) -> list[DemoAccount] | None:
     # Commits the whole seed in one transaction together with the brand.
     save_branding(demo_content.BRANDING)
     seed_bridge_demo()
+    _staff_activity(people, categories)
     return accounts
+
+
+def _staff_activity(people: dict[str, User], categories: dict[str, Category]) -> None:
+    """What the answers/moderation features show: verified and accepted answers, inbox threads, a private
+    thread and flagged posts. Done through the real services (each commits) so counters, states,
+    timestamps and audit rows come out as they would from the web."""
+    by_title = {thread.title: thread for thread in db.session.scalars(select(Thread))}
+
+    def reply_by(title: str, author: str) -> tuple[Thread, Post]:
+        thread = by_title[title]
+        post = db.session.scalar(
+            select(Post).where(Post.thread_id == thread.id, Post.author_id == people[author].id, Post.position > 1)
+            .order_by(Post.position)
+        )
+        return thread, post
+
+    for title, author in demo_content.VERIFIED:
+        thread, post = reply_by(title, author)
+        answers.verify_answer(people["priya"], thread.id, post.id)
+    for title, author in demo_content.ACCEPTED:
+        thread, post = reply_by(title, author)
+        answers.accept_answer(thread.author, thread.id, post.id)
+    for spec in demo_content.UNANSWERED:
+        thread_service.create_thread(people[spec["author"]], categories[spec["category"]].id, spec["title"], spec["body"])
+    spec = demo_content.PRIVATE
+    private = thread_service.create_thread(
+        people[spec["author"]], categories[spec["category"]].id, spec["title"], spec["body"], is_private=True,
+    )
+    staff, body = spec["answer"]
+    answers.post_official_answer(people[staff], private.id, body)
+    # Stay below the auto-hide threshold so the posts wait, visible, for a moderator's decision.
+    threshold = int(current_app.config["FLAGS_TO_AUTO_HIDE"])
+    for title, author, flags in demo_content.FLAGGED:
+        _, post = reply_by(title, author)
+        allowed = len(flags) if threshold <= 0 else min(len(flags), threshold - 1)
+        for flagger, reason, note in flags[:allowed]:
+            moderation.flag_post(people[flagger], post.id, reason, note)
 
 
 def _people() -> tuple[dict[str, User], list[DemoAccount]]:

@@ -31,6 +31,7 @@ PEOPLE = {
     "lena": ("Lena Fischer", "lena", "lena.fischer@example.com", "customer", False),
     "tomasz": ("Tomasz Nowak", "tnowak", "tomasz@nowak-dev.example", "customer", False),
     "aiko": ("Aiko Tanaka", "aiko", "aiko@example.net", "customer", False),
+    "rex": ("Rex Deals", "cheap_vps_rex", "rex@vps-bargains.example", "customer", False),
 }
 
 # slug: (name, visibility, description)
@@ -100,7 +101,9 @@ THREADS: list[dict] = [
                 "plain server with my own setup?",
         "replies": [("tomasz", "For that traffic the one-click app on the smallest plan is plenty. It comes with "
                                "automatic updates and daily snapshots, which matter more than tuning."),
-                    ("marco", "Agreed. Turn on the built-in CDN for images and you will never notice the server.")],
+                    ("marco", "Agreed. Turn on the built-in CDN for images and you will never notice the server."),
+                    ("rex", "Why pay Acme prices? My VPS bargain club has WordPress hosting for 0.99 a year, "
+                            "unlimited everything. DM me for a coupon code!!!")],
     },
     {
         "category": "getting-started", "author": "tomasz", "age": 28, "state": "solved", "tags": ["backups", "snapshots"],
@@ -329,4 +332,55 @@ THREADS: list[dict] = [
                 "next invoice preview, and reply in the thread once it does.",
         "replies": [("dana", "Thanks Priya. Billing confirmed the credits are queued.")],
     },
+]
+
+
+# --- what staff did after the conversations above (seeded through the real services) ---------------
+
+# Replies staff marked as verified answers: (thread title, author key of the reply). Priya verifies.
+VERIFIED = [
+    ("Permission denied (publickey) when connecting to my first server", "priya"),
+    ("DNS changes not visible after two hours", "priya"),
+    ("Let's Encrypt certificate fails with 'too many failed authorizations'", "marco"),
+    ("Terraform provider keeps recreating my firewall", "tomasz"),
+]
+
+# Askers who also accepted the answer themselves: (thread title, author key of the reply).
+ACCEPTED = [
+    ("Permission denied (publickey) when connecting to my first server", "priya"),
+]
+
+# Fresh questions nobody has answered yet: they wait in the staff inbox.
+UNANSWERED = [
+    {
+        "category": "networking-dns", "author": "aiko",
+        "title": "Reverse DNS (PTR record) for my server's IPv4 address",
+        "body": "My mail provider asks for a PTR record pointing my server's IP to `mail.aiko-bakery.example`. "
+                "Where do I set that in the dashboard?",
+    },
+    {
+        "category": "api-automation", "author": "lena",
+        "title": "acme CLI: how do I switch between two teams?",
+        "body": "I belong to my own team and to a client's team. `acme servers list` only shows mine. "
+                "Is there a flag or profile setting to pick the team?",
+    },
+]
+
+# A private thread (only the asker and staff can read it), answered officially by staff.
+PRIVATE = {
+    "category": "networking-dns", "author": "sam",
+    "title": "Our server's IP address is on a spam blocklist",
+    "body": "Mail from our server `srv-48213` (203.0.113.57) bounces because the IP is listed on a blocklist. "
+            "We never sent bulk mail from it. Posting privately because it names our servers and addresses.",
+    "answer": ("priya", "Thanks, Sam. That address belonged to another customer before you and was listed then. "
+                        "I have filed the delisting request with the blocklist and added a note to your account; "
+                        "bounces should stop within 24 hours. If they don't, reply here and we will move you to a "
+                        "fresh IP."),
+}
+
+# Flagged replies waiting in the moderation queue: (thread title, author key, [(flagger key, reason, note)]).
+FLAGGED = [
+    ("Best way to run a small WordPress site?", "rex",
+     [("aiko", "spam", "Advertising another host in my thread."),
+      ("lena", "spam", "")]),
 ]

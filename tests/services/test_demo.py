@@ -4,7 +4,8 @@ import re
 from sqlalchemy import func, select
 
 from community.extensions import db
-from community.models import Category, Post, Role, Thread, User, Visibility
+from community.models import AuditEntry, Category, Post, Role, Thread, User, VerifiedAnswer, Visibility
+from community.services import inbox, moderation
 from community.services.branding import get_branding
 from community.services.passwords import verify_password
 
@@ -40,6 +41,23 @@ def test_seed_builds_a_branded_community_and_prints_working_credentials(app, cli
     billing = db.session.scalar(select(Category).where(Category.visibility == Visibility.customers))
     assert billing.thread_count > 0 and billing.post_count > billing.thread_count
     assert "Acme Cloud Support" in client.get("/").get_data(as_text=True)
+
+    # What the answers and moderation features add: verified answers, the inbox, privacy, flags, the audit log.
+    verified = list(db.session.scalars(select(VerifiedAnswer)))
+    assert len({v.thread_id for v in verified}) >= 2
+    for mark in verified:
+        thread = db.session.get(Thread, mark.thread_id)
+        assert thread.state.value == "solved" and thread.solved_at and thread.first_verified_at
+    priya = db.session.scalar(select(User).where(User.username == "priya"))
+    assert len(inbox.needs_response(priya)) >= 1
+    private = list(db.session.scalars(select(Thread).where(Thread.is_private.is_(True))))
+    assert private and all(t.first_staff_reply_at is not None for t in private)
+    assert client.get(f"/t/{private[0].id}-{private[0].slug}").status_code == 404
+    queue = moderation.moderation_queue(priya)
+    flagged = [item for item in queue if item.flags]
+    assert flagged and all(not item.post.is_hidden for item in flagged)
+    audited = set(db.session.scalars(select(AuditEntry.target_id).where(AuditEntry.action == "answer.verify")))
+    assert {v.post_id for v in verified} <= audited
 
 
 def test_if_empty_is_a_no_op_on_a_database_with_users(app, make_user):
