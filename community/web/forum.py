@@ -118,7 +118,8 @@ def _query_args() -> dict[str, str]:
 @bp.route("/")
 def index():
     user = viewer()
-    latest = forum.list_threads(user, per_page=10)
+    # The home page shows a "more" link, never page numbers: skip counting every thread.
+    latest = forum.list_threads(user, per_page=10, count=False)
     return _render("forum/index.html", categories=forum.readable_categories(user), threads=latest)
 
 

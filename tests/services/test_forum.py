@@ -179,3 +179,15 @@ def test_staff_category_threads_are_invisible_to_customers(asker, make_category,
     with pytest.raises(PermissionDenied):
         threads.create_thread(asker, staff_only.id, "Title", "Body")
     assert forum.readable_categories(asker) == []
+
+
+@pytest.mark.parametrize("thread_total, expect_more", [(10, False), (11, True)])
+def test_uncounted_listing_knows_only_whether_more_exist(app, make_thread, make_category, thread_total, expect_more):
+    from community.services import forum as forum_service
+
+    category = make_category()
+    for _ in range(thread_total):
+        make_thread(category=category)
+    page = forum_service.list_threads(None, per_page=10, count=False)
+    assert len(page.items) == 10
+    assert page.has_next is expect_more
