@@ -103,3 +103,10 @@ def test_forms_need_csrf(app, client, marketer):
     assert client.post("/widgets/new", data=VALID).status_code == 400
     assert client.post(f"/widgets/{widget.id}/delete").status_code == 400
     assert db.session.get(Widget, widget.id) is not None
+
+
+@pytest.mark.parametrize("role, shown", [("marketer", True), ("admin", True), ("staff", False), ("customer", False)])
+def test_header_links_to_widgets_only_for_those_who_may_manage_them(client, auth, make_user, role, shown):
+    auth.sign_in(make_user(role=role))
+    html = client.get("/").get_data(as_text=True)
+    assert ('href="/widgets/"' in html) is shown
