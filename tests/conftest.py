@@ -234,6 +234,16 @@ def auth(client):
 
 
 @pytest.fixture
+def published(monkeypatch):
+    """Notification events services publish, captured instead of delivered: [(kind, ids)]."""
+    from community.services import notifications
+
+    events = []
+    monkeypatch.setattr(notifications, "publish", lambda kind, **ids: events.append((kind, ids)))
+    return events
+
+
+@pytest.fixture
 def make_user(app):
     return factories.make_user
 

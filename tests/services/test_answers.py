@@ -8,14 +8,7 @@ from community.extensions import db
 from community.models import (
     AcceptedAnswer, AuditEntry, Follow, HelpfulVote, SameProblem, ThreadState, VerifiedAnswer,
 )
-from community.services import answers, lifecycle, notifications, posts, reactions, threads
-
-
-@pytest.fixture
-def published(monkeypatch):
-    events = []
-    monkeypatch.setattr(notifications, "publish", lambda kind, **ids: events.append((kind, ids)))
-    return events
+from community.services import answers, lifecycle, posts, reactions, threads
 
 
 @pytest.fixture

@@ -9,15 +9,8 @@ from sqlalchemy import func, select
 from community.errors import PermissionDenied
 from community.extensions import db
 from community.models import AcceptReminder, AuditEntry, Post, ThreadState, utcnow
-from community.services import answers, lifecycle, notifications, posts, threads
+from community.services import answers, lifecycle, posts, threads
 from community.services.mail import outbox_dir
-
-
-@pytest.fixture
-def published(monkeypatch):
-    events = []
-    monkeypatch.setattr(notifications, "publish", lambda kind, **ids: events.append((kind, ids)))
-    return events
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from community.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from community.extensions import db
 from community.models import AuditEntry, Flag, Post, Role, Thread, utcnow
-from community.services import accounts, forum, moderation, notifications, posts, spam, threads
+from community.services import accounts, forum, moderation, posts, spam, threads
 
 
 @pytest.fixture
@@ -30,13 +30,6 @@ def author(make_user):
 @pytest.fixture
 def thread(make_thread, author):
     return make_thread(author=author, title="Printer jams on page two")
-
-
-@pytest.fixture
-def published(monkeypatch):
-    events = []
-    monkeypatch.setattr(notifications, "publish", lambda kind, **ids: events.append((kind, ids)))
-    return events
 
 
 def _actions(target_type=None):

@@ -9,19 +9,11 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import AuditEntry, Post, Role, Thread
-from community.services import notifications
 
 pytestmark = pytest.mark.backends("sqlite")
 
 SECRET_TITLE = "Zebracorn billing question"
 SECRET_WORD = "quixoflange"
-
-
-@pytest.fixture
-def published(monkeypatch):
-    events = []
-    monkeypatch.setattr(notifications, "publish", lambda kind, **ids: events.append((kind, ids)))
-    return events
 
 
 @pytest.fixture
