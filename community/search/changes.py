@@ -2,7 +2,8 @@
 
 The forum code never calls search: a before_flush listener collects changed threads, posts,
 categories and tags, an after_flush listener writes their thread ids to the search outbox in the
-same transaction, and after_commit enqueues the drain job. A crash after commit leaves the outbox
+same transaction (UPDATE/DELETE statements on threads and posts, which skip the flush, are caught
+by a do_orm_execute listener), and after_commit enqueues the drain job. A crash after commit leaves the outbox
 rows behind for the next drain.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from flask import has_app_context
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from ..models import Category, Post, SearchOutbox, Tag, Thread, thread_tags, utcnow
+from ..models import Category, Post, SearchOutbox, Tag, Thread, VerifiedAnswer, thread_tags, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ def register() -> None:
         return
     event.listen(Session, "before_flush", _before_flush)
     event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "do_orm_execute", _bulk_statement)
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_rollback", _forget)
     _registered = True
@@ -62,6 +64,10 @@ def _before_flush(session: Session, _context, _instances) -> None:
     for obj in session.deleted:
         if type(obj) in TRACKED:
             _note_existing(session, obj, pending)
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, VerifiedAnswer):
+            # "Has a verified answer" is indexed, and marking one may leave the thread row unchanged.
+            pending["thread_ids"].add(obj.thread_id)
 
 
 def _note_existing(session: Session, obj, pending: dict) -> None:
@@ -88,8 +94,33 @@ def _after_flush(session: Session, _context) -> None:
     for obj in pending["objects"]:
         ids.add(obj.id if isinstance(obj, Thread) else obj.thread_id)
     ids.discard(None)
-    if not ids:
+    if ids:
+        _write_outbox(session, ids)
+
+
+def _bulk_statement(state) -> None:
+    """UPDATE/DELETE statements (recounts, the importer) skip the flush; note their threads too."""
+    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
         return
+    entity = state.bind_mapper.class_
+    if entity not in (Thread, Post):
+        return
+    column = Thread.id if entity is Thread else Post.thread_id
+    if isinstance(state.parameters, list):
+        # ORM bulk UPDATE by primary key: the rows are named in the parameters.
+        ids = {row["id"] for row in state.parameters if "id" in row}
+        if entity is Post:
+            ids = set(state.session.connection().scalars(select(Post.thread_id).where(Post.id.in_(ids)))) if ids else set()
+    else:
+        query = select(column)
+        if state.statement.whereclause is not None:
+            query = query.where(state.statement.whereclause)
+        ids = set(state.session.connection().scalars(query))
+    if ids:
+        _write_outbox(state.session, ids)
+
+
+def _write_outbox(session: Session, ids: set[int]) -> None:
     now = utcnow()
     session.connection().execute(
         insert(SearchOutbox.__table__), [{"thread_id": i, "created_at": now} for i in sorted(ids)]

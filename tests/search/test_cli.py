@@ -44,9 +44,11 @@ def test_check_reports_missing_and_stale_then_reindex_fixes_it(app, make_thread,
 
     from community.models import Thread
 
-    # Change a title behind the listeners' back (core update), so the index goes stale.
-    db.session.execute(update(Thread).where(Thread.id == kept.id).values(title="Renamed quietly"))
+    # Change a title behind the listeners' back (a Core statement on the raw connection, which no
+    # ORM event sees), so the index goes stale.
+    db.session.connection().execute(update(Thread.__table__).where(Thread.id == kept.id).values(title="Renamed quietly"))
     db.session.commit()
+    db.session.expire_all()  # the session kept the old title; the check must read the new one
 
     result = run(app, "check")
     assert result.exit_code == 1

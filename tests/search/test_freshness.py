@@ -112,3 +112,31 @@ def test_app_start_drains_leftover_outbox(app, make_thread, search_backend):
     restarted = create_app({**app.config, "SERVER_NAME": None})
     restarted.test_client().get("/search")
     assert found("narwhal") == [thread.id]
+
+
+def test_update_statements_that_skip_the_flush_reach_the_index(make_thread, make_post, search_backend):
+    from sqlalchemy import update
+
+    from community.models import Thread, ThreadState
+
+    thread = make_thread(title="Modem blinks amber")
+    reply = make_post(thread=thread, body="Reset it.")
+    db.session.execute(update(Thread).where(Thread.id == thread.id).values(state=ThreadState.solved))
+    db.session.execute(update(Post).where(Post.id == reply.id).values(body_html="<p>Replace the capybara.</p>"))
+    db.session.commit()
+    assert found("capybara") == [thread.id]
+    assert search_service.check_index().ok
+
+
+def test_verifying_an_answer_on_an_already_solved_thread_reaches_the_index(make_thread, make_post, make_user, search_backend):
+    from community.models import ThreadState
+    from community.services import answers
+
+    staff = make_user(role="staff")
+    thread = make_thread(title="Fan is noisy")
+    reply = make_post(thread=thread, author=staff, body="Clean the vent.")
+    thread.state = ThreadState.solved
+    db.session.commit()
+    assert search_service.check_index().ok
+    answers.verify_answer(staff, thread.id, reply.id)
+    assert search_service.check_index().ok
