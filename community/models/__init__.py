@@ -1,12 +1,17 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 from .accounts import ExternalRef, Role, STAFF_ROLES, UsedToken, User
+from .api_tokens import ApiToken, TokenKind
 from .answers import AcceptedAnswer, AcceptReminder, HelpfulVote, SameProblem, VerifiedAnswer
 from .base import Base, utcnow
 from .bridge import (
+    BridgeAccountLink,
     BridgeCannedResponse,
     BridgeCase,
     BridgeCursor,
+    BridgeInvite,
+    BridgeJoinRejection,
     BridgeOptOut,
+    BridgeOutbound,
     BridgePollLog,
     BridgePost,
     CaseStatus,
@@ -23,6 +28,7 @@ from .forum import (
     Visibility,
     thread_tags,
 )
+from .metrics import CsatSurvey, PostSentiment, SlaBreach, SlaTarget, ThreadFacts
 from .moderation import FLAG_REASON_LABELS, AuditEntry, Flag, FlagReason, WatchedWord
 from .notifications import (
     EmailFrequency,
@@ -38,7 +44,7 @@ from .settings import SiteSetting
 from .widgets import Widget, WidgetEventCount, WidgetKind, WidgetSort, WidgetTheme, widget_categories
 
 __all__ = [
-    "Base", "utcnow", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
+    "Base", "utcnow", "ApiToken", "TokenKind", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
     "SearchOutbox", "SearchDocumentRow", "SearchEvent", "DeflectionEvent", "AuditEntry", "Follow",
@@ -46,5 +52,6 @@ __all__ = [
     "Notification", "NotificationChannel", "NotificationPreference", "NotificationSettings",
     "NotificationDigest", "EmailFrequency",
     "Flag", "FlagReason", "FLAG_REASON_LABELS", "WatchedWord",
+    "ThreadFacts", "PostSentiment", "SlaTarget", "SlaBreach", "CsatSurvey",
     "Widget", "WidgetEventCount", "WidgetKind", "WidgetSort", "WidgetTheme", "widget_categories",
 ]

@@ -81,12 +81,17 @@ class BridgeCase(Base):
     followed_up_at: Mapped[datetime | None] = mapped_column(default=None)
     first_response_at: Mapped[datetime | None] = mapped_column(default=None)
     first_response_seconds: Mapped[int | None] = mapped_column(default=None)
+    # The same first response, measured from when we ingested the post (how fast the team acted).
+    first_response_ingest_seconds: Mapped[int | None] = mapped_column(default=None)
 
     posts: Mapped[list["BridgePost"]] = relationship(
         back_populates="case", order_by="BridgePost.posted_at", lazy="selectin"
     )
     assigned_to = relationship("User", foreign_keys=[assigned_to_id], lazy="joined")
     canned_response = relationship("BridgeCannedResponse", lazy="joined")
+    outbound: Mapped[list["BridgeOutbound"]] = relationship(
+        back_populates="case", order_by="BridgeOutbound.id", lazy="selectin"
+    )
 
 
 class BridgePost(Base):
@@ -191,3 +196,116 @@ class BridgeCannedResponse(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OutboundKind(str, enum.Enum):
+    invite = "invite"
+    reply = "reply"
+    solved_followup = "solved_followup"
+
+
+class OutboundState(str, enum.Enum):
+    queued = "queued"
+    sending = "sending"
+    sent = "sent"
+    failed = "failed"
+    unknown = "unknown"  # sent, but no usable answer came back: reconcile before anything else
+
+
+class BridgeOutbound(Base):
+    """One post the brand sends (invite, reply, solved follow-up): the exactly-once outbox.
+
+    The unique keys make a second invite (or reply, or follow-up) for one case, one post or one
+    conversation impossible whatever the race. The invite link's token must not stay in clear once
+    the post is out, so `text` is redacted when sent and `link_hash` (sha256 of the link) remains
+    for matching the post on X.
+    """
+
+    __tablename__ = "bridge_outbound"
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind"),
+        UniqueConstraint("in_reply_to_post_id", "kind"),
+        UniqueConstraint("network", "conversation_id", "kind"),
+        Index("ix_bridge_outbound_state_due", "state", "next_attempt_at"),
+        Index("ix_bridge_outbound_author_kind", "network", "author_id", "kind", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    network: Mapped[str] = mapped_column(NETWORK_ID, default="x")
+    case_id: Mapped[int] = mapped_column(ForeignKey("bridge_cases.id", ondelete="CASCADE"))
+    kind: Mapped[OutboundKind] = mapped_column(Enum(OutboundKind, native_enum=False, length=20, validate_strings=True))
+    in_reply_to_post_id: Mapped[str] = mapped_column(POST_ID)
+    conversation_id: Mapped[str] = mapped_column(POST_ID)
+    author_id: Mapped[str] = mapped_column(NETWORK_ID)  # the customer replied to (the 7-day rule)
+    text: Mapped[str] = mapped_column(Text)
+    link_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    state: Mapped[OutboundState] = mapped_column(
+        Enum(OutboundState, native_enum=False, length=20, validate_strings=True), default=OutboundState.queued
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    remote_post_id: Mapped[str | None] = mapped_column(POST_ID, default=None)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    case: Mapped[BridgeCase] = relationship(back_populates="outbound")
+
+
+class BridgeInvite(Base):
+    """The per-case link an invite reply carries (/join/<token>). Only a hash of the token is stored.
+
+    One invite per case (a retried invite reuses it, so the outbox never sends two different links).
+    A GET records landed_at (link-preview bots fetch it too); only a signed-in POST claims it, once.
+    """
+
+    __tablename__ = "bridge_invites"
+    __table_args__ = (UniqueConstraint("case_id"), UniqueConstraint("token_hash"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("bridge_cases.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    # Random per issue: the token is an HMAC of (case, nonce) under the secret key, so the same link
+    # can be rebuilt for a retried reply, while the database alone can't produce a valid token.
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    landed_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), default=None)
+
+    case: Mapped[BridgeCase] = relationship(lazy="joined")
+
+
+class BridgeAccountLink(Base):
+    """A community member's account on the network. `verified` only when proved by Log in with X;
+    an unverified link is never used for public follow-ups."""
+
+    __tablename__ = "bridge_account_links"
+    __table_args__ = (UniqueConstraint("network", "network_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    network: Mapped[str] = mapped_column(NETWORK_ID, default="x")
+    network_user_id: Mapped[str] = mapped_column(NETWORK_ID)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    verified: Mapped[bool] = mapped_column(default=False)
+    verified_at: Mapped[datetime | None] = mapped_column(default=None)
+    public_followup_consent: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class BridgeJoinRejection(Base):
+    """How many /join links were refused, per day and reason (tampered, expired, used, other_author...)."""
+
+    __tablename__ = "bridge_join_rejections"
+    __table_args__ = (UniqueConstraint("day", "reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, UTC
+    reason: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(default=0)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 21:25:42.631159
+Create Date (regenerated): 2026-11-23 22:16:39.118507
 """
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ def upgrade() -> None:
     sa.Column('updated_at', community.models.base.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bridge_cursors')),
     sa.UniqueConstraint('network', 'source', name=op.f('uq_bridge_cursors_network_source'))
+    )
+    op.create_table('bridge_join_rejections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('reason', sa.String(length=32), nullable=False),
+    sa.Column('count', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bridge_join_rejections')),
+    sa.UniqueConstraint('day', 'reason', name=op.f('uq_bridge_join_rejections_day_reason'))
     )
     op.create_table('bridge_opt_outs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -190,6 +198,27 @@ def upgrade() -> None:
     sa.UniqueConstraint('email_normalized', name=op.f('uq_users_email_normalized')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=80), nullable=False),
+    sa.Column('kind', sa.Enum('personal', 'service', name='tokenkind', native_enum=False, length=20), nullable=False),
+    sa.Column('scopes', sa.JSON(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('last_used_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('expires_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('revoked_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_api_tokens_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
+
     op.create_table('audit_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
@@ -208,6 +237,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_audit_entries_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index('ix_audit_entries_created_at', ['created_at'], unique=False)
         batch_op.create_index('ix_audit_entries_target', ['target_type', 'target_id'], unique=False)
+
+    op.create_table('bridge_account_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('network', sa.String(length=32), nullable=False),
+    sa.Column('network_user_id', sa.String(length=32), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('verified', sa.Boolean(), nullable=False),
+    sa.Column('verified_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('public_followup_consent', sa.Boolean(), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_bridge_account_links_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bridge_account_links')),
+    sa.UniqueConstraint('network', 'network_user_id', name=op.f('uq_bridge_account_links_network_network_user_id'))
+    )
+    with op.batch_alter_table('bridge_account_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bridge_account_links_user_id'), ['user_id'], unique=False)
 
     op.create_table('category_slugs',
     sa.Column('slug', sa.String(length=80), nullable=False),
@@ -239,6 +286,14 @@ def upgrade() -> None:
     sa.Column('email_frequency', sa.Enum('immediately', 'daily', name='emailfrequency', native_enum=False, length=20), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_settings_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_settings'))
+    )
+    op.create_table('sla_targets',
+    sa.Column('category_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('first_response_minutes', sa.Integer(), nullable=True),
+    sa.Column('resolution_minutes', sa.Integer(), nullable=True),
+    sa.Column('updated_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['category_id'], ['categories.id'], name=op.f('fk_sla_targets_category_id_categories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('category_id', name=op.f('pk_sla_targets'))
     )
     op.create_table('threads',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -347,6 +402,7 @@ def upgrade() -> None:
     sa.Column('followed_up_at', community.models.base.UTCDateTime(), nullable=True),
     sa.Column('first_response_at', community.models.base.UTCDateTime(), nullable=True),
     sa.Column('first_response_seconds', sa.Integer(), nullable=True),
+    sa.Column('first_response_ingest_seconds', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['assigned_to_id'], ['users.id'], name=op.f('fk_bridge_cases_assigned_to_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['canned_response_id'], ['bridge_canned_responses.id'], name=op.f('fk_bridge_cases_canned_response_id_bridge_canned_responses'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['linked_thread_id'], ['threads.id'], name=op.f('fk_bridge_cases_linked_thread_id_threads'), ondelete='SET NULL'),
@@ -356,6 +412,22 @@ def upgrade() -> None:
     with op.batch_alter_table('bridge_cases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_bridge_cases_label'), ['label'], unique=False)
         batch_op.create_index(batch_op.f('ix_bridge_cases_status'), ['status'], unique=False)
+
+    op.create_table('csat_surveys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('requested_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=True),
+    sa.Column('comment', sa.Text(), nullable=False),
+    sa.Column('answered_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_csat_surveys_thread_id_threads'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_csat_surveys_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_csat_surveys')),
+    sa.UniqueConstraint('thread_id', name=op.f('uq_csat_surveys_thread_id'))
+    )
+    with op.batch_alter_table('csat_surveys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_csat_surveys_user_id'), ['user_id'], unique=False)
 
     op.create_table('follows',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -369,6 +441,31 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_follows_user_id'), ['user_id'], unique=False)
+
+    op.create_table('metrics_thread_facts',
+    sa.Column('thread_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=True),
+    sa.Column('first_staff_responder_id', sa.Integer(), nullable=True),
+    sa.Column('first_reply_s', sa.Integer(), nullable=True),
+    sa.Column('first_reply_bh_s', sa.Integer(), nullable=True),
+    sa.Column('first_staff_s', sa.Integer(), nullable=True),
+    sa.Column('first_staff_bh_s', sa.Integer(), nullable=True),
+    sa.Column('solved_s', sa.Integer(), nullable=True),
+    sa.Column('verified_s', sa.Integer(), nullable=True),
+    sa.Column('verified_by_id', sa.Integer(), nullable=True),
+    sa.Column('staff_replies', sa.Integer(), nullable=False),
+    sa.Column('source_activity_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('refreshed_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_metrics_thread_facts_thread_id_threads'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('thread_id', name=op.f('pk_metrics_thread_facts'))
+    )
+    with op.batch_alter_table('metrics_thread_facts', schema=None) as batch_op:
+        batch_op.create_index('ix_metrics_thread_facts_created', ['created_at', 'category_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_metrics_thread_facts_owner_id'), ['owner_id'], unique=False)
 
     op.create_table('posts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -410,6 +507,21 @@ def upgrade() -> None:
     with op.batch_alter_table('same_problems', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_same_problems_thread_id'), ['thread_id'], unique=False)
 
+    op.create_table('sla_breaches',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('thread_id', sa.Integer(), nullable=False),
+    sa.Column('category_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('due_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('breached_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('detected_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_sla_breaches_thread_id_threads'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_breaches')),
+    sa.UniqueConstraint('thread_id', 'kind', name=op.f('uq_sla_breaches_thread_id_kind'))
+    )
+    with op.batch_alter_table('sla_breaches', schema=None) as batch_op:
+        batch_op.create_index('ix_sla_breaches_breached', ['breached_at'], unique=False)
+
     op.create_table('thread_tags',
     sa.Column('thread_id', sa.Integer(), nullable=False),
     sa.Column('tag_id', sa.Integer(), nullable=False),
@@ -448,6 +560,53 @@ def upgrade() -> None:
     sa.UniqueConstraint('post_id', name=op.f('uq_accepted_answers_post_id')),
     sa.UniqueConstraint('thread_id', name=op.f('uq_accepted_answers_thread_id'))
     )
+    op.create_table('bridge_invites',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('nonce', sa.String(length=32), nullable=False),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('landed_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('claimed_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['bridge_cases.id'], name=op.f('fk_bridge_invites_case_id_bridge_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['claimed_by_id'], ['users.id'], name=op.f('fk_bridge_invites_claimed_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bridge_invites')),
+    sa.UniqueConstraint('case_id', name=op.f('uq_bridge_invites_case_id')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_bridge_invites_token_hash'))
+    )
+    op.create_table('bridge_outbound',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('network', sa.String(length=32), nullable=False),
+    sa.Column('case_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.Enum('invite', 'reply', 'solved_followup', name='outboundkind', native_enum=False, length=20), nullable=False),
+    sa.Column('in_reply_to_post_id', sa.String(length=32), nullable=False),
+    sa.Column('conversation_id', sa.String(length=32), nullable=False),
+    sa.Column('author_id', sa.String(length=32), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('link_hash', sa.String(length=64), nullable=True),
+    sa.Column('state', sa.Enum('queued', 'sending', 'sent', 'failed', 'unknown', name='outboundstate', native_enum=False, length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.Column('remote_post_id', sa.String(length=32), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', community.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['case_id'], ['bridge_cases.id'], name=op.f('fk_bridge_outbound_case_id_bridge_cases'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_bridge_outbound_created_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bridge_outbound')),
+    sa.UniqueConstraint('case_id', 'kind', name=op.f('uq_bridge_outbound_case_id_kind')),
+    sa.UniqueConstraint('in_reply_to_post_id', 'kind', name=op.f('uq_bridge_outbound_in_reply_to_post_id_kind')),
+    sa.UniqueConstraint('network', 'conversation_id', 'kind', name=op.f('uq_bridge_outbound_network_conversation_id_kind'))
+    )
+    with op.batch_alter_table('bridge_outbound', schema=None) as batch_op:
+        batch_op.create_index('ix_bridge_outbound_author_kind', ['network', 'author_id', 'kind', 'created_at'], unique=False)
+        batch_op.create_index('ix_bridge_outbound_state_due', ['state', 'next_attempt_at'], unique=False)
+
     op.create_table('bridge_posts',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('network', sa.String(length=32), nullable=False),
@@ -514,6 +673,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('helpful_votes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_helpful_votes_post_id'), ['post_id'], unique=False)
+
+    op.create_table('metrics_post_sentiment',
+    sa.Column('post_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('label', sa.String(length=20), nullable=False),
+    sa.Column('complaint_score', sa.Double(), nullable=False),
+    sa.Column('classifier_version', sa.String(length=80), nullable=False),
+    sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_metrics_post_sentiment_post_id_posts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('post_id', name=op.f('pk_metrics_post_sentiment'))
+    )
+    with op.batch_alter_table('metrics_post_sentiment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_metrics_post_sentiment_day'), ['day'], unique=False)
 
     op.create_table('notifications',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -589,6 +760,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_notifications_thread_id'))
 
     op.drop_table('notifications')
+    with op.batch_alter_table('metrics_post_sentiment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_metrics_post_sentiment_day'))
+
+    op.drop_table('metrics_post_sentiment')
     with op.batch_alter_table('helpful_votes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_helpful_votes_post_id'))
 
@@ -603,10 +778,20 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_bridge_posts_case_id'))
 
     op.drop_table('bridge_posts')
+    with op.batch_alter_table('bridge_outbound', schema=None) as batch_op:
+        batch_op.drop_index('ix_bridge_outbound_state_due')
+        batch_op.drop_index('ix_bridge_outbound_author_kind')
+
+    op.drop_table('bridge_outbound')
+    op.drop_table('bridge_invites')
     op.drop_table('accepted_answers')
     op.drop_table('widget_event_counts')
     op.drop_table('widget_categories')
     op.drop_table('thread_tags')
+    with op.batch_alter_table('sla_breaches', schema=None) as batch_op:
+        batch_op.drop_index('ix_sla_breaches_breached')
+
+    op.drop_table('sla_breaches')
     with op.batch_alter_table('same_problems', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_same_problems_thread_id'))
 
@@ -615,10 +800,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_posts_author_id'))
 
     op.drop_table('posts')
+    with op.batch_alter_table('metrics_thread_facts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_metrics_thread_facts_owner_id'))
+        batch_op.drop_index('ix_metrics_thread_facts_created')
+
+    op.drop_table('metrics_thread_facts')
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_follows_user_id'))
 
     op.drop_table('follows')
+    with op.batch_alter_table('csat_surveys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_csat_surveys_user_id'))
+
+    op.drop_table('csat_surveys')
     with op.batch_alter_table('bridge_cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_bridge_cases_status'))
         batch_op.drop_index(batch_op.f('ix_bridge_cases_label'))
@@ -635,10 +829,15 @@ def downgrade() -> None:
         batch_op.drop_index('ix_threads_activity')
 
     op.drop_table('threads')
+    op.drop_table('sla_targets')
     op.drop_table('notification_settings')
     op.drop_table('notification_preferences')
     op.drop_table('notification_digests')
     op.drop_table('category_slugs')
+    with op.batch_alter_table('bridge_account_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bridge_account_links_user_id'))
+
+    op.drop_table('bridge_account_links')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_entries_target')
         batch_op.drop_index('ix_audit_entries_created_at')
@@ -646,6 +845,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_entries_action'))
 
     op.drop_table('audit_entries')
+    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
+
+    op.drop_table('api_tokens')
     op.drop_table('users')
     op.drop_table('tags')
     op.drop_table('site_settings')
@@ -676,6 +879,7 @@ def downgrade() -> None:
 
     op.drop_table('bridge_poll_logs')
     op.drop_table('bridge_opt_outs')
+    op.drop_table('bridge_join_rejections')
     op.drop_table('bridge_cursors')
     op.drop_table('bridge_canned_responses')
     # ### end Alembic commands ###
