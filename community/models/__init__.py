@@ -41,6 +41,7 @@ from .notifications import (
 )
 from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox
 from .settings import SiteSetting
+from .webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .widgets import Widget, WidgetEventCount, WidgetKind, WidgetSort, WidgetTheme, widget_categories
 
 __all__ = [

@@ -67,6 +67,7 @@ POST_REASONS = ("mention", "reply", "followed")
 ANSWER_EVENTS = frozenset({"answer_accepted", "answer_verified"})
 # Thread changes can happen again later (closed, reopened, closed): they refresh one row.
 REPEATABLE_EVENTS = frozenset({"thread_made_private", "thread_moved", "thread_closed"})
+WEBHOOK_KINDS = frozenset({"post_created", "answer_accepted", "answer_verified"})
 # Unsubscribe links name a kind, or "all" (the digest's link) for every email.
 ALL_KINDS = "all"
 
@@ -76,6 +77,8 @@ def publish(kind: str, *, thread_id: int, post_id: int | None = None, actor_id: 
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown notification event {kind!r}")
     enqueue("community.services.notifications:handle_event", kind, thread_id, post_id, actor_id)
+    if kind in WEBHOOK_KINDS:  # the same events reach outgoing webhooks (thread/post created, verified, solved)
+        enqueue("community.services.webhooks:on_forum_event", kind, thread_id, post_id)
 
 
 # --- deciding who hears about an event --------------------------------------------------------
