@@ -34,6 +34,13 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SMTP_STARTTLS": (False, "Use STARTTLS with the SMTP server."),
     "MAIL_FROM": ("community@localhost", "From address of every email."),
     "UPLOAD_DIR": (None, "Folder for uploaded files. Default: instance/uploads."),
+    "STORAGE_BACKEND": ("local", "Where uploads live: local (UPLOAD_DIR) or s3 (any S3-compatible store; set the S3_* settings)."),
+    "S3_ENDPOINT_URL": (None, "S3-compatible endpoint, e.g. https://minio.example.com:9000. Unset: AWS S3."),
+    "S3_BUCKET": (None, "Bucket holding the uploads when STORAGE_BACKEND=s3."),
+    "S3_PREFIX": ("", "Key prefix inside the bucket, e.g. parley/ to share a bucket."),
+    "S3_REGION": ("us-east-1", "Region of the S3 bucket."),
+    "S3_ACCESS_KEY_ID": (None, "S3 access key. Unset: boto3's usual credential chain (env, instance role)."),
+    "S3_SECRET_ACCESS_KEY": (None, "S3 secret key."),
     "AVATAR_MAX_BYTES": (2 * 1024 * 1024, "Largest avatar upload in bytes."),
     "BRAND_LOGO_MAX_BYTES": (512 * 1024, "Largest brand logo upload in bytes."),
     "BRAND_CSS_MAX_BYTES": (20_000, "Largest custom CSS an admin may save, in bytes."),
@@ -100,7 +107,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SLA_LOOKBACK_DAYS": (30, "The SLA check looks at threads opened in the last this many days."),
     "CSAT_ENABLED": (True, "Ask the asker one satisfaction question (in-app and email) when a thread is solved."),
     "CSAT_LINK_MAX_AGE": (30 * 86400, "Seconds the rating links in a CSAT email stay valid."),
-    "METRICS_SENTIMENT_BATCH": (20_000, "Community posts the metrics job classifies per run (newest backlog first)."),
+    "METRICS_SENTIMENT_BATCH": (20_000, "Community posts the metrics job classifies per run (oldest unlabelled first)."),
     "METRICS_SENTIMENT_BACKFILL_DAYS": (90, "On its first run the metrics job classifies community posts from this many days back."),
 }
 

@@ -224,3 +224,20 @@ def can_manage_watched_words(user: Optional["User"]) -> bool:
 def can_manage_widgets(user: Optional["User"]) -> bool:
     """Marketers build widgets for the brand's site; admins may too."""
     return _signed_in(user) and user.role in (Role.marketer, Role.admin)
+
+
+# --- service metrics -------------------------------------------------------------------------------
+
+
+def can_view_metrics(user: Optional["User"]) -> bool:
+    """Every staff member sees the dashboard, scoped to their own figures unless they may see all."""
+    return is_staff(user)
+
+
+def can_view_all_metrics(user: Optional["User"]) -> bool:
+    """Everyone's figures (and the team's): admins, the role that manages the support team."""
+    return is_admin(user)
+
+
+def can_manage_sla(user: Optional["User"]) -> bool:
+    return is_admin(user)
