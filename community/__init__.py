@@ -34,6 +34,10 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     register_web(app)
 
+    from .api import init_app as init_api
+
+    init_api(app)
+
     from .cli import register_cli
 
     register_cli(app)
@@ -52,6 +56,11 @@ def _flask_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_STORAGE_URI": settings["REDIS_URL"] or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Redis down: limits fall back to per-process memory, with a logged warning, rather than
+        # failing requests (README "Fault tolerance"); short timeouts so a hung Redis cannot stall pages.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         "JSON_SORT_KEYS": False,
     }
     flask_settings.update(settings)

@@ -17,6 +17,14 @@ CSRF_EXEMPT_ENDPOINTS: set[str] = {
     # the Origin must be on the widget's list, and all a request can do is add one to a counter
     # (tests/widgets/test_embed_routes.py).
     "embed.widget_event",
+    # JSON API writes (/api/v1): they authenticate only by an `Authorization: Bearer` token and never
+    # read the session cookie, so a forged cross-site request carries no credentials
+    # (tests/api/test_tokens.py::test_session_cookie_is_not_accepted).
+    "api.thread_create",
+    "api.reply_create",
+    "api.post_edit",
+    "api.post_hide",
+    "api.case_assign",
 }
 
 
