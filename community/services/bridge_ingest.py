@@ -29,6 +29,7 @@ from ..extensions import db
 from ..models import BridgeCase, BridgeCursor, BridgeOptOut, BridgePollLog, BridgePost, CaseStatus, utcnow
 from ..models.bridge import LabelSource
 from ..jobs.queue import enqueue
+from . import webhooks
 
 log = logging.getLogger(__name__)
 
@@ -241,17 +242,23 @@ def store_posts(posts: list[Incoming], source: str, brand: Brand) -> Counts:
     counts.dropped += len(own)
     others = [post for post in fresh if not (brand.user_id and post.author_id == brand.user_id)]
     customers = _triage_worthy(others, brand, counts)
-    if customers:
-        _file_into_cases(customers, source, brand)
+    new_cases = _file_into_cases(customers, source, brand) if customers else []
     counts.stored += len(customers)
     db.session.commit()
+    if customers and current_app.config.get("BRIDGE_AUTO_INVITE"):
+        enqueue("community.services.bridge_invite:auto_invite")
+    if new_cases:
+        webhooks.emit_many("bridge.case_created", [
+            (webhooks.bridge_case_data(case), f"bridge.case_created:{case.id}") for case in new_cases])
     return counts
 
 
-def _file_into_cases(posts: list[Incoming], source: str, brand: Brand) -> None:
+def _file_into_cases(posts: list[Incoming], source: str, brand: Brand) -> list[BridgeCase]:
+    """File posts into cases; returns the cases this call opened."""
     verdicts = active_classifier(current_app.config).classify_many(post.text for post in posts)
     brand_posts = _brand_post_ids({post.quoted_post_id for post in posts if post.quoted_post_id}, brand)
     cases = _cases_for({post.case_key for post in posts})
+    known = set(cases)
     now = utcnow()
     filed = []
     for post, verdict in sorted(zip(posts, verdicts), key=lambda pair: pair[0].posted_at):
@@ -263,6 +270,7 @@ def _file_into_cases(posts: list[Incoming], source: str, brand: Brand) -> None:
     _insert_posts([_row_for(post, source, summoned, verdict, case.id) for post, summoned, verdict, case in filed])
     for case in cases.values():
         db.session.expire(case, ["posts"])  # the posts went in beside the ORM; reload on next access
+    return [case for key, case in cases.items() if key not in known]
 
 
 # --- polling X --------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import json
 import logging
 import uuid
 from datetime import timedelta
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -63,12 +63,26 @@ def emit(event_type: str, data: dict[str, Any], *, key: str | None = None) -> st
     `key` names the happening so a job that runs twice emits it once. Returns the event id, or None
     when nobody listens or the key was already emitted. Commits its own rows.
     """
+    return (emit_many(event_type, [(data, key)]) or [None])[0]
+
+
+def emit_many(event_type: str, items: list[tuple[dict[str, Any], str | None]]) -> list[str]:
+    """`emit` for a batch (an import filing thousands of cases): one endpoint lookup, one commit.
+    Returns the ids of the events recorded (keys already emitted are skipped)."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event {event_type!r}")
     endpoint_ids = subscribed_endpoint_ids(event_type)
-    if not endpoint_ids:
-        return None
-    return _record(event_type, data, endpoint_ids, key)
+    if not endpoint_ids or not items:
+        return []
+    recorded = [_record(event_type, data, key) for data, key in items]
+    events = [event for event in recorded if event is not None]
+    deliveries = [WebhookDelivery(endpoint_id=endpoint_id, event_id=event.id, next_attempt_at=event.created_at)
+                  for event in events for endpoint_id in endpoint_ids]
+    db.session.add_all(deliveries)
+    db.session.commit()
+    for delivery in deliveries:
+        enqueue(DELIVER_TASK, delivery.id)
+    return [event.event_id for event in events]
 
 
 def subscribed_endpoint_ids(event_type: str) -> list[int]:
@@ -77,7 +91,8 @@ def subscribed_endpoint_ids(event_type: str) -> list[int]:
     return [endpoint_id for endpoint_id, events in rows if event_type in (events or [])]
 
 
-def _record(event_type: str, data: dict[str, Any], endpoint_ids: Iterable[int], key: str | None) -> str | None:
+def _record(event_type: str, data: dict[str, Any], key: str | None) -> WebhookEvent | None:
+    """Add the event row (flushed), or None when its key was emitted before."""
     event_id = str(uuid.uuid4())
     now = utcnow()
     payload = {"id": event_id, "type": event_type, "created_at": now.isoformat(), "data": data}
@@ -87,13 +102,19 @@ def _record(event_type: str, data: dict[str, Any], endpoint_ids: Iterable[int], 
             db.session.add(event)
             db.session.flush()
     except IntegrityError:
-        return None  # this key was emitted already
-    deliveries = [WebhookDelivery(endpoint_id=endpoint_id, event_id=event.id, next_attempt_at=now) for endpoint_id in endpoint_ids]
-    db.session.add_all(deliveries)
-    db.session.commit()
-    for delivery in deliveries:
-        enqueue(DELIVER_TASK, delivery.id)
-    return event_id
+        return None
+    return event
+
+
+def bridge_case_data(case) -> dict[str, Any]:
+    """A bridge case: who and where on the network, never the posts' text (staff read that in Parley)."""
+    return {"case": {
+        "id": case.id, "network": case.network, "conversation_id": case.conversation_id,
+        "author_id": case.author_id, "author_username": case.author_username, "status": case.status.value,
+        "label": case.label, "summoned": bool(case.summoned),
+        "detected_at": case.detected_at.isoformat() if case.detected_at else None,
+        "linked_thread_id": case.linked_thread_id, "url": absolute_url("bridge.index"),
+    }}
 
 
 # --- forum events (from the notifications publish path) ---------------------------------------------
@@ -129,9 +150,10 @@ def content_data(thread: Thread, post: Optional[Post] = None) -> dict[str, Any]:
 
 
 def _thread_data(thread: Thread) -> dict[str, Any]:
-    link = absolute_url("forum.thread", thread_id=thread.id, slug=thread.slug)
     if not policies.can_read_thread(None, thread):
-        return {"id": thread.id, "url": link, "public": False}
+        # No slug in the link either: it is made from the title.
+        return {"id": thread.id, "url": absolute_url("forum.thread", thread_id=thread.id, slug=""), "public": False}
+    link = absolute_url("forum.thread", thread_id=thread.id, slug=thread.slug)
     return {
         "id": thread.id, "url": link, "public": True, "title": thread.title, "state": thread.state.value,
         "category": {"id": thread.category.id, "slug": thread.category.slug, "name": thread.category.name},
