@@ -37,7 +37,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "STORAGE_BACKEND": ("local", "Where uploads live: local (UPLOAD_DIR) or s3 (any S3-compatible store; set the S3_* settings)."),
     "S3_ENDPOINT_URL": (None, "S3-compatible endpoint, e.g. https://minio.example.com:9000. Unset: AWS S3."),
     "S3_BUCKET": (None, "Bucket holding the uploads when STORAGE_BACKEND=s3."),
-    "S3_PREFIX": ("", "Key prefix inside the bucket, e.g. parley/ to share a bucket."),
+    "S3_PREFIX": (None, "Key prefix inside the bucket, e.g. parley/ to share a bucket."),
     "S3_REGION": ("us-east-1", "Region of the S3 bucket."),
     "S3_ACCESS_KEY_ID": (None, "S3 access key. Unset: boto3's usual credential chain (env, instance role)."),
     "S3_SECRET_ACCESS_KEY": (None, "S3 secret key."),

@@ -10,6 +10,9 @@ def register_web(app: Flask) -> None:
     from . import mod
 
     security.init_app(app)
+    from . import page_cache
+
+    page_cache.init_app(app)
     errors.init_app(app)
     helpers.init_app(app)
     from . import answers, inbox
@@ -23,7 +26,14 @@ def register_web(app: Flask) -> None:
     from . import bridge
 
     app.register_blueprint(bridge.bp)
+    from . import bridge_join
+
+    app.register_blueprint(bridge_join.bp)
     from . import embed, widgets
 
     app.register_blueprint(widgets.bp)
     app.register_blueprint(embed.bp)
+    from . import feeds, webhooks_admin
+
+    app.register_blueprint(webhooks_admin.bp)
+    app.register_blueprint(feeds.bp)
