@@ -22,13 +22,28 @@ def resolve(task: str) -> Callable[..., Any]:
 
 def enqueue(task: str, *args: Any) -> None:
     app = current_app._get_current_object()
-    if app.config.get("JOB_QUEUE") == "rq":
-        _rq_queue(app).enqueue("community.jobs.queue.run_in_app", task, *args)
+    if app.config.get("JOB_QUEUE") == "rq" and _enqueue_rq(app, task, args):
         return
     if has_request_context() and not app.config.get("JOBS_RUN_IMMEDIATELY"):
         _after_response(app, task, args)
         return
     run_job(app, task, args)
+
+
+def _enqueue_rq(app: Flask, task: str, args: tuple) -> bool:
+    """Hand the job to RQ; False when Redis cannot take it, so the caller runs it in-process.
+
+    Jobs are idempotent and take ids, so running one here instead of on a worker changes where it
+    runs, never what it does; a job already waiting in Redis stays there for the worker.
+    """
+    from redis.exceptions import RedisError
+
+    try:
+        _rq_queue(app).enqueue("community.jobs.queue.run_in_app", task, *args)
+        return True
+    except RedisError as error:
+        log.warning("Redis unavailable (%s); running job %s%r in-process", type(error).__name__, task, args)
+        return False
 
 
 def run_job(app: Flask, task: str, args: tuple) -> None:

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import io
+import logging
 import secrets
 import warnings
-from pathlib import Path
 from typing import BinaryIO
 
 from flask import current_app
@@ -14,12 +14,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import User
+from ..storage import StorageError, storage, valid_key
 
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "WEBP"})
 MAX_SIDE = 256
 # Far above any real avatar; stops decompression bombs before Pillow allocates them.
 MAX_PIXELS = 40_000_000
 AVATAR_DIR = "avatars"
+log = logging.getLogger(__name__)
 PALETTE = ("#1f5eff", "#0f766e", "#b45309", "#7c3aed", "#be123c", "#15803d", "#0369a1", "#a21caf")
 
 
@@ -27,16 +29,10 @@ class ImageTooLarge(ValidationFailed):
     status_code = 413
 
 
-def upload_root() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"])
-
-
 def set_avatar(user: User, upload: BinaryIO) -> User:
     png = normalise_image(_read_limited(upload))
     relative = f"{AVATAR_DIR}/{user.id}-{secrets.token_hex(6)}.png"
-    target = upload_root() / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(png)
+    storage().save(relative, png, "image/png")
     return _replace_avatar(user, relative)
 
 
@@ -101,20 +97,21 @@ def _open_checked(data: bytes) -> Image.Image:
 
 
 def delete_file(relative: str | None) -> None:
-    if not relative:
-        return
-    path = avatar_file(relative)
-    if path is not None:
-        path.unlink(missing_ok=True)
+    if _is_avatar_key(relative):
+        try:
+            storage().delete(relative)
+        except StorageError:
+            # The row no longer points at it; an orphaned object costs bytes, not correctness.
+            log.warning("could not delete avatar %s from storage", relative)
 
 
-def avatar_file(relative: str | None) -> Path | None:
-    """The file for a stored avatar path, only if it lies inside the avatar folder."""
-    if not relative:
-        return None
-    root = (upload_root() / AVATAR_DIR).resolve()
-    path = (upload_root() / relative).resolve()
-    return path if path.parent == root else None
+def avatar_png(relative: str | None) -> bytes | None:
+    """The stored PNG for an avatar path, only if the path names a file in the avatar folder."""
+    return storage().read(relative) if _is_avatar_key(relative) else None
+
+
+def _is_avatar_key(relative: str | None) -> bool:
+    return valid_key(relative) and relative.startswith(f"{AVATAR_DIR}/")
 
 
 def initials(name: str) -> str:

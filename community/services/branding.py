@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from pathlib import Path
 from typing import Any, BinaryIO, Mapping, Optional
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from .. import policies
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import SiteSetting, User, utcnow
+from ..storage import storage
 from . import audit
 
 BRANDING_KEY = "branding"
@@ -33,6 +33,7 @@ DEFAULT_BRANDING: dict[str, Any] = {
 
 COLOR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 LOGO_DIR = "brand"
+LOGO_NAME_RE = re.compile(r"logo-[0-9a-f]{16}\.png")
 # Logos are shown 32px high; anything much larger is only bytes to download.
 LOGO_MAX_SIDE = 512
 LOGO_MAX_PIXELS = 25_000_000
@@ -55,8 +56,11 @@ def get_branding() -> dict[str, Any]:
     return branding
 
 
-def logo_folder() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / LOGO_DIR
+def logo_png(name: str) -> bytes | None:
+    """The stored logo called `name` (as kept in logo_path), or None."""
+    if not LOGO_NAME_RE.fullmatch(name or ""):
+        return None
+    return storage().read(f"{LOGO_DIR}/{name}")
 
 
 # --- saving -------------------------------------------------------------------------------------
@@ -211,7 +215,5 @@ def _reencode_png(data: bytes) -> bytes | None:
 def _store_logo(png: bytes) -> str:
     # Content-addressed name: a new logo gets a new URL, so caches never show the old one.
     name = f"logo-{hashlib.sha256(png).hexdigest()[:16]}.png"
-    folder = logo_folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(png)
+    storage().save(f"{LOGO_DIR}/{name}", png, "image/png")
     return name

@@ -1,7 +1,7 @@
 """Profiles, account settings and avatars."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -43,10 +43,13 @@ def profile(username: str):
 @bp.route("/avatars/<int:user_id>.png")
 def avatar(user_id: int):
     user = db.session.get(User, user_id)
-    path = avatars.avatar_file(user.avatar_path) if user is not None else None
-    if path is None or not path.exists():
+    png = avatars.avatar_png(user.avatar_path) if user is not None else None
+    if png is None:
         abort(404)
-    return send_file(path, mimetype="image/png", max_age=86400)
+    response = current_app.response_class(png, mimetype="image/png")
+    response.cache_control.max_age = 86400
+    response.cache_control.public = True
+    return response
 
 
 @bp.route("/avatars/<int:user_id>.svg")

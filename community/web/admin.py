@@ -1,7 +1,7 @@
 """Admin pages: dashboard, branding settings, categories; and the public route serving the logo."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from .. import policies
 from ..errors import ValidationFailed
@@ -78,7 +78,10 @@ def _settings_page(values: dict, errors: dict, status: int = 200):
 
 @brand_bp.route("/brand/logo/<name>")
 def logo(name: str):
-    response = send_from_directory(branding_service.logo_folder(), name, mimetype="image/png")
+    png = branding_service.logo_png(name)
+    if png is None:
+        abort(404)
+    response = current_app.response_class(png, mimetype="image/png")
     # The file name carries a content hash, so it never changes under the same URL.
     response.cache_control.max_age = 31536000
     response.cache_control.public = True

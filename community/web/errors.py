@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, make_response, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..errors import ServiceError
+from ..storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,20 @@ def error_response(status: int, message: str, code: str | None = None):
     if wants_json():
         body = {"error": {"status": status, "code": code or title.lower().replace(" ", "_"), "message": message}}
         return make_response(jsonify(body), status)
-    return make_response(render_template("errors/error.html", status=status, title=title, message=message), status)
+    try:
+        page = render_template("errors/error.html", status=status, title=title, message=message)
+    except SQLAlchemyError:
+        # The layout could not load what it shows (database down): a bare page still says what happened.
+        page = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>"
+    return make_response(page, status)
+
+
+def unavailable_response(message: str, code: str):
+    """503 with Retry-After, rendered as an anonymous visitor: the database may not answer at all."""
+    g._login_user = AnonymousUserMixin()
+    response = error_response(503, message, code)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -62,6 +79,22 @@ def init_app(app: Flask) -> None:
         if error.code == 405 and hasattr(error, "valid_methods") and error.valid_methods:
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error: Exception):
+        # Connection refused or lost, statement timeout, pool exhausted, SQLite busy: all pass;
+        # the client may retry the same request once the database answers again.
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error).__name__)
+        return unavailable_response("The community is briefly unavailable. Please try again in a moment.",
+                                    "database_unavailable")
+
+    @app.errorhandler(StorageError)
+    def storage_unavailable(error: StorageError):
+        log.warning("upload storage unavailable on %s %s: %s", request.method, request.path, error)
+        return unavailable_response("Uploaded files are briefly unavailable. Please try again in a moment.",
+                                    "storage_unavailable")
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
