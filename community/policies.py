@@ -241,3 +241,8 @@ def can_view_all_metrics(user: Optional["User"]) -> bool:
 
 def can_manage_sla(user: Optional["User"]) -> bool:
     return is_admin(user)
+
+
+def can_manage_webhooks(user: Optional["User"]) -> bool:
+    """Webhook endpoints send community events to other systems and hold signing secrets: admins only."""
+    return is_admin(user)

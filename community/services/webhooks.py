@@ -74,7 +74,7 @@ def emit_many(event_type: str, items: list[tuple[dict[str, Any], str | None]]) -
     endpoint_ids = subscribed_endpoint_ids(event_type)
     if not endpoint_ids or not items:
         return []
-    recorded = [_record(event_type, data, key) for data, key in items]
+    recorded = [record_event(event_type, data, key) for data, key in items]
     events = [event for event in recorded if event is not None]
     deliveries = [WebhookDelivery(endpoint_id=endpoint_id, event_id=event.id, next_attempt_at=event.created_at)
                   for event in events for endpoint_id in endpoint_ids]
@@ -91,7 +91,7 @@ def subscribed_endpoint_ids(event_type: str) -> list[int]:
     return [endpoint_id for endpoint_id, events in rows if event_type in (events or [])]
 
 
-def _record(event_type: str, data: dict[str, Any], key: str | None) -> WebhookEvent | None:
+def record_event(event_type: str, data: dict[str, Any], key: str | None = None) -> WebhookEvent | None:
     """Add the event row (flushed), or None when its key was emitted before."""
     event_id = str(uuid.uuid4())
     now = utcnow()

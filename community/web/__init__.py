@@ -33,6 +33,10 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(widgets.bp)
     app.register_blueprint(embed.bp)
+    from . import csat, dashboard
+
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(csat.bp)
     from . import feeds, webhooks_admin
 
     app.register_blueprint(webhooks_admin.bp)
