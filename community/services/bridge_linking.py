@@ -20,7 +20,7 @@ from ..bridge.client import SocialError
 from ..errors import NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import BridgeAccountLink, BridgeCase, BridgeInvite, CaseStatus, Thread, User, utcnow
-from . import audit, threads
+from . import audit, threads, webhooks
 from .bridge_invites import InviteRefused, _refused, claim, find_invite
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ def accept_invite(user: Optional[User], token: str, *, consent: bool) -> BridgeI
     db.session.commit()
     db.session.refresh(invite)
     db.session.refresh(case)
+    webhooks.emit("bridge.linked", webhooks.bridge_case_data(case), key=f"bridge.linked:{case.id}")
     return invite
 
 
@@ -234,16 +235,7 @@ def post_thread(user: Optional[User], token: str, category_id: int | None, title
                  after={"thread_id": thread.id, "private": is_private})
     db.session.commit()
     db.session.refresh(case)
-    _announce_linked(case, thread)
     return thread
-
-
-def _announce_linked(case: BridgeCase, thread: Thread) -> None:
-    try:
-        from .webhooks import emit
-    except ImportError:  # webhooks are an optional module of this build
-        return
-    emit("bridge.linked", {"case_id": case.id, "thread_id": thread.id, "private": thread.is_private})
 
 
 __all__ = ["InviteRefused", "accept_invite", "claimed_invite", "composer_prefill", "finish_x_login",

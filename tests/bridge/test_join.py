@@ -265,3 +265,18 @@ def test_the_composer_belongs_to_whoever_claimed_the_invite(app, client, auth, m
     assert client.get(f"/join/{token}/thread").status_code == 403
     auth.sign_out()
     assert "/sign-in" in client.get(f"/join/{token}/thread").headers["Location"]
+
+
+def test_claiming_emits_one_bridge_linked_webhook_event(app, client, auth, make_user):
+    from community.models import WebhookEndpoint, WebhookEvent
+
+    db.session.add(WebhookEndpoint(url="http://127.0.0.1:9/hook", secret="s", events=["bridge.linked"], enabled=True))
+    db.session.commit()
+    from community.webhooks.transport import SendResult
+
+    app.extensions["community.webhook_sender"] = type("Accepting", (), {"post": lambda *a, **k: SendResult(200)})()
+    case, token, _user = _claimed(client, auth, make_user)
+    client.post(f"/join/{token}", data={"consent": ""})  # consent changed later: not a second link event
+    events = db.session.scalars(select(WebhookEvent).where(WebhookEvent.type == "bridge.linked")).all()
+    assert len(events) == 1 and events[0].payload["data"]["case"]["id"] == case.id
+    assert "VAT" not in str(events[0].payload)
