@@ -12,6 +12,7 @@ def register_cli(app: Flask) -> None:
     from . import search  # noqa: F401
     from . import scheduled  # noqa: F401  (attaches `flask community run-scheduled`)
     from . import bridge_fake  # noqa: F401  (attaches `flask bridge fake-x`)
+    from . import bridge_demo  # noqa: F401  (attaches `flask bridge demo`)
     from . import bridge_classify  # noqa: F401  (attaches train, classifiers, use, classify)
     from . import bridge_ingest  # noqa: F401  (attaches poll, run, import, export-labels, purge-deleted)
     from . import webhooks  # noqa: F401  (attaches `flask community webhooks-retry`)
