@@ -66,3 +66,7 @@ def init_app(app: Flask) -> None:
 
     app.before_request(_unrouted_api_request)
     app.register_blueprint(bp)
+    # The pages where people make and revoke tokens (account settings, admin) come with the API.
+    from ..web.api_tokens import bp as token_pages
+
+    app.register_blueprint(token_pages)

@@ -15,6 +15,7 @@ from ..services import api_tokens
 from .responses import ApiError
 
 _UNSET = object()
+_ENVIRON_KEY = "parley.api_token"
 
 
 def bearer_secret() -> str | None:
@@ -24,10 +25,11 @@ def bearer_secret() -> str | None:
 
 def current_token() -> ApiToken | None:
     """The request's live token, looked up once per request (the rate limiter asks first)."""
-    token = g.get("api_token", _UNSET)
+    # Kept on the request itself (not g), which tests and CLI calls may share across requests.
+    token = request.environ.get(_ENVIRON_KEY, _UNSET)
     if token is _UNSET:
         token = api_tokens.authenticate(bearer_secret())
-        g.api_token = token
+        request.environ[_ENVIRON_KEY] = token
     return token
 
 
