@@ -33,6 +33,7 @@ RUN_ID = uuid.uuid4().hex[:8]
 def pytest_configure(config):
     config.addinivalue_line("markers", "backends(*names): run only on these database backends")
     config.addinivalue_line("markers", "browser: drives headless Chromium")
+    config.addinivalue_line("markers", "drill: fault drill against real gunicorn, PostgreSQL and Redis (make drills)")
 
 
 def pytest_generate_tests(metafunc):
