@@ -58,20 +58,19 @@ def accept(token: str):
         return redirect(url_for("auth.sign_in", next=url_for("bridge_join.land", token=token)))
     bridge_linking.accept_invite(user, token, consent=request.form.get("consent") == "y")
     if request.form.get("action") == "verify" and bridge_linking.x_login_available():
-        return _start_x_login(token)
+        return redirect(url_for("bridge_join.x_login", token=token))
     return redirect(_composer_url(token))
 
 
-@bp.post("/<token>/x")
+@bp.get("/<token>/x")
 @join_limit
 def x_login(token: str):
-    return _start_x_login(token)
-
-
-def _start_x_login(token: str):
+    """A page with the link to X's authorize page. A link, not a redirect from the claim form: the CSP's
+    form-action 'self' would (rightly) stop a form submission from being redirected to another site.
+    Only this browser's session changes (the pending PKCE verifier and state)."""
     start = bridge_linking.start_x_login(viewer(), token)
     session[X_LOGIN_SESSION_KEY] = {"token": token, "state": start.state, "verifier": start.verifier}
-    return redirect(start.url)
+    return render_template("bridge/join_x.html", token=token, authorize_url=start.url)
 
 
 @bp.get("/x/callback")

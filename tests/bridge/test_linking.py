@@ -2,6 +2,8 @@
 link (and only then may it be used for a public follow-up), a mismatch or a forged callback does not."""
 from __future__ import annotations
 
+import html
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -37,8 +39,10 @@ def _claim_and_go_to_x(client, auth, make_user, *, consent: bool = True) -> tupl
     token = invite_token(case)
     auth.sign_in(make_user())
     response = client.post(f"/join/{token}", data={"consent": "y" if consent else "", "action": "verify"})
-    assert response.status_code == 302
-    return token, response.headers["Location"]
+    assert response.status_code == 302 and response.headers["Location"] == f"/join/{token}/x"
+    page = client.get(f"/join/{token}/x").get_data(as_text=True)
+    href = re.search(r'href="([^"]+)" data-x-authorize', page).group(1)
+    return token, html.unescape(href)
 
 
 def _approve_on_x(authorize_url: str) -> str:
@@ -109,8 +113,8 @@ def test_a_cancelled_x_login_says_so_and_keeps_the_unverified_link(app, client, 
     token, authorize_url = _claim_and_go_to_x(client, auth, make_user)
     state = parse_qs(urlsplit(authorize_url).query)["state"][0]
     response = client.get(f"/join/x/callback?state={state}&error=access_denied")
-    html = response.get_data(as_text=True)
-    assert response.status_code == 400 and "cancelled" in html and f"/join/{token}/thread" in html
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400 and "cancelled" in text and f"/join/{token}/thread" in text
     assert not _link().verified
 
 
@@ -132,4 +136,4 @@ def test_without_an_x_client_there_is_no_log_in_with_x(app, client, auth, make_u
     assert "Log in with X" not in client.get(f"/join/{token}").get_data(as_text=True)
     response = client.post(f"/join/{token}", data={"action": "verify"})
     assert response.headers["Location"].endswith(f"/join/{token}/thread")
-    assert client.post(f"/join/{token}/x").status_code == 404
+    assert client.get(f"/join/{token}/x").status_code == 404
