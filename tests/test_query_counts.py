@@ -11,6 +11,12 @@ import pytest
 N = 3  # 3N = 9 stays on one page everywhere (the home page lists 10 threads)
 
 
+@pytest.fixture
+def app_overrides():
+    # Count what rendering costs: a page-cache hit would run no queries whatever the page does.
+    return {"PAGE_CACHE_ENABLED": False}
+
+
 class World:
     """Rows for one page kind, grown in steps so the same page can be measured at N and 3N."""
 
