@@ -43,3 +43,17 @@ def api_as(app, client):
         return ApiClient(client, issue_token(user, scopes) if user is not None else None)
 
     return make
+
+
+def make_bridge_case():
+    """One X bridge case, stored the way ingest stores it."""
+    from sqlalchemy import select
+
+    from community.extensions import db
+    from community.models import BridgeCase, utcnow
+    from community.services import bridge_ingest
+
+    post = bridge_ingest.Incoming(post_id="1", author_id="7", text="@acmehelp it is down", posted_at=utcnow(),
+                                  mentions_brand=True)
+    bridge_ingest.store_posts([post], "mentions", bridge_ingest.Brand("999", "acmehelp"))
+    return db.session.scalar(select(BridgeCase))
