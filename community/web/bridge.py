@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 
 from ..bridge.classify import LABELS
 from ..errors import ValidationFailed
-from ..services import bridge_ingest, bridge_settings, bridge_triage, inbox
+from ..services import bridge_followup, bridge_ingest, bridge_invite, bridge_settings, bridge_triage, inbox
 from .errors import wants_json
 from .helpers import viewer
 
@@ -44,6 +44,7 @@ def index():
         "bridge/inbox.html", cases=cases, filters=filters, labels=LABELS, priority=bridge_triage.priority,
         status_filters=bridge_triage.STATUS_FILTERS, staff=inbox.staff_members(),
         canned=bridge_settings.canned_responses(), status_words=bridge_triage.STATUS_WORDS,
+        followup_ready=bridge_followup.ready_case_ids(cases),
     )
 
 
@@ -75,6 +76,33 @@ def assign(case_id: int):
     return _back_to_inbox()
 
 
+@bp.route("/cases/<int:case_id>/invite", methods=["POST"])
+def invite(case_id: int):
+    case = bridge_invite.invite(viewer(), case_id, _int_field("version"))
+    if wants_json():
+        return _case_json(case)
+    flash(f"Invite queued for @{case.author_username or case.author_id}.", "success")
+    return _back_to_inbox()
+
+
+@bp.route("/cases/<int:case_id>/reply", methods=["POST"])
+def reply(case_id: int):
+    case = bridge_invite.reply(viewer(), case_id, _int_field("version"), _int_field("canned", required=False))
+    if wants_json():
+        return _case_json(case)
+    flash(f"Reply queued for @{case.author_username or case.author_id}.", "success")
+    return _back_to_inbox()
+
+
+@bp.route("/cases/<int:case_id>/followup", methods=["POST"])
+def followup(case_id: int):
+    case = bridge_followup.send_followup(viewer(), case_id, _int_field("version"))
+    if wants_json():
+        return _case_json(case)
+    flash("The public follow-up is on its way.", "success")
+    return _back_to_inbox()
+
+
 # --- admin: status and settings ------------------------------------------------------------------
 
 
@@ -82,7 +110,7 @@ def _status_page(keywords_text: str | None = None, errors: dict | None = None, s
     overview = bridge_ingest.poll_status(viewer())
     text = keywords_text if keywords_text is not None else "\n".join(bridge_settings.keywords())
     return render_template("bridge/status.html", overview=overview, keywords_text=text, errors=errors or {},
-                           query=bridge_settings.search_query()), status
+                           query=bridge_settings.search_query(), outbox_budget=bridge_invite.budget()), status
 
 
 @bp.route("/status")
