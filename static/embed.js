@@ -16,18 +16,23 @@
     return String(template).split("{" + name + "}").join(String(value));
   }
 
-  function Widget(script) {
-    this.id = script.getAttribute("data-parley-widget");
-    this.base = new URL(script.src, location.href).origin;
-    this.host = el("parley-widget");
-    this.host.setAttribute("data-parley-id", this.id);
-    if (script.parentNode === document.head) document.body.appendChild(this.host);
-    else script.parentNode.insertBefore(this.host, script.nextSibling);
-    this.root = this.host.attachShadow({ mode: "open" });
+  function Widget(base, id, host) {
+    this.id = id;
+    this.base = base;
+    this.host = host;
+    this.root = host.attachShadow({ mode: "open" });
     var sheet = el("link");
     sheet.rel = "stylesheet";
     sheet.href = this.base + "/static/css/widget.css";
     this.root.appendChild(sheet);
+  }
+
+  function fromScript(script) {
+    var host = el("parley-widget");
+    host.setAttribute("data-parley-id", script.getAttribute("data-parley-widget"));
+    if (script.parentNode === document.head) document.body.appendChild(host);
+    else script.parentNode.insertBefore(host, script.nextSibling);
+    return new Widget(new URL(script.src, location.href).origin, script.getAttribute("data-parley-widget"), host);
   }
 
   Widget.prototype.url = function (path) {
@@ -42,6 +47,7 @@
   };
 
   Widget.prototype.report = function (kind) {
+    if (this.searchSource) return;  // a preview on the widgets page is not an impression
     try {
       fetch(this.url("/embed/w/" + this.id + "/event"), {
         method: "POST", body: JSON.stringify({ kind: kind }), keepalive: true,
@@ -62,6 +68,7 @@
   };
 
   Widget.prototype.render = function (data) {
+    if (this.box) this.root.removeChild(this.box);
     this.data = data;
     this.labels = data.labels;
     var box = el("section", "pw pw-theme-" + data.theme);
@@ -78,6 +85,7 @@
     var more = el("p", "pw-more");
     more.appendChild(this.link(data.links.community, data.labels.visit));
     box.appendChild(more);
+    this.box = box;
     this.root.appendChild(box);
   };
 
@@ -148,7 +156,10 @@
   Widget.prototype.lookup = function (query, results, token) {
     var self = this;
     if (!query) { results.textContent = ""; return; }
-    this.get("/embed/w/" + this.id + "/search?q=" + encodeURIComponent(query.slice(0, 200))).then(function (found) {
+    var source = this.searchSource || function (q) {
+      return self.get("/embed/w/" + self.id + "/search?q=" + encodeURIComponent(q));
+    };
+    source(query.slice(0, 200)).then(function (found) {
       if (self.pending() !== token) return;  // a newer keystroke already asked again
       results.textContent = "";
       var status = fill(self.labels.results, "n", found.items.length ? found.total : 0);
@@ -190,8 +201,19 @@
       script.setAttribute("data-parley-mounted", "");
       if (!/^[0-9]{1,9}$/.test(script.getAttribute("data-parley-widget") || "")) continue;
       if (!script.src || !script.parentNode || !document.body.attachShadow) continue;
-      new Widget(script).start();
+      fromScript(script).start();
     }
+  }
+
+  // The widgets page loads this file with data-parley-preview to draw unsaved settings through the
+  // very same rendering code; brand pages never get this global.
+  var loader = document.currentScript;
+  if (loader && loader.hasAttribute("data-parley-preview")) {
+    window.ParleyPreview = function (host, data, searchSource) {
+      var widget = host.parleyWidget || (host.parleyWidget = new Widget(location.origin, "", host));
+      widget.searchSource = searchSource;
+      widget.render(data);
+    };
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountAll);

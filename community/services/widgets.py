@@ -229,7 +229,7 @@ class EmbedEntry:
 
 def embed_entry(widget_id: int) -> EmbedEntry:
     """A live widget's origins and JSON body; found=False for unknown or disabled widgets."""
-    key = f"w{widget_id}:v{widget_cache.content_version()}"
+    key = widget_cache.entry_key(widget_id, widget_cache.content_version())
     cached = widget_cache.get(key)
     if cached is None:
         cached = _build_entry(widget_id)
@@ -341,9 +341,13 @@ def _item(thread: Thread, excerpt: str, verified: bool) -> dict[str, Any]:
 
 def search_widget(widget_id: int, query: str) -> dict[str, Any]:
     """Live results for a search widget: anonymous search, so only public threads."""
+    return widget_search_results(live_widget(widget_id), query)
+
+
+def widget_search_results(widget, query: str) -> dict[str, Any]:
+    """Search results as a widget (saved, or a draft being previewed) shows them."""
     from .search import SearchFilters, search
 
-    widget = live_widget(widget_id)
     if len(query) > MAX_QUERY_CHARS:
         raise ValidationFailed(f"Search for at most {MAX_QUERY_CHARS} characters.", fields={"q": "Too long."})
     categories = [c.id for c in widget.categories]

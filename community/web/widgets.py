@@ -1,13 +1,14 @@
 """The widgets page for marketers: create, edit, preview, enable or disable, delete, analytics."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
 from .. import policies
 from ..errors import ValidationFailed
-from ..extensions import login_manager
+from ..extensions import limiter, login_manager
 from ..models.widgets import WidgetKind, WidgetSort, WidgetTheme
 from ..services import widget_events
+from ..services import widget_preview
 from ..services import widgets as widget_service
 from ..services.widget_labels import LANGUAGE_NAMES
 from .helpers import viewer
@@ -84,6 +85,38 @@ def delete(widget_id: int):
     widget_service.delete_widget(viewer(), widget_id)
     flash("Widget deleted.", "success")
     return redirect(url_for("widgets.index"))
+
+
+@bp.route("/preview", methods=["POST"])
+@limiter.limit("240 per minute")
+def preview():
+    """The live preview: the form's current settings, unsaved, as the embed's JSON."""
+    raw_id = request.form.get("widget_id", "")
+    widget_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 9 else None
+    try:
+        return _no_store(jsonify(widget_preview.preview(viewer(), _submitted(), widget_id)))
+    except ValidationFailed as failure:
+        return _preview_error(failure)
+
+
+@bp.route("/preview/search", methods=["POST"])
+@limiter.limit("240 per minute")
+def preview_search():
+    """Live search results for a draft search widget in the preview."""
+    try:
+        return _no_store(jsonify(widget_preview.preview_search(viewer(), _submitted(), request.form.get("q", ""))))
+    except ValidationFailed as failure:
+        return _preview_error(failure)
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _preview_error(failure: ValidationFailed) -> Response:
+    body = {"error": {"status": 422, "message": failure.message, "fields": failure.fields}}
+    return _no_store(jsonify(body)), 422
 
 
 def _submitted() -> dict:

@@ -21,4 +21,49 @@
   }
   kind.addEventListener("change", showRelevant);
   showRelevant();
+
+  // Live preview: the form's current (unsaved) settings, drawn by embed.js's own renderer.
+  var preview = document.querySelector("[data-widget-preview]");
+  if (!preview || !window.ParleyPreview) return;
+  var status = document.querySelector("[data-preview-status]");
+  var timer = null;
+  var generation = 0;
+
+  function post(url, extra) {
+    var body = new FormData(form);  // carries the csrf_token field
+    if (preview.getAttribute("data-widget-id")) body.append("widget_id", preview.getAttribute("data-widget-id"));
+    Object.keys(extra).forEach(function (key) { body.append(key, extra[key]); });
+    return fetch(url, { method: "POST", body: body, credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json().then(function (data) {
+          if (!response.ok) throw data;
+          return data;
+        });
+      });
+  }
+
+  function search(query) {
+    return post(preview.getAttribute("data-search-url"), { q: query });
+  }
+
+  function refresh() {
+    var mine = ++generation;
+    post(preview.getAttribute("data-preview-url"), {}).then(function (data) {
+      if (mine !== generation) return;  // a newer change already asked again
+      status.textContent = "";
+      window.ParleyPreview(preview, data, search);
+    }).catch(function (problem) {
+      if (mine !== generation) return;
+      status.textContent = (problem && problem.error && problem.error.message) || "The preview could not be drawn.";
+    });
+  }
+
+  function soon() {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 250);
+  }
+
+  form.addEventListener("input", soon);
+  form.addEventListener("change", soon);
+  refresh();
 })();

@@ -38,7 +38,8 @@ def test_create_then_edit_shows_snippet_preview_and_noscript(client, marketer, m
     assert widget.origins == ["https://brand.example", "https://shop.example:8443"]
     assert [c.id for c in widget.categories] == [category.id]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert f'data-parley-widget="{widget.id}"' in page
+    assert f"data-parley-widget=&#34;{widget.id}&#34;" in page  # in the snippet
+    assert f'data-widget-id="{widget.id}"' in page  # the live preview draws this widget's settings
     assert "/embed.js" in page and "&lt;noscript&gt;&lt;a href=" in page
     assert "data-widget-preview" in page
 
