@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, utcnow
 
@@ -81,6 +81,8 @@ class SlaBreach(Base):
     due_at: Mapped[datetime]
     breached_at: Mapped[datetime]
     detected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Claimed before the alert email goes out, so a job that runs twice sends one email.
+    alerted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class CsatSurvey(Base):
@@ -95,3 +97,5 @@ class CsatSurvey(Base):
     score: Mapped[int | None] = mapped_column(default=None)  # 1 (very unhappy) .. 5 (very happy)
     comment: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    thread = relationship("Thread", lazy="joined", innerjoin=True)

@@ -25,6 +25,7 @@ SUBJECTS = {
     "thread_made_private": "Your thread “{title}” was made private",
     "thread_moved": "Your thread “{title}” was moved to {category}",
     "thread_closed": "Your thread “{title}” was closed",
+    "csat": "How did we do with “{title}”? Tell us in one click",
 }
 
 
@@ -35,6 +36,8 @@ def summary(row: Notification) -> str:
 
 
 def target_path_values(row: Notification) -> tuple[str, dict]:
+    if row.kind == "csat":
+        return "csat.respond", {"thread_id": row.thread_id}
     if row.post_id is not None:
         return "forum.post_permalink", {"post_id": row.post_id}
     return "forum.thread", {"thread_id": row.thread_id, "slug": row.thread.slug}

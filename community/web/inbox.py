@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
-from ..services import inbox
+from ..services import inbox, sla
 from .errors import wants_json
 from .helpers import viewer
 
@@ -16,9 +16,12 @@ def index():
     view = inbox.parse_view(request.args.get("view"))
     needs = inbox.needs_response(user, view)
     replied = inbox.customer_replied(user, view)
+    clocks = sla.inbox_clocks([*needs, *replied])
+    at_risk = sorted((t for t in [*needs, *replied] if t.id in clocks), key=lambda t: clocks[t.id].seconds_left)
     return render_template(
         "inbox/index.html", view=view, views=inbox.VIEWS, needs_response=needs, customer_replied=replied,
         staff=inbox.staff_members(), waiting_since=inbox.waiting_since,
+        sla_clocks=clocks, at_risk=at_risk, countdown=sla.countdown,
     )
 
 

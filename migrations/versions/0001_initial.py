@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 22:18:06.315734
+Create Date (regenerated): 2026-11-23 22:31:00.908413
 """
 from __future__ import annotations
 
@@ -163,6 +163,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_search_outbox_processed_at'), ['processed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_search_outbox_thread_id'), ['thread_id'], unique=False)
 
+    op.create_table('search_words',
+    sa.Column('level', sa.String(length=20), nullable=False),
+    sa.Column('word', sa.String(length=100, collation='C').with_variant(sa.String(length=100), 'sqlite'), nullable=False),
+    sa.Column('ndoc', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('level', 'word', name=op.f('pk_search_words'))
+    )
     op.create_table('site_settings',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('value', sa.JSON(), nullable=False),
@@ -541,6 +547,7 @@ def upgrade() -> None:
     sa.Column('due_at', community.models.base.UTCDateTime(), nullable=False),
     sa.Column('breached_at', community.models.base.UTCDateTime(), nullable=False),
     sa.Column('detected_at', community.models.base.UTCDateTime(), nullable=False),
+    sa.Column('alerted_at', community.models.base.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['thread_id'], ['threads.id'], name=op.f('fk_sla_breaches_thread_id_threads'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_breaches')),
     sa.UniqueConstraint('thread_id', 'kind', name=op.f('uq_sla_breaches_thread_id_kind'))
@@ -909,6 +916,7 @@ def downgrade() -> None:
     op.drop_table('users')
     op.drop_table('tags')
     op.drop_table('site_settings')
+    op.drop_table('search_words')
     with op.batch_alter_table('search_outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_search_outbox_thread_id'))
         batch_op.drop_index(batch_op.f('ix_search_outbox_processed_at'))
