@@ -31,9 +31,43 @@ _local_version = [0]
 def _redis():
     if not has_app_context() or not current_app.config.get("REDIS_URL"):
         return None
+    return _redis_of(current_app)
+
+
+def _redis_of(app):
     from ..jobs.redis_conn import redis_connection
 
-    return redis_connection(current_app)
+    return redis_connection(app)
+
+
+def entry_key(widget_id: int, version: int) -> str:
+    return f"w{widget_id}:v{version}"
+
+
+# Entries as the fast path serves them, per cache key: the Redis JSON is decoded once per process.
+_peeked: dict[str, tuple[float, dict[str, Any]]] = {}
+PEEK_SECONDS = 5
+
+
+def peek_entry(app, widget_id: int) -> dict[str, Any] | None:
+    """The cached entry for a widget at the current version, without an app context or the
+    database (None when it is not cached yet): the WSGI fast path in web/embed_fast.py."""
+    if not app.config.get("REDIS_URL"):
+        entry = _local_entries.get(entry_key(widget_id, _local_version[0]))
+        return entry[1] if entry is not None and entry[0] >= time.monotonic() else None
+    connection = _redis_of(app)
+    key = entry_key(widget_id, int(connection.get(VERSION_KEY) or 0))
+    now = time.monotonic()
+    memo = _peeked.get(key)
+    if memo is None or memo[0] < now:
+        raw = connection.get(f"parley:widgets:{key}")
+        if raw is None:
+            return None
+        if len(_peeked) >= LOCAL_MAX_ENTRIES:
+            _peeked.clear()
+        # Kept briefly, so the Redis entry's expiry still bounds staleness from bulk statements.
+        memo = _peeked[key] = (now + PEEK_SECONDS, json.loads(raw))
+    return memo[1]
 
 
 def content_version() -> int:
