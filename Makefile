@@ -78,3 +78,14 @@ bench-search: install-dev
 .PHONY: bench-widgets node-deps
 bench-widgets: install-dev wrk
 	$(BIN)/python bench/widgets_bench.py
+
+# Feeds/sitemap at 100,000 threads on SQLite and webhook deliveries/s to a local receiver (bench/feeds_bench.py).
+.PHONY: bench-feeds
+bench-feeds: install-dev
+	$(BIN)/python bench/feeds_bench.py
+
+# Metrics benchmark (bench/metrics_bench.py): rollup job time and the 90-day /staff/dashboard render
+# (target < 1 s) at 1M posts / 100k threads on SQLite and PostgreSQL. BENCH_SCALE to scale down.
+.PHONY: bench-metrics
+bench-metrics: install-dev
+	$(BIN)/python bench/metrics_bench.py

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterator
+from xml.sax.saxutils import escape
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
-from ..content.sanitize import sanitize_html
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Category, Post, Thread, utcnow
@@ -71,7 +71,9 @@ def _entries(query: Select) -> list[Entry]:
             thread_id=thread.id, title=thread.title, path=thread_path(thread.id, thread.slug),
             author=thread.author.display_name, published=thread.created_at,
             updated=thread.solved_at or thread.last_activity_at or thread.created_at,
-            content_html=sanitize_html(opening.body_html), category=thread.category.name,
+            # body_html is the sanitizer's output, stored when the post was written (as the thread
+            # page shows it); sanitizing 30 bodies again per request cost ~10x the rest of the feed.
+            content_html=opening.body_html, category=thread.category.name,
         ))
     return entries
 
@@ -125,9 +127,19 @@ def sitemap_urls(page: int) -> Iterator[tuple[str, datetime]]:
         raise NotFound("There is no such sitemap.")
     base = base_url()
     query = _public_thread_rows().order_by(Thread.id).offset((page - 1) * SITEMAP_URLS).limit(SITEMAP_URLS)
-    for thread_id, slug, last_activity in db.session.execute(query.execution_options(yield_per=5000)):
+    for thread_id, slug, last_activity in db.session.execute(query):
         yield base + thread_path(thread_id, slug), last_activity
 
 
-def absolute(path: str) -> str:
-    return base_url() + path
+def sitemap_xml(page: int) -> str:
+    """One <urlset> file, written directly: a template loop costs ~10x more at 50,000 URLs."""
+    lines = ['<?xml version="1.0" encoding="utf-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for url, modified in sitemap_urls(page):
+        lines.append(f"<url><loc>{escape(url)}</loc><lastmod>{modified:%Y-%m-%dT%H:%M:%SZ}</lastmod></url>")
+    lines.append("</urlset>\n")
+    return "\n".join(lines)
+
+
+def site_base() -> str:
+    """The canonical origin links are built on (branding's base URL, else BASE_URL); ask once per response."""
+    return base_url()

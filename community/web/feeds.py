@@ -18,7 +18,7 @@ CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 def _atom(feed: feeds.Feed) -> Response:
-    body = render_template("feeds/atom.xml", feed=feed, absolute=feeds.absolute)
+    body = render_template("feeds/atom.xml", feed=feed, base=feeds.site_base())
     return Response(body, mimetype=None, content_type=ATOM, headers=CACHE)
 
 
@@ -40,7 +40,7 @@ def sitemap():
     pages = feeds.sitemap_pages()
     if pages == 1:
         return _urlset(1)
-    body = render_template("feeds/sitemap_index.xml", pages=range(1, pages + 1), absolute=feeds.absolute)
+    body = render_template("feeds/sitemap_index.xml", pages=range(1, pages + 1), base=feeds.site_base())
     return Response(body, content_type=XML, headers=CACHE)
 
 
@@ -50,8 +50,7 @@ def sitemap_page(page: int):
 
 
 def _urlset(page: int) -> Response:
-    body = render_template("feeds/sitemap.xml", urls=feeds.sitemap_urls(page))
-    return Response(body, content_type=XML, headers=CACHE)
+    return Response(feeds.sitemap_xml(page), content_type=XML, headers=CACHE)
 
 
 @bp.route("/robots.txt")
@@ -64,7 +63,7 @@ def robots():
         "Disallow: /settings/",
         "Disallow: /notifications",
         "Disallow: /api/",
-        f"Sitemap: {feeds.absolute(url_for('feeds.sitemap'))}",
+        f"Sitemap: {feeds.site_base()}{url_for('feeds.sitemap')}",
         "",
     ]
     return Response("\n".join(lines), content_type="text/plain; charset=utf-8", headers=CACHE)

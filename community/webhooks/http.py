@@ -1,6 +1,11 @@
-"""The httpx sender: one POST, no redirects, a short timeout, and only the start of the reply kept."""
+"""The httpx sender: one POST, no redirects, a short timeout, and only the start of the reply kept.
+
+One client per sender (per process) keeps connections and TLS setup across deliveries: building
+a client per request cost more than the request itself.
+"""
 from __future__ import annotations
 
+import threading
 import time
 
 import httpx
@@ -9,11 +14,20 @@ from .transport import EXCERPT_CHARS, SendResult
 
 
 class HttpxSender:
+    def __init__(self) -> None:
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def _shared_client(self) -> httpx.Client:
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(follow_redirects=False, trust_env=False)
+            return self._client
+
     def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> SendResult:
         started = time.perf_counter()
         try:
-            with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-                response = client.post(url, content=body, headers=headers)
+            response = self._shared_client().post(url, content=body, headers=headers, timeout=timeout)
         except httpx.HTTPError as error:
             return SendResult(None, error=_describe(error)[:300], duration_ms=_ms_since(started))
         return SendResult(response.status_code, excerpt=response.text[:EXCERPT_CHARS], duration_ms=_ms_since(started))
