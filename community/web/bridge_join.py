@@ -25,7 +25,8 @@ def _client_key() -> str:
     return f"{current_app.config.get('RATELIMIT_KEY_PREFIX', '')}:join:{request.remote_addr or 'unknown'}"
 
 
-join_limit = limiter.limit(lambda: current_app.config["RATELIMIT_JOIN"], key_func=_client_key)
+# One budget for every /join route, so guessing tokens and hammering the claim draw on the same count.
+join_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_JOIN"], scope="join", key_func=_client_key)
 
 
 @bp.errorhandler(InviteRefused)

@@ -75,13 +75,25 @@ def test_landing_shows_the_post_and_records_the_first_visit_without_claiming(app
     assert db.session.get(BridgeCase, case.id).landed_at == first_landing
 
 
-@pytest.mark.parametrize("token", ["A" * 24, "short", "bad$chars-and-more-than-16", "x" * 80])
-def test_tampered_or_malformed_tokens_get_a_404_page_and_are_counted(app, client, token):
-    make_case()
+def test_tampered_or_malformed_tokens_get_a_404_page_and_are_counted(app, client):
+    real = invite_token(make_case())
+    tampered = real[:-1] + ("A" if real[-1] != "A" else "B")
+    for token in (tampered, "short", "bad$chars-and-more-than-16", "x" * 80, "%00" * 20, "é" * 24):
+        response = client.get(f"/join/{token}")
+        assert response.status_code == 404, token
+        assert "This invite link is not valid" in response.get_data(as_text=True)
+    assert _rejections("invalid") == 6
+    assert bridge_invites.rejection_counts() == {"invalid": 6}
+    assert client.get(f"/join/{real}").status_code == 200
+
+
+def test_a_claimed_link_opened_signed_out_suggests_signing_in(app, client, auth, make_user):
+    token = invite_token(make_case())
+    auth.sign_in(make_user())
+    client.post(f"/join/{token}", data={})
+    auth.sign_out()
     response = client.get(f"/join/{token}")
-    assert response.status_code == 404
-    assert "This invite link is not valid" in response.get_data(as_text=True)
-    assert _rejections("invalid") == 1
+    assert response.status_code == 410 and f"/sign-in?next=/join/{token}" in response.get_data(as_text=True)
 
 
 def test_an_expired_invite_gets_410_and_cannot_be_claimed(app, client, auth, make_user):
