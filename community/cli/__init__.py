@@ -15,6 +15,7 @@ def register_cli(app: Flask) -> None:
     from . import bridge_demo  # noqa: F401  (attaches `flask bridge demo`)
     from . import bridge_classify  # noqa: F401  (attaches train, classifiers, use, classify)
     from . import bridge_ingest  # noqa: F401  (attaches poll, run, import, export-labels, purge-deleted)
+    from . import bridge_outbox  # noqa: F401  (attaches `flask bridge outbox`)
     from . import webhooks  # noqa: F401  (attaches `flask community webhooks-retry`)
 
     from .bridge import bridge_cli

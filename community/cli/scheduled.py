@@ -17,6 +17,7 @@ SCHEDULED_TASKS: list[str] = [
     "community.services.lifecycle:send_accept_reminders",
     "community.services.bridge_ingest:scheduled_poll",
     "community.services.bridge_ingest:purge_deleted",
+    "community.services.bridge_outbox:process_due",
     "community.services.csat:offer_recent",
     "community.services.sla:check_breaches",
     "community.services.metrics_rollup:refresh",

@@ -387,22 +387,30 @@ def reconcile(outbound_id: int, client: SocialClient | None = None, force: bool 
 # --- the periodic run ---------------------------------------------------------------------------------
 
 
-def process_due(client: SocialClient | None = None) -> int:
-    """Reconcile stale and unknown rows, then send due queued rows. Scheduled; returns rows settled."""
-    stale = list(db.session.scalars(select(BridgeOutbound.id).where(or_(
+def _stale_ids() -> list[int]:
+    return list(db.session.scalars(select(BridgeOutbound.id).where(or_(
         BridgeOutbound.state == OutboundState.unknown,
         (BridgeOutbound.state == OutboundState.sending) & (BridgeOutbound.claimed_at < _stale_before()),
     )).order_by(BridgeOutbound.id).limit(BATCH)))
-    due = list(db.session.scalars(select(BridgeOutbound.id).where(
+
+
+def _due_ids() -> list[int]:
+    return list(db.session.scalars(select(BridgeOutbound.id).where(
         BridgeOutbound.state == OutboundState.queued,
         or_(BridgeOutbound.next_attempt_at.is_(None), BridgeOutbound.next_attempt_at <= utcnow()),
     ).order_by(BridgeOutbound.id).limit(BATCH)))
-    if not stale and not due:
+
+
+def process_due(client: SocialClient | None = None) -> int:
+    """Reconcile stale and unknown rows, then send the due queued rows (including those the
+    reconciling found never reached X). Scheduled; returns how many rows reached sent or failed."""
+    stale = _stale_ids()
+    if not stale and not _due_ids():
         return 0
     try:
         with _social(client) as social:
-            done = sum(reconcile(row_id, social) == OutboundState.sent for row_id in stale)
-            for row_id in due:
+            done = sum(reconcile(row_id, social) in (OutboundState.sent, OutboundState.failed) for row_id in stale)
+            for row_id in _due_ids():
                 done += send(row_id, social) in (OutboundState.sent, OutboundState.failed)
     except NotConfigured as error:
         log.warning("bridge outbox: %s", error)
