@@ -24,14 +24,11 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Iterator, Mapping
 
-import sklearn
-
 from ..errors import NotFound, ValidationFailed
 from .classifiers.base import LABELS, Classification, Classifier
 from .classifiers.csv_files import Post, read_labelled, read_posts
 from .classifiers.rules import RulesClassifier, shared_rules
 from .classifiers.store import RULES, ClassifierStore, ModelCard, check_name
-from .classifiers.trained import FEATURES, cross_validate, fit, usable_folds
 
 __all__ = [
     "LABELS", "RULES", "Classification", "Classifier", "ClassifierListing", "active_classifier",
@@ -84,6 +81,8 @@ def train_from_csv(where: InstanceRef, csv_path: Path, name: str | None = None) 
         raise ValidationFailed(
             f"{csv_path.name}: every row is labelled {classes[0]!r}; training needs at least two different labels."
         )
+    from .classifiers.trained import fit  # scikit-learn: loaded only where a model is trained or used
+
     store = ClassifierStore(_instance_path(where))
     card = _model_card(check_name(name or _default_name()), texts, labels)
     store.save(card, fit(texts, labels))
@@ -92,6 +91,10 @@ def train_from_csv(where: InstanceRef, csv_path: Path, name: str | None = None) 
 
 
 def _model_card(name: str, texts: list[str], labels: list[str]) -> ModelCard:
+    import sklearn
+
+    from .classifiers.trained import FEATURES, cross_validate, usable_folds
+
     folds = usable_folds(labels)
     validation = cross_validate(texts, labels, folds).as_dict() if folds >= 2 else None
     trained_at = datetime.now(timezone.utc).replace(microsecond=0)

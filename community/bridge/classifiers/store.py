@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import joblib
+from typing import TYPE_CHECKING, Any
 
 from ...errors import NotFound, ValidationFailed
-from .trained import TrainedClassifier
+
+if TYPE_CHECKING:  # scikit-learn and joblib load only in processes that use a trained model
+    from .trained import TrainedClassifier
 
 RULES = "rules"
 FOLDER = "classifiers"
@@ -56,6 +56,8 @@ class ClassifierStore:
         self.folder = Path(instance_path) / FOLDER
 
     def save(self, card: ModelCard, pipeline: Any) -> None:
+        import joblib
+
         self.folder.mkdir(parents=True, exist_ok=True)
         _write_atomically(self._model_path(card.name), lambda handle: joblib.dump(pipeline, handle))
         _write_atomically(self._card_path(card.name), lambda handle: handle.write(_json_bytes(asdict(card))))
@@ -76,6 +78,8 @@ class ClassifierStore:
             raise ValidationFailed(message) from error
 
     def load(self, name: str) -> TrainedClassifier:
+        from .trained import TrainedClassifier
+
         card = self.card(name)
         path = self._model_path(name)
         try:
@@ -111,6 +115,8 @@ class ClassifierStore:
 @lru_cache(maxsize=8)
 def _load_pipeline(path: str, mtime_ns: int) -> Any:
     # Keyed on the modification time so a retrained model under the same name is picked up.
+    import joblib
+
     return joblib.load(path)
 
 
