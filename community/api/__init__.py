@@ -22,7 +22,8 @@ bp = Blueprint("api", __name__, url_prefix=PREFIX)
 
 # Token-authenticated only: session cookies are never read here, so there is no CSRF to forge.
 csrf.exempt(bp)
-limiter.limit(lambda: current_app.config["API_RATELIMIT"], key_func=rate_limit_key)(bp)
+# One budget per token across all endpoints (a shared scope), not one per endpoint.
+limiter.shared_limit(lambda: current_app.config["API_RATELIMIT"], scope="api", key_func=rate_limit_key)(bp)
 
 
 @bp.errorhandler(ApiError)

@@ -14,9 +14,10 @@ from .responses import (
 )
 from .tokens import api_user, poster_key, requires
 
-# New threads and replies share the web forms' per-member bucket, so the API is no way around it.
+# New threads and replies share the web forms' per-member bucket, so the API is no way around it;
+# override_defaults=False keeps the per-token API budget on these routes too.
 posting_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_POSTING"], scope="posting",
-                                     key_func=poster_key, methods=["POST"])
+                                     key_func=poster_key, methods=["POST"], override_defaults=False)
 
 
 @bp.get("/categories")
