@@ -34,7 +34,7 @@ from ..bridge.post_length import URL_PATTERN
 from ..errors import Conflict
 from ..extensions import db
 from ..jobs.queue import enqueue
-from ..models import BridgeCase, BridgeOptOut, BridgeOutbound, utcnow
+from ..models import BridgeCase, BridgeOptOut, BridgeOutbound, SiteSetting, utcnow
 from ..models.bridge import OutboundKind, OutboundState
 
 log = logging.getLogger(__name__)
@@ -60,20 +60,44 @@ def link_hash(url: str) -> str:
 # --- the client -----------------------------------------------------------------------------------
 
 
+TOKENS_KEY = "bridge_brand_tokens"
+
+
+def _stored_tokens() -> dict:
+    row = db.session.get(SiteSetting, TOKENS_KEY)
+    return dict(row.value) if row is not None and isinstance(row.value, dict) else {}
+
+
+def _save_tokens(tokens) -> None:
+    """X refresh tokens are single-use: keep the rotated pair, or the next process could not refresh."""
+    value = {"access_token": tokens.access_token, "refresh_token": tokens.refresh_token,
+             "expires_at": tokens.expires_at.isoformat() if tokens.expires_at else None}
+    row = db.session.get(SiteSetting, TOKENS_KEY)
+    if row is None:
+        db.session.add(SiteSetting(key=TOKENS_KEY, value=value))
+    else:
+        row.value = value
+    db.session.commit()
+
+
 def posting_client(config: Mapping[str, Any]) -> SocialClient:
-    """An X client that posts as the brand (user context) and reads with the app token."""
+    """An X client that posts as the brand (user context) and reads with the app token. Tokens
+    rotated by a refresh (stored in a site setting) win over the configured ones."""
     from ..bridge.x_api import UserTokens, XApiClient, XOAuth
 
-    token = config.get("X_USER_ACCESS_TOKEN")
+    stored = _stored_tokens()
+    token = stored.get("access_token") or config.get("X_USER_ACCESS_TOKEN")
     if not token:
         raise NotConfigured("The brand's X account is not connected: set COMMUNITY_X_USER_ACCESS_TOKEN.")
-    refresh = config.get("X_USER_REFRESH_TOKEN")
+    refresh = stored.get("refresh_token") if stored.get("access_token") else config.get("X_USER_REFRESH_TOKEN")
+    expires_at = datetime.fromisoformat(stored["expires_at"]) if stored.get("expires_at") else None
     oauth = None
     if refresh and config.get("X_CLIENT_ID"):
         oauth = XOAuth(client_id=config["X_CLIENT_ID"], client_secret=config.get("X_CLIENT_SECRET"),
                        base_url=config["X_API_BASE_URL"])
     return XApiClient(base_url=config["X_API_BASE_URL"], bearer_token=config.get("X_BEARER_TOKEN"),
-                      user_tokens=UserTokens(token, refresh), oauth=oauth)
+                      user_tokens=UserTokens(token, refresh, expires_at), oauth=oauth,
+                      on_tokens_refreshed=_save_tokens)
 
 
 @contextmanager

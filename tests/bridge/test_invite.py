@@ -232,3 +232,17 @@ def test_status_page_shows_the_invite_budget_used(app, client, auth, posting, ma
     auth.sign_in(make_user(role="admin"))
     page = client.get("/staff/bridge/status").get_data(as_text=True)
     assert "Invites and replies: 1 of 20 in the last 15 minutes" in page and "sent 1" in page
+
+
+def test_a_sent_invite_emits_the_bridge_invited_webhook_once(app, posting, staff, monkeypatch):
+    from community.services import webhooks
+
+    emitted = []
+    monkeypatch.setattr(webhooks, "emit", lambda event, data, key=None: emitted.append((event, data, key)))
+    case = mention(posting)
+    bridge_invite.invite(staff, case.id, case.version)
+    [row] = outbound_rows()
+    assert emitted == [("bridge.invited", {"case_id": case.id, "remote_post_id": row.remote_post_id,
+                                           "in_reply_to_post_id": row.in_reply_to_post_id}, f"bridge.invited:{row.id}")]
+    bridge_outbox.mark_sent(row.id, row.remote_post_id)  # a job running twice
+    assert len(emitted) == 1

@@ -187,3 +187,20 @@ def test_without_a_brand_token_the_row_waits(app, posting, staff, held):
     app.config["X_USER_ACCESS_TOKEN"] = None
     assert bridge_outbox.send(row.id) == OutboundState.queued
     assert "COMMUNITY_X_USER_ACCESS_TOKEN" in _row(row.id).last_error and _row(row.id).attempts == 0
+
+
+def test_a_refreshed_brand_token_pair_is_kept_for_the_next_process(app, posting, staff, held):
+    from .conftest import CLIENT_ID, CLIENT_SECRET
+
+    app.config.update(X_CLIENT_ID=CLIENT_ID, X_CLIENT_SECRET=CLIENT_SECRET,
+                      X_USER_REFRESH_TOKEN=posting.tokens["refresh_token"])
+    first = _queued(posting, staff, held)
+    second = _queued(posting, staff, held, SECOND, "kim")
+    posting.fake.state.expire_user_token(posting.tokens["access_token"])
+    assert bridge_outbox.send(first.id) == OutboundState.sent
+    stored = bridge_outbox._stored_tokens()
+    assert stored["access_token"] != posting.tokens["access_token"]
+    # The configured refresh token is spent now (single use); the next client must use the stored pair.
+    posting.fake.state.expire_user_token(stored["access_token"])
+    assert bridge_outbox.send(second.id) == OutboundState.sent
+    assert len(brand_posts(posting)) == 2
