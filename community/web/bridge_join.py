@@ -92,6 +92,9 @@ def x_callback():
         bridge_linking.finish_x_login(viewer(), token, request.args["code"], pending["verifier"])
     except ValidationFailed as error:
         return render_template("bridge/join_x_failed.html", token=token, message=error.message), 502
+    except InviteRefused as refused:
+        # Another X account signed in: say so, and let them go on with the unconfirmed link.
+        return render_template("bridge/join_x_failed.html", token=token, message=refused.message), refused.status_code
     return redirect(_composer_url(token))
 
 

@@ -86,10 +86,11 @@ def test_without_consent_a_verified_link_is_not_offered_for_follow_ups(app, clie
 @pytest.mark.backends("sqlite")
 def test_another_x_account_is_a_clear_refusal_and_the_link_stays_unverified(app, client, auth, make_user, x_world):
     x_world.fake.state.authorize_user_id = BRAND_ID  # signed in to X as someone else
-    _token, authorize_url = _claim_and_go_to_x(client, auth, make_user)
+    token, authorize_url = _claim_and_go_to_x(client, auth, make_user)
     response = client.get(_approve_on_x(authorize_url))
     assert response.status_code == 403
     assert "sent to a different X account" in response.get_data(as_text=True)
+    assert f"/join/{token}/thread" in response.get_data(as_text=True)  # may go on, unconfirmed
     assert not _link().verified
     assert db.session.scalar(select(func.sum(BridgeJoinRejection.count))
                              .where(BridgeJoinRejection.reason == "other_author")) == 1
