@@ -10,6 +10,7 @@ community_cli = AppGroup("community", help="Parley community administration.")
 def register_cli(app: Flask) -> None:
     from . import accounts, bench, content, database, worker  # noqa: F401  (modules attach their commands)
     from . import search  # noqa: F401
+    from . import backup  # noqa: F401  (attaches `flask community backup` and `restore`)
     from . import scheduled  # noqa: F401  (attaches `flask community run-scheduled`)
     from . import bridge_fake  # noqa: F401  (attaches `flask bridge fake-x`)
     from . import bridge_demo  # noqa: F401  (attaches `flask bridge demo`)
