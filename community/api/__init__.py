@@ -26,6 +26,16 @@ csrf.exempt(bp)
 limiter.shared_limit(lambda: current_app.config["API_RATELIMIT"], scope="api", key_func=rate_limit_key)(bp)
 
 
+# The largest id a database integer column holds; larger ids in a URL cannot name a row.
+MAX_ID = 2**63 - 1
+
+
+@bp.before_request
+def _ids_in_range():
+    if any(isinstance(value, int) and value > MAX_ID for value in (request.view_args or {}).values()):
+        raise ApiError(404, None, "There is no such object.")
+
+
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     return error_response(error.status, error.code, error.message, error.fields)

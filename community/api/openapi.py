@@ -25,11 +25,10 @@ NULLABLE_STRING = _nullable(STRING)
 NULLABLE_INTEGER = _nullable(INTEGER)
 
 
-def _object(properties: dict, required: list[str] | None = None, *, closed: bool = True) -> dict:
-    schema = {"type": "object", "properties": properties, "required": list(properties) if required is None else required}
-    if closed:
-        schema["additionalProperties"] = False
-    return schema
+def _object(properties: dict, required: list[str] | None = None) -> dict:
+    """A closed object: responses may not carry fields the document does not name."""
+    return {"type": "object", "properties": properties, "required": list(properties) if required is None else required,
+            "additionalProperties": False}
 
 
 def ref(name: str) -> dict:
@@ -37,6 +36,15 @@ def ref(name: str) -> dict:
 
 
 USER_REF = _object({"id": INTEGER, "username": STRING, "display_name": STRING})
+
+THREAD = {
+    "id": INTEGER, "title": STRING, "slug": STRING,
+    "category": _object({"id": INTEGER, "slug": STRING, "name": STRING}),
+    "author": ref("UserRef"), "state": {"type": "string", "enum": ["open", "answered", "solved", "closed"]},
+    "is_private": BOOLEAN, "is_locked": BOOLEAN, "is_pinned": BOOLEAN, "reply_count": INTEGER,
+    "tags": {"type": "array", "items": STRING}, "created_at": TIME, "last_activity_at": TIME,
+    "first_reply_at": NULLABLE_TIME, "solved_at": NULLABLE_TIME, "url": STRING,
+}
 
 SCHEMAS = {
     "Error": _object({"error": _object({
@@ -49,14 +57,10 @@ SCHEMAS = {
         "visibility": {"type": "string", "enum": ["public", "members", "customers", "staff"]},
         "position": INTEGER, "thread_count": INTEGER, "post_count": INTEGER, "url": STRING,
     }),
-    "Thread": _object({
-        "id": INTEGER, "title": STRING, "slug": STRING,
-        "category": _object({"id": INTEGER, "slug": STRING, "name": STRING}),
-        "author": ref("UserRef"), "state": {"type": "string", "enum": ["open", "answered", "solved", "closed"]},
-        "is_private": BOOLEAN, "is_locked": BOOLEAN, "is_pinned": BOOLEAN, "reply_count": INTEGER,
-        "tags": {"type": "array", "items": STRING}, "created_at": TIME, "last_activity_at": TIME,
-        "first_reply_at": NULLABLE_TIME, "solved_at": NULLABLE_TIME, "url": STRING,
-    }),
+    "Thread": _object(THREAD),
+    "ThreadWithPosts": _object({**THREAD, "posts": {"type": "array", "items": ref("Post")},
+                                "posts_next_cursor": NULLABLE_STRING}),
+    "SearchHit": _object({**THREAD, "score": {"type": "number"}, "snippet_html": STRING}),
     "Post": _object({
         "id": INTEGER, "thread_id": INTEGER, "position": INTEGER, "author": ref("UserRef"),
         "body_markdown": NULLABLE_STRING, "body_html": NULLABLE_STRING, "reply_to_post_id": NULLABLE_INTEGER,
@@ -162,8 +166,7 @@ def _paths() -> dict:
         },
         "/threads/{thread_id}": {"get": _operation(
             "getThread", "A thread with its first page of posts.", "read",
-            {"allOf": [ref("Thread"), _object({"posts": {"type": "array", "items": ref("Post")},
-                                               "posts_next_cursor": NULLABLE_STRING}, closed=False)]},
+            ref("ThreadWithPosts"),
             parameters=[_path_id("thread_id"), LIMIT], errors=("400", "404"))},
         "/threads/{thread_id}/posts": {
             "get": _operation("listThreadPosts", "A thread's posts in order.", "read", _page_of(ref("Post")),
@@ -191,8 +194,7 @@ def _paths() -> dict:
             parameters=[_path_id("user_id")], errors=("404",))},
         "/search": {"get": _operation(
             "search", "Search threads, as the search page does.", "read",
-            _object({"data": {"type": "array", "items": {"allOf": [ref("Thread"), _object(
-                {"score": {"type": "number"}, "snippet_html": STRING}, closed=False)]}},
+            _object({"data": {"type": "array", "items": ref("SearchHit")},
                 "total": INTEGER, "corrected": NULLABLE_STRING, "notice": NULLABLE_STRING, "next_cursor": NULLABLE_STRING}),
             parameters=[{**_query("q", {"type": "string", "minLength": 1, "maxLength": 500}, "What to search for."),
                          "required": True},
