@@ -9,7 +9,9 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 
 from ..bridge.classify import LABELS
 from ..errors import ValidationFailed
-from ..services import bridge_followup, bridge_ingest, bridge_invite, bridge_settings, bridge_triage, inbox
+from ..services import (
+    bridge_followup, bridge_ingest, bridge_invite, bridge_invites, bridge_settings, bridge_triage, inbox,
+)
 from .errors import wants_json
 from .helpers import viewer
 
@@ -110,7 +112,8 @@ def _status_page(keywords_text: str | None = None, errors: dict | None = None, s
     overview = bridge_ingest.poll_status(viewer())
     text = keywords_text if keywords_text is not None else "\n".join(bridge_settings.keywords())
     return render_template("bridge/status.html", overview=overview, keywords_text=text, errors=errors or {},
-                           query=bridge_settings.search_query(), outbox_budget=bridge_invite.budget()), status
+                           query=bridge_settings.search_query(), outbox_budget=bridge_invite.budget(),
+                           join_refusals=bridge_invites.rejection_counts()), status
 
 
 @bp.route("/status")

@@ -2,6 +2,7 @@
 refused links (tampered, expired, replayed, taken) and the pre-filled composer linking the case."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -292,3 +293,10 @@ def test_claiming_emits_one_bridge_linked_webhook_event(app, client, auth, make_
     events = db.session.scalars(select(WebhookEvent).where(WebhookEvent.type == "bridge.linked")).all()
     assert len(events) == 1 and events[0].payload["data"]["case"]["id"] == case.id
     assert "VAT" not in str(events[0].payload)
+
+
+def test_admins_see_the_refused_links_on_the_bridge_status_page(app, client, auth, make_user):
+    client.get("/join/" + "A" * 24)
+    auth.sign_in(make_user(role="admin"))
+    html = client.get("/staff/bridge/status").get_data(as_text=True)
+    assert re.search(r'id="bridge-join-refusals">[^<]*invalid 1', html)
