@@ -94,3 +94,14 @@ def test_pages_link_their_feeds_in_the_head(client, world, make_category):
     assert 'rel="alternate" type="application/atom+xml"' in home and "/latest.atom" in home
     page = client.get(f"/c/{world['public'].slug}").get_data(as_text=True)
     assert f"/c/{world['public'].slug}/solved.atom" in page
+
+
+def test_old_category_slug_redirects_to_the_current_feed(client, make_category):
+    from community.models import CategorySlug
+
+    category = make_category()
+    db.session.add(CategorySlug(slug="old-name", category_id=category.id))
+    db.session.commit()
+    response = client.get("/c/old-name/solved.atom")
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith(f"/c/{category.slug}/solved.atom")

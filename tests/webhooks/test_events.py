@@ -3,7 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from community.models import Role, utcnow
+from sqlalchemy import select
+
+from community.extensions import db
+from community.models import Post, Role, utcnow
 from community.services import answers, bridge_ingest, posts, threads, webhooks
 
 
@@ -29,27 +32,12 @@ def test_thread_reply_verify_solve_reach_webhooks_once(app, make_endpoint, sende
     assert solved["thread"]["state"] == "solved" and solved["thread"]["solved_at"]
 
 
-def test_job_running_twice_emits_once(app, make_endpoint, sender, make_user):
+def test_job_running_twice_emits_once(app, make_endpoint, sender, make_user, make_category):
     make_endpoint()
-    thread = threads.create_thread(make_user(), None or _category_id(), "Twice", "Body text here.")
-    opening_id = thread.id and _opening_id(thread)
-    webhooks.on_forum_event("post_created", thread.id, opening_id)
+    thread = threads.create_thread(make_user(), make_category().id, "Twice", "Body text here.")
+    opening_id = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id, Post.position == 1))
+    webhooks.on_forum_event("post_created", thread.id, opening_id)  # the job, run again
     assert sender.types() == ["thread.created"]
-
-
-def _category_id() -> int:
-    from tests.factories import make_category
-
-    return make_category().id
-
-
-def _opening_id(thread) -> int:
-    from sqlalchemy import select
-
-    from community.extensions import db
-    from community.models import Post
-
-    return db.session.scalar(select(Post.id).where(Post.thread_id == thread.id, Post.position == 1))
 
 
 def test_gated_and_private_content_sends_ids_and_links_only(app, make_endpoint, sender, make_user, make_category):
@@ -93,3 +81,16 @@ def test_bridge_case_created_is_emitted_per_new_case(app, make_endpoint, sender)
     cases = [p["data"]["case"] for p in _by_type(sender, "bridge.case_created")]
     assert sorted(case["author_username"] for case in cases) == ["cust11", "cust12"]
     assert "never arrived" not in str(sender.sent)
+
+
+def test_a_thread_started_through_the_web_is_delivered_after_the_response(app, client, auth, make_endpoint, sender, make_user, make_category):
+    app.config["JOBS_RUN_IMMEDIATELY"] = False  # the real request path: jobs run once the response is out
+    make_endpoint(events=["thread.created"])
+    category = make_category()
+    auth.sign_in(make_user())
+    response = client.post("/new", data={"category": str(category.id), "title": "Sync stops at midnight", "body": "Every night."})
+    assert response.status_code == 302
+    assert sender.sent == []  # nothing sent while the request was being answered
+    response.close()  # what a WSGI server does once the last byte is out
+    assert sender.types() == ["thread.created"]
+    assert sender.sent[0]["payload"]["data"]["thread"]["title"] == "Sync stops at midnight"
