@@ -16,10 +16,14 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Objects Alembic should compare. Tables that belong to tools rather than models are skipped."""
     if type_ == "table" and name in IGNORED_TABLES:
         return False
+    if type_ == "index" and name in IGNORED_INDEXES:
+        return False
     return True
 
 
 IGNORED_TABLES = frozenset({"alembic_version"})
+# Made at runtime only where the pg_trgm extension can be had (search "did you mean").
+IGNORED_INDEXES = frozenset({"ix_search_words_trgm"})
 
 
 def alembic_config(engine: Engine) -> Config:

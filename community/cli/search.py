@@ -75,7 +75,8 @@ def query(text: str, email: str | None, page: int, as_json: bool) -> None:
     user = _viewer(email)
     result = search_service.search(user, text, search_service.SearchFilters(page=page))
     payload = {
-        "query": result.query, "total": result.total, "page": result.page, "did_you_mean": result.corrected,
+        "query": result.query, "total": result.total, "total_capped": result.total_capped, "page": result.page,
+        "did_you_mean": result.corrected,
         "notice": result.notice, "results": _rows(result.items),
     }
     _print(payload, as_json)

@@ -31,7 +31,10 @@ class SearchDocumentRow(Base):
     """One thread as the PostgreSQL backend searches it. Unused (empty) with the Whoosh backend."""
 
     __tablename__ = "search_documents"
-    __table_args__ = (Index("ix_search_documents_document", "document", postgresql_using="gin"),)
+    __table_args__ = (
+        Index("ix_search_documents_document", "document", postgresql_using="gin"),
+        Index("ix_search_documents_heading", "heading", postgresql_using="gin"),
+    )
 
     thread_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     title: Mapped[str] = mapped_column(Text)
@@ -49,8 +52,31 @@ class SearchDocumentRow(Base):
     stamp: Mapped[str] = mapped_column(String(64))
     # Weighted lexemes (title A, tags/category B, body C); Text on SQLite where it is unused.
     document: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+    # Title (A) and tags/category (B) only: small, so "similar questions" can rank candidates
+    # without reading whole threads' lexemes.
+    heading: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
     # Unstemmed words for "did you mean", kept apart so corrections are real words.
     spelling: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+
+class SearchWord(Base):
+    """PostgreSQL "did you mean" vocabulary: words of readable text per access level, so a query
+    looks up a few near words instead of scanning every document's words.
+
+    level is a visibility level, or "private" for private threads (offered to staff only). Rows
+    are added as documents are indexed and rebuilt from the documents by a scheduled job; a
+    correction is still checked against the live documents before it is offered. Unused (empty)
+    with the Whoosh backend.
+    """
+
+    __tablename__ = "search_words"
+
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Byte order ("C"), so a first-letter range scan walks the primary key.
+    word: Mapped[str] = mapped_column(
+        String(100, collation="C").with_variant(String(100), "sqlite"), primary_key=True
+    )
+    ndoc: Mapped[int] = mapped_column(default=0)
 
 
 class SearchEvent(Base):

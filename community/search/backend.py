@@ -86,6 +86,7 @@ class SearchResults:
     per_page: int = 20
     corrected: str | None = None  # a "did you mean" query, checked to find something
     notice: str | None = None
+    total_capped: bool = False  # more matched than total: counting them all costs too much
     extra: dict = field(default_factory=dict)
 
 
@@ -107,6 +108,8 @@ class SearchBackend(Protocol):
     def rebuild(self, docs: Iterable[SearchDoc], progress: Callable[[int], None] | None = None) -> int: ...
 
     def size_bytes(self) -> int: ...
+
+    def maintain(self) -> None: ...
 
 
 class QueryTooComplex(Exception):
@@ -166,17 +169,3 @@ def edit_distance(a: str, b: str, limit: int = 3) -> int:
             return limit
         previous = current
     return min(previous[-1], limit)
-
-
-def closest_word(word: str, vocabulary: dict[str, int], max_distance: int = 2) -> str:
-    """The nearest known word (fewest edits, then most documents), or the word itself."""
-    if len(word) < 3 or word in vocabulary:
-        return word
-    best, best_key = word, None
-    for candidate, frequency in vocabulary.items():
-        distance = edit_distance(word, candidate, max_distance + 1)
-        if distance <= max_distance:
-            key = (distance, -frequency, candidate)
-            if best_key is None or key < best_key:
-                best, best_key = candidate, key
-    return best

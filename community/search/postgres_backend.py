@@ -21,13 +21,19 @@ from .backend import (
     SearchDoc,
     SearchRequest,
     SearchResults,
-    closest_word,
+    edit_distance,
     marked_to_html,
     plain_snippet,
     query_words,
 )
 
 TABLE = "search_documents"
+WORDS = "search_words"
+PRIVATE_LEVEL = "private"  # the word level of private threads: offered to staff only
+TRIGRAM_INDEX = "ix_search_words_trgm"
+MAX_CANDIDATES = 50
+SIMILAR_POOL = 200
+LIVE_CHECKS = 5
 BUILD_TABLE = "search_documents_build"
 VISIBILITY_LEVELS = ("public", "members", "customers", "staff")
 INDEX_CHARS = 200_000  # a tsvector holds at most 1 MB; long threads keep their first part
@@ -40,13 +46,15 @@ RANK = "ts_rank_cd(d.document, q.query) * (1 + 0.2 * d.has_verified_answer::int 
 
 _UPSERT = """
 INSERT INTO {table} (thread_id, title, body, tags, category_id, category_name, visibility, is_private,
-    author_id, state, has_verified_answer, created_at, last_activity_at, stamp, document, spelling)
+    author_id, state, has_verified_answer, created_at, last_activity_at, stamp, document, heading, spelling)
 VALUES (:thread_id, CAST(:title AS text), CAST(:body AS text), CAST(:tags AS text), :category_id,
     CAST(:category_name AS text), :visibility, :is_private,
     :author_id, :state, :has_verified_answer, :created_at, :last_activity_at, :stamp,
     setweight(to_tsvector('english', CAST(:title AS text)), 'A')
       || setweight(to_tsvector('english', CAST(:tags AS text) || ' ' || CAST(:category_name AS text)), 'B')
       || setweight(to_tsvector('english', left(CAST(:body AS text), {chars})), 'C'),
+    setweight(to_tsvector('english', CAST(:title AS text)), 'A')
+      || setweight(to_tsvector('english', CAST(:tags AS text) || ' ' || CAST(:category_name AS text)), 'B'),
     to_tsvector('simple', CAST(:title AS text) || ' ' || left(CAST(:body AS text), {chars})
       || ' ' || CAST(:tags AS text)))
 ON CONFLICT (thread_id) DO UPDATE SET
@@ -56,7 +64,7 @@ ON CONFLICT (thread_id) DO UPDATE SET
     author_id = EXCLUDED.author_id, state = EXCLUDED.state,
     has_verified_answer = EXCLUDED.has_verified_answer, created_at = EXCLUDED.created_at,
     last_activity_at = EXCLUDED.last_activity_at, stamp = EXCLUDED.stamp,
-    document = EXCLUDED.document, spelling = EXCLUDED.spelling
+    document = EXCLUDED.document, heading = EXCLUDED.heading, spelling = EXCLUDED.spelling
 """
 
 
@@ -132,7 +140,41 @@ class PostgresBackend:
     # --- writing --------------------------------------------------------------------------------
 
     def index(self, docs: Iterable[SearchDoc]) -> None:
+        docs = list(docs)
         self._write(TABLE, docs)
+        self._add_words([doc.thread_id for doc in docs])
+
+    @staticmethod
+    def _add_words(thread_ids: list[int]) -> None:
+        """New words reach "did you mean" at once; counts drift up until refresh_words."""
+        if not thread_ids:
+            return
+        db.session.execute(text(f"""
+            INSERT INTO {WORDS} (level, word, ndoc)
+            SELECT CASE WHEN d.is_private THEN '{PRIVATE_LEVEL}' ELSE d.visibility END, w.lexeme, count(*)
+            FROM {TABLE} d, unnest(d.spelling) AS w
+            WHERE d.thread_id = ANY(:ids) AND length(w.lexeme) <= 100
+            GROUP BY 1, 2 ORDER BY 1, 2
+            ON CONFLICT (level, word) DO UPDATE SET ndoc = {WORDS}.ndoc + EXCLUDED.ndoc
+        """), {"ids": thread_ids})
+
+    def maintain(self) -> None:
+        """Scheduled: rebuild the word table from the documents (dropping words of deleted or
+        hidden text), and add the trigram index when pg_trgm can be had."""
+        self.refresh_words()
+
+    def refresh_words(self) -> None:
+        session = db.session
+        session.execute(text(f"DELETE FROM {WORDS}"))
+        for level, where in _word_levels():
+            # ts_stat takes its query as text; levels are fixed names, never user input.
+            inner = f"SELECT spelling FROM {TABLE} WHERE {where}"
+            session.execute(text(f"""
+                INSERT INTO {WORDS} (level, word, ndoc)
+                SELECT :level, word, ndoc FROM ts_stat(:inner) WHERE length(word) <= 100
+            """), {"level": level, "inner": inner})
+        session.commit()
+        self._trigrams = _ensure_trigram_index()
 
     def _write(self, table: str, docs: Iterable[SearchDoc], progress: Callable[[int], None] | None = None) -> int:
         statement = text(_UPSERT.format(table=table, chars=INDEX_CHARS))
@@ -167,6 +209,7 @@ class PostgresBackend:
         session.commit()
         count = self._write(BUILD_TABLE, docs, progress)
         session.execute(text(f"CREATE INDEX ix_{BUILD_TABLE} ON {BUILD_TABLE} USING gin (document)"))
+        session.execute(text(f"CREATE INDEX ix_{BUILD_TABLE}_heading ON {BUILD_TABLE} USING gin (heading)"))
         session.commit()
         # The swap: readers wait a moment on the lock and then see the new table.
         for statement in (
@@ -174,9 +217,11 @@ class PostgresBackend:
             f"ALTER TABLE {BUILD_TABLE} RENAME TO {TABLE}",
             f"ALTER TABLE {TABLE} RENAME CONSTRAINT pk_{BUILD_TABLE} TO pk_{TABLE}",
             f"ALTER INDEX ix_{BUILD_TABLE} RENAME TO ix_{TABLE}_document",
+            f"ALTER INDEX ix_{BUILD_TABLE}_heading RENAME TO ix_{TABLE}_heading",
         ):
             session.execute(text(statement))
         session.commit()
+        self.refresh_words()
         return count
 
     # --- reading --------------------------------------------------------------------------------
@@ -219,9 +264,11 @@ class PostgresBackend:
         return db.session.scalar(text(sql), params) or 0
 
     def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]:
-        params = {"title": title or "", "body": (body or "")[:600], "limit": limit}
+        params = {"title": title or "", "body": (body or "")[:600], "limit": limit, "pool": SIMILAR_POOL}
         where = access_sql(access, params)
         # plainto_tsquery ANDs the words; any shared word should count, so turn & into |.
+        # Candidates are ranked on the small title+tags vector first; only the best few hundred
+        # have their whole thread's lexemes ranked (reading those is what made this slow).
         sql = f"""
             WITH q AS (
                 SELECT replace(plainto_tsquery('english', :title)::text, '&', '|') AS t,
@@ -229,13 +276,18 @@ class PostgresBackend:
             ), qq AS (
                 SELECT CASE WHEN t = '' THEN NULL ELSE t::tsquery END AS title_q,
                        CASE WHEN b = '' THEN NULL ELSE b::tsquery END AS body_q FROM q
+            ), pool AS (
+                SELECT d.thread_id FROM {TABLE} d, qq
+                WHERE (d.heading @@ qq.title_q OR d.heading @@ qq.body_q) AND {where}
+                ORDER BY 2 * coalesce(ts_rank(d.heading, qq.title_q), 0)
+                         + 0.5 * coalesce(ts_rank(d.heading, qq.body_q), 0) DESC
+                LIMIT :pool
             ), matches AS (
                 SELECT d.*, (2 * coalesce(ts_rank(d.document, qq.title_q), 0)
                           + 0.5 * coalesce(ts_rank(d.document, qq.body_q), 0))
                           * (1 + 0.2 * d.has_verified_answer::int + 0.1 * (d.state = 'solved')::int) AS score,
                        coalesce(qq.title_q, qq.body_q) AS query
-                FROM {TABLE} d, qq
-                WHERE (d.document @@ qq.title_q OR d.document @@ qq.body_q) AND {where}
+                FROM pool JOIN {TABLE} d USING (thread_id), qq
             ), top AS (
                 SELECT * FROM matches d ORDER BY round(d.score::numeric, 4) DESC, d.last_activity_at DESC LIMIT :limit
             )
@@ -252,33 +304,59 @@ class PostgresBackend:
 
     def suggest(self, text_: str, access: Access) -> str | None:
         words = [w for w in query_words(text_) if w not in BOOLEAN_WORDS and not w.isdigit()]
-        if not words:
+        levels = _access_levels(access)
+        if not words or not levels:
             return None
-        vocabulary = self._vocabulary(words, access)
-        corrected = [closest_word(word, vocabulary) for word in words]
+        corrected = [self._correct(word, levels, access) for word in words]
         return " ".join(corrected) if corrected != words else None
 
-    def _vocabulary(self, words: list[str], access: Access) -> dict[str, int]:
-        """Words near the query words, counted only in documents every such viewer may read
-        (private threads only for staff), so a correction never reveals hidden words."""
-        levels = [level for level in VISIBILITY_LEVELS if level in access.visibilities]
-        if not levels:
-            return {}
-        private = "" if access.sees_all_private else " AND NOT is_private"
-        # ts_stat takes the inner query as text; the levels are fixed names, never user input.
-        inner = f"SELECT spelling FROM {TABLE} WHERE visibility IN ({', '.join(repr(l) for l in levels)}){private}"
-        firsts = sorted({w[0] for w in words})
-        sql = """
-            SELECT word, ndoc FROM ts_stat(:inner)
-            WHERE word = ANY(:words) OR (left(word, 1) = ANY(:firsts)
-                  AND length(word) BETWEEN :shortest AND :longest)
-        """
-        rows = db.session.execute(
-            text(sql),
-            {"inner": inner, "words": words, "firsts": firsts,
-             "shortest": min(map(len, words)) - 2, "longest": max(map(len, words)) + 2},
+    def _correct(self, word: str, levels: list[str], access: Access) -> str:
+        """The nearest word from the word table that this viewer's readable documents still hold.
+
+        Candidates come from the viewer's levels only, found with a trigram index (or, without
+        pg_trgm, a first-letter range of the table); each is checked against the live, filtered
+        documents, so a word from text hidden since the last refresh is never offered."""
+        if len(word) < 3 or len(word) > 100:
+            return word
+        params = {"levels": levels, "word": word}
+        known = db.session.scalar(
+            text(f"SELECT 1 FROM {WORDS} WHERE level = ANY(:levels) AND word = :word LIMIT 1"), params
         )
+        if known:
+            return word
+        vocabulary = self._candidates(word, params)
+        ranked = sorted(
+            (edit_distance(word, candidate, 3), -count, candidate) for candidate, count in vocabulary.items()
+        )
+        for distance, _count, candidate in ranked[:LIVE_CHECKS]:
+            if distance <= 2 and self._readable(candidate, access):
+                return candidate
+        return word
+
+    def _candidates(self, word: str, params: dict) -> dict[str, int]:
+        if getattr(self, "_trigrams", None) is None:
+            self._trigrams = _has_trigrams()
+        if self._trigrams:
+            where = "word % :word"
+        else:
+            params.update(first=word[0], after=chr(ord(word[0]) + 1), shortest=len(word) - 2, longest=len(word) + 2)
+            where = "word >= :first AND word < :after AND length(word) BETWEEN :shortest AND :longest"
+        rows = db.session.execute(text(f"""
+            SELECT word, sum(ndoc) AS ndoc FROM {WORDS}
+            WHERE level = ANY(:levels) AND {where}
+            GROUP BY word ORDER BY sum(ndoc) DESC LIMIT {MAX_CANDIDATES * 20 if not self._trigrams else MAX_CANDIDATES}
+        """), params)
         return {row.word: row.ndoc for row in rows}
+
+    @staticmethod
+    def _readable(word: str, access: Access) -> bool:
+        params = {"word": word}
+        where = access_sql(access, params)
+        return bool(db.session.scalar(text(f"""
+            SELECT EXISTS (SELECT 1 FROM {TABLE} d
+                           WHERE d.document @@ plainto_tsquery('english', :word)
+                             AND d.spelling @@ to_tsquery('simple', quote_literal(:word)) AND {where})
+        """), params))
 
     # --- inspection -----------------------------------------------------------------------------
 
@@ -287,6 +365,38 @@ class PostgresBackend:
 
     def size_bytes(self) -> int:
         return db.session.scalar(text(f"SELECT pg_total_relation_size('{TABLE}')")) or 0
+
+
+def _access_levels(access: Access) -> list[str]:
+    levels = [level for level in VISIBILITY_LEVELS if level in access.visibilities]
+    if levels and access.sees_all_private:
+        levels.append(PRIVATE_LEVEL)
+    return levels
+
+
+def _word_levels() -> list[tuple[str, str]]:
+    levels = [(level, f"visibility = '{level}' AND NOT is_private") for level in VISIBILITY_LEVELS]
+    return [*levels, (PRIVATE_LEVEL, "is_private")]
+
+
+def _has_trigrams() -> bool:
+    return bool(db.session.scalar(text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")))
+
+
+def _ensure_trigram_index() -> bool:
+    """pg_trgm makes "did you mean" an index lookup; without it a first-letter range is scanned."""
+    session = db.session
+    try:
+        with session.begin_nested():
+            session.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+    except Exception:  # not installed on this server, or no right to create it
+        pass
+    if not _has_trigrams():
+        session.commit()
+        return False
+    session.execute(text(f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON {WORDS} USING gin (word gin_trgm_ops)"))
+    session.commit()
+    return True
 
 
 def _hit(row) -> Hit:

@@ -5,6 +5,7 @@ beside it and swaps the pointer, so searches keep working while it runs.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -20,7 +21,6 @@ from whoosh import analysis, columns, fields, index, qparser
 from whoosh.lang.porter import stem as porter_stem
 from whoosh import query as wq
 from whoosh.idsets import BitSet
-from whoosh.searching import Hit as WhooshHit
 
 from .whoosh_format import stemmed_text
 from .backend import (
@@ -42,6 +42,8 @@ VISIBILITY_LEVELS = ("public", "members", "customers", "staff")
 FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "category": 1.0, "body": 1.0}
 SIMILAR_BODY_TERMS = 12
 LOCK_TIMEOUT_S = 10.0
+MAX_SEGMENTS = 12
+COUNT_CAP = 1000
 
 
 def _schema() -> fields.Schema:
@@ -57,8 +59,9 @@ def _schema() -> fields.Schema:
         visibility=fields.ID,
         is_private=fields.ID,
         author_id=fields.ID,
-        state=fields.ID(stored=True),
-        verified=fields.ID(stored=True),
+        # Columns too, so ranking reads them without loading each hit's stored body.
+        state=fields.ID(stored=True, sortable=True),
+        verified=fields.ID(stored=True, sortable=True),
         created=fields.DATETIME,
         # Seconds since the epoch, for sorting and tie-breaks only: a column, not indexed terms
         # (a DATETIME field would index eight terms per document for nothing).
@@ -66,6 +69,13 @@ def _schema() -> fields.Schema:
         stamp=fields.STORED,
         **spelling,
     )
+
+
+def _commit(writer) -> None:
+    """Commit without merging while segments are few: merging on every commit made the odd
+    one-post update take hundreds of ms. Past MAX_SEGMENTS the small ones are merged (and
+    run-scheduled optimizes), so searches never walk a long list of tiny segments."""
+    writer.commit(merge=len(writer.segments) >= MAX_SEGMENTS)
 
 
 class _StoredColumn(fields.COLUMN):
@@ -169,6 +179,7 @@ class WhooshBackend:
         self._ix: index.Index | None = None
         self._ix_name: str | None = None
         self._filters: dict[tuple, BitSet] = {}
+        self._local = threading.local()
         self.schema = _schema()
         parser = qparser.MultifieldParser(list(FIELD_BOOSTS), self.schema, fieldboosts=FIELD_BOOSTS)
         for plugin in (qparser.FieldsPlugin, qparser.RangePlugin, qparser.GtLtPlugin, qparser.BoostPlugin):
@@ -208,6 +219,20 @@ class WhooshBackend:
                 self._ix, self._ix_name = index.open_dir(str(self.root / name)), name
             return self._ix
 
+    def searcher(self):
+        """This thread's long-lived searcher, reopened only when the index changed (a commit or a
+        swap). Opening one per query re-reads every segment's term index: most of a query's cost."""
+        ix = self.ix()
+        local = self._local
+        current = getattr(local, "searcher", None)
+        if current is None or local.ix is not ix or not current.up_to_date():
+            # Not Searcher.refresh(): its reader reuse keeps a segment's old deletions.
+            if current is not None:
+                current.close()
+            current, local.ix = ix.searcher(), ix
+        local.searcher = current
+        return current
+
     # --- writing --------------------------------------------------------------------------------
 
     def index(self, docs: Iterable[SearchDoc]) -> None:
@@ -217,7 +242,7 @@ class WhooshBackend:
         writer = self.ix().writer(timeout=LOCK_TIMEOUT_S)
         for doc in docs:
             writer.update_document(**_fields(doc))
-        writer.commit()
+        _commit(writer)
 
     def delete(self, thread_ids: Iterable[int]) -> None:
         ids = list(thread_ids)
@@ -226,7 +251,7 @@ class WhooshBackend:
         writer = self.ix().writer(timeout=LOCK_TIMEOUT_S)
         for thread_id in ids:
             writer.delete_by_term("thread_id", str(thread_id))
-        writer.commit()
+        _commit(writer)
 
     def rebuild(self, docs: Iterable[SearchDoc], progress: Callable[[int], None] | None = None) -> int:
         name, fresh = self._create()
@@ -245,6 +270,10 @@ class WhooshBackend:
             shutil.rmtree(self.root / old, ignore_errors=True)
         return count
 
+    def maintain(self) -> None:
+        """Scheduled: merge the small segments one-post commits leave behind into one."""
+        self.ix().optimize()
+
     # --- reading --------------------------------------------------------------------------------
 
     def parse(self, text: str) -> wq.Query:
@@ -255,20 +284,21 @@ class WhooshBackend:
         if parsed is wq.NullQuery:
             return SearchResults([], 0, request.page, request.per_page)
         end = request.page * request.per_page
-        with self.ix().searcher() as searcher:
-            allowed = self._docset(searcher, _request_filter(request))
-            if not allowed:  # Whoosh reads an empty filter as "no filter"
-                return SearchResults([], 0, request.page, request.per_page)
-            if request.sort == "newest":
-                results = searcher.search(parsed, limit=end, filter=allowed, sortedby="last_activity", reverse=True)
-                ordered = list(results)
-            else:
-                results = searcher.search(parsed, limit=end + 20, filter=allowed)
-                ordered = sorted(results, key=_rank_key)
-            total = len(results)
-            terms = _highlight_terms(parsed, searcher)
-            hits = [self._hit(hit, terms) for hit in ordered[end - request.per_page:end]]
-        return SearchResults(hits, total, request.page, request.per_page)
+        searcher = self.searcher()
+        allowed = self._docset(searcher, _request_filter(request))
+        if not allowed:  # Whoosh reads an empty filter as "no filter"
+            return SearchResults([], 0, request.page, request.per_page)
+        limit = end if request.sort == "newest" else end + 20
+        if request.sort == "newest":
+            results = searcher.search(parsed, limit=limit, filter=allowed, sortedby="last_activity", reverse=True)
+            ordered = [(score, docnum) for score, docnum in results.top_n]
+        else:
+            results = searcher.search(parsed, limit=limit, filter=allowed)
+            ordered = _ranked(searcher, results.top_n)
+        total, capped = _total(searcher, results, parsed, allowed, limit)
+        terms = _highlight_terms(parsed, searcher)
+        hits = [self._hit(searcher, docnum, score, terms) for score, docnum in ordered[end - request.per_page:end]]
+        return SearchResults(hits, total, request.page, request.per_page, total_capped=capped)
 
     def _docset(self, searcher, filter_query: wq.Query) -> BitSet:
         """The documents a filter allows, cached per index generation: computing it walks every
@@ -284,14 +314,15 @@ class WhooshBackend:
                 self._filters[key] = cached
         return cached
 
-    def _hit(self, hit: WhooshHit, terms: set[str]) -> Hit:
-        stored = hit.fields()
+    @staticmethod
+    def _hit(searcher, docnum: int, score: float, terms: set[str]) -> Hit:
+        stored = searcher.stored_fields(docnum)
         snippet = mark_terms(stored.get("body", ""), terms, SNIPPET_WINDOW)
         title_marked = mark_terms(stored["title"], terms, None)
         return Hit(
             thread_id=int(stored["thread_id"]),
             title=stored["title"],
-            score=float(hit.score or 0.0),
+            score=float(score or 0.0),
             title_html=marked_to_html(title_marked) if title_marked else plain_snippet(stored["title"]),
             snippet_html=marked_to_html(snippet) if snippet else plain_snippet(stored.get("body", "")),
             category_id=int(stored["category_id"]),
@@ -301,17 +332,17 @@ class WhooshBackend:
         )
 
     def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]:
-        with self.ix().searcher() as searcher:
-            query = self._similar_query(searcher, title, body)
-            if query is None:
-                return []
-            allowed = self._docset(searcher, access_filter(access))
-            if not allowed:  # Whoosh reads an empty filter as "no filter"
-                return []
-            results = searcher.search(query, limit=limit + 10, filter=allowed)
-            ordered = sorted(results, key=_rank_key)[:limit]
-            terms = _highlight_terms(query, searcher)
-            return [self._hit(hit, terms) for hit in ordered]
+        searcher = self.searcher()
+        query = self._similar_query(searcher, title, body)
+        if query is None:
+            return []
+        allowed = self._docset(searcher, access_filter(access))
+        if not allowed:  # Whoosh reads an empty filter as "no filter"
+            return []
+        results = searcher.search(query, limit=limit + 10, filter=allowed)
+        ordered = _ranked(searcher, results.top_n)[:limit]
+        terms = _highlight_terms(query, searcher)
+        return [self._hit(searcher, docnum, score, terms) for score, docnum in ordered]
 
     def _similar_query(self, searcher, title: str, body: str) -> wq.Query | None:
         """Any title word may match (OR), title-to-title matches count most; a few of the body's
@@ -336,21 +367,17 @@ class WhooshBackend:
         spell_fields = [f"spell_{level}" for level in VISIBILITY_LEVELS if level in access.visibilities]
         changed = False
         corrected = []
-        with self.ix().searcher() as searcher:
-            reader = searcher.reader()
-            for word in words:
-                best = _best_correction(reader, spell_fields, word)
-                changed |= best != word
-                corrected.append(best)
+        reader = self.searcher().reader()
+        for word in words:
+            best = _best_correction(reader, spell_fields, word)
+            changed |= best != word
+            corrected.append(best)
         return " ".join(corrected) if changed else None
 
     # --- inspection -----------------------------------------------------------------------------
 
     def stamps(self) -> dict[int, str]:
-        with self.ix().searcher() as searcher:
-            return {
-                int(f["thread_id"]): f["stamp"] for f in searcher.reader().all_stored_fields()
-            }
+        return {int(f["thread_id"]): f["stamp"] for f in self.searcher().reader().all_stored_fields()}
 
     def size_bytes(self) -> int:
         name = self._current_name()
@@ -370,26 +397,33 @@ def _stem(word: str) -> str:
 
 def mark_terms(text: str, terms: set[str], window: int | None) -> str | None:
     """Mark words whose stem matched, in the first window of text holding a match (all of it when
-    window is None). A regex scan with cached stems: far cheaper than re-analysing whole posts."""
+    window is None). A regex scan with cached stems that stops at the window's end: far cheaper
+    than re-analysing whole threads."""
     if not terms or not text:
         return None
-    matches = [m for m in _WORD.finditer(text) if _stem(m.group()) in terms or m.group().lower() in terms]
-    if not matches:
+    words = _WORD.finditer(text)
+    first = next((m for m in words if _matches(m.group(), terms)), None)
+    if first is None:
         return None
     start, end = 0, len(text)
     if window is not None:
-        start = max(0, matches[0].start() - window // 4)
+        start = max(0, first.start() - window // 4)
         start = text.rfind(" ", 0, start) + 1 if start else 0
         end = min(len(text), start + window)
     pieces, cursor = [], start
-    for match in matches:
+    for match in itertools.chain([first], words):
         if match.end() > end:
             break
-        pieces += [text[cursor:match.start()], MARK_START, match.group(), MARK_END]
-        cursor = match.end()
+        if match is first or _matches(match.group(), terms):
+            pieces += [text[cursor:match.start()], MARK_START, match.group(), MARK_END]
+            cursor = match.end()
     pieces.append(text[cursor:end])
     marked = " ".join("".join(pieces).split())
     return ("… " if start else "") + marked + (" …" if end < len(text) else "")
+
+
+def _matches(word: str, terms: set[str]) -> bool:
+    return _stem(word) in terms or word.lower() in terms
 
 
 def _highlight_terms(query: wq.Query, searcher) -> set[str]:
@@ -398,11 +432,42 @@ def _highlight_terms(query: wq.Query, searcher) -> set[str]:
     return {text.decode() if isinstance(text, bytes) else text for field, text in found if field in ("title", "body")}
 
 
-def _rank_key(hit: WhooshHit):
-    stored = hit.fields()
-    boosted = (hit.score or 0.0) * ranking_boost(stored["verified"] == "y", stored["state"] == "solved")
-    # Round so near-equal relevance counts as equal and recency decides.
-    return (-round(boosted, 3), -_from_epoch(stored["last_activity"]).timestamp())
+def _total(searcher, results, query: wq.Query, allowed: BitSet, limit: int) -> tuple[int, bool]:
+    """Exact when fewer than `limit` matched (the collector then saw every match). Otherwise count
+    up to COUNT_CAP: the collector skipped low-scoring blocks, and an exact count of a common word
+    walks its every posting in Python, costing more than the search. Only allowed documents count."""
+    if results.scored_length() < limit:
+        return results.scored_length(), False
+    matched = (docnum for docnum in searcher.docs_for_query(query) if docnum in allowed)
+    counted = sum(1 for _ in itertools.islice(matched, COUNT_CAP + 1))
+    return (COUNT_CAP, True) if counted > COUNT_CAP else (counted, False)
+
+
+def _ranked(searcher, top_n) -> list[tuple[float, int]]:
+    """(score, docnum) best first: verified answers, then solved threads, get a boost; near-equal
+    relevance counts as equal and recency decides. Reads columns, never stored bodies."""
+    reader = searcher.reader()
+    if not all(reader.has_column(name) for name in ("verified", "state", "last_activity")):
+        return _ranked_from_stored(searcher, top_n)  # an index built before these were columns
+    verified, state = reader.column_reader("verified"), reader.column_reader("state")
+    activity = reader.column_reader("last_activity")
+
+    def key(entry):
+        score, docnum = entry
+        boosted = (score or 0.0) * ranking_boost(verified[docnum] == "y", state[docnum] == "solved")
+        return (-round(boosted, 3), -activity[docnum])
+
+    return sorted(((score, docnum) for score, docnum in top_n), key=key)
+
+
+def _ranked_from_stored(searcher, top_n) -> list[tuple[float, int]]:
+    def key(entry):
+        score, docnum = entry
+        stored = searcher.stored_fields(docnum)
+        boosted = (score or 0.0) * ranking_boost(stored["verified"] == "y", stored["state"] == "solved")
+        return (-round(boosted, 3), -_from_epoch(stored["last_activity"]).timestamp())
+
+    return sorted(top_n, key=key)
 
 
 def _distinctive(searcher, analyzer, text: str, count: int) -> list[str]:

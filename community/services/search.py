@@ -71,6 +71,7 @@ class SearchPage:
     corrected: str | None = None
     notice: str | None = None
     searched: bool = False
+    total_capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -106,12 +107,32 @@ def search(user, text: str, filters: SearchFilters | None = None) -> SearchPage:
         return page
     page.searched = True
     page.items = _readable_items(user, results.hits)
-    page.total = results.total
+    page.total, page.total_capped = results.total, results.total_capped
     if results.total == 0:
         page.corrected = _checked_correction(query, access, filters)
     if filters.page == 1:
         _record_search(user, query, results.total)
     return page
+
+
+@dataclass
+class SearchScreen:
+    """Everything the search page shows, from one call: results and the category filter."""
+
+    page: SearchPage
+    categories: list[Category]
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def search_screen(user, text: str, filters: SearchFilters, input_errors: dict[str, str] | None = None) -> SearchScreen:
+    """The search page for `user`: searched unless the view already found the input unusable."""
+    page, errors = SearchPage(query=text), dict(input_errors or {})
+    if not errors:
+        try:
+            page = search(user, text, filters)
+        except ValidationFailed as failure:
+            errors = failure.fields
+    return SearchScreen(page=page, categories=filter_categories(user), errors=errors)
 
 
 def filter_categories(user) -> list[Category]:
@@ -265,6 +286,13 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
     if changed:
         reindex_threads(changed)
     return count
+
+
+def scheduled_maintenance() -> int:
+    """Scheduled (run-scheduled): compact the Whoosh index, or refresh PostgreSQL's word table."""
+    current_backend().maintain()
+    db.session.commit()
+    return 1
 
 
 def indexable_count() -> int:

@@ -20,20 +20,13 @@ MAX_PAGE = 500
 def search():
     args = request.args
     text = args.get("q", "")
-    errors: dict[str, str] = {}
-    filters = _filters(args, errors)
-    page = search_service.SearchPage(query=text)
-    status = 200
-    if errors:
-        status = 400
-    else:
-        try:
-            page = search_service.search(viewer(), text, filters)
-        except ValidationFailed as failure:
-            errors, status = failure.fields, 422
+    input_errors: dict[str, str] = {}
+    filters = _filters(args, input_errors)
+    screen = search_service.search_screen(viewer(), text, filters, input_errors)
+    status = 400 if input_errors else 422 if screen.errors else 200
     return render_template(
-        "search/search.html", page=page, raw_query=text, args=args, errors=errors,
-        categories=search_service.filter_categories(viewer()), ask_url=compose_url(text),
+        "search/search.html", page=screen.page, raw_query=text, args=args, errors=screen.errors,
+        categories=screen.categories, ask_url=compose_url(text),
     ), status
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 22:31:00.908413
+Create Date (regenerated): 2026-11-23 22:45:19.177716
 """
 from __future__ import annotations
 
@@ -132,11 +132,13 @@ def upgrade() -> None:
     sa.Column('last_activity_at', community.models.base.UTCDateTime(), nullable=False),
     sa.Column('stamp', sa.String(length=64), nullable=False),
     sa.Column('document', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=False),
+    sa.Column('heading', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=False),
     sa.Column('spelling', postgresql.TSVECTOR().with_variant(sa.Text(), 'sqlite'), nullable=False),
     sa.PrimaryKeyConstraint('thread_id', name=op.f('pk_search_documents'))
     )
     with op.batch_alter_table('search_documents', schema=None) as batch_op:
         batch_op.create_index('ix_search_documents_document', ['document'], unique=False, postgresql_using='gin')
+        batch_op.create_index('ix_search_documents_heading', ['heading'], unique=False, postgresql_using='gin')
 
     op.create_table('search_events',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -928,6 +930,7 @@ def downgrade() -> None:
 
     op.drop_table('search_events')
     with op.batch_alter_table('search_documents', schema=None) as batch_op:
+        batch_op.drop_index('ix_search_documents_heading', postgresql_using='gin')
         batch_op.drop_index('ix_search_documents_document', postgresql_using='gin')
 
     op.drop_table('search_documents')
