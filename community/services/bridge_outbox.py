@@ -153,11 +153,6 @@ def commit_and_start(row: BridgeOutbound, duplicate_message: str) -> None:
     start(row.id)
 
 
-def existing(case_id: int, kind: OutboundKind) -> BridgeOutbound | None:
-    return db.session.scalar(select(BridgeOutbound).where(BridgeOutbound.case_id == case_id,
-                                                          BridgeOutbound.kind == kind))
-
-
 # --- sending ----------------------------------------------------------------------------------------
 
 
