@@ -52,7 +52,7 @@ class Site:
     thread_ids: list[int]
     servers: list = field(default_factory=list)
 
-    def serve(self, workers: int = 2, threads: int = 4, **env: str) -> Gunicorn:
+    def serve(self, workers: int | None = 2, threads: int | None = 4, **env: str) -> Gunicorn:
         server = Gunicorn({**self.env, **env}, workers=workers, threads=threads).start()
         self.servers.append(server)
         return server

@@ -33,6 +33,13 @@ class SiteClient:
         return self.http.post(f"/t/{thread_id}/reply", data={"csrf_token": self.csrf, "body": body},
                               headers={"Accept": "application/json"})
 
+    def clone(self) -> "SiteClient":
+        """Another connection in the same signed-in session (many clients, few sign-ins)."""
+        twin = SiteClient(str(self.http.base_url), timeout=self.http.timeout.read or 30.0)
+        twin.http.cookies = httpx.Cookies(self.http.cookies)
+        twin.csrf = self.csrf
+        return twin
+
     def close(self) -> None:
         self.http.close()
 
@@ -45,6 +52,7 @@ class Tally:
     confirmed: set = field(default_factory=set)  # reply bodies answered 201
     errors: Counter = field(default_factory=Counter)
     slow_failures: list = field(default_factory=list)  # seconds taken by failed requests
+    latencies: list = field(default_factory=list)  # seconds taken by every answered request
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -57,10 +65,15 @@ class Tally:
                 self.slow_failures.append(elapsed)
                 return
             self.statuses[response.status_code] += 1
+            self.latencies.append(elapsed)
             if response.status_code >= 500:
                 self.slow_failures.append(elapsed)
             if body is not None and response.status_code == 201:
                 self.confirmed.add(body)
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
     @property
     def server_errors(self) -> int:

@@ -43,6 +43,22 @@ def postgres_available() -> bool:
     return (PG_BIN / "initdb").exists() and (os.geteuid() != 0 or shutil.which("runuser") is not None)
 
 
+def child_pids(parent: int) -> list[int]:
+    """Processes whose parent is `parent`, read from /proc (gunicorn's workers, for a kill -9)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue  # the process ended meanwhile
+        # Field 4 is the parent pid; the command name (field 2) may hold spaces, so split after ')'.
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+            pids.append(int(entry.name))
+    return pids
+
+
 class PostgresCluster:
     """Its own initdb'd cluster: `stop()` and `start()` simulate the database going away."""
 
@@ -117,16 +133,18 @@ class RedisServer:
 class Gunicorn:
     """`gunicorn --config gunicorn.conf.py wsgi:app`, as `make serve-prod` runs it, on a free port."""
 
-    def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 4, extra_args: list[str] | None = None):
+    def __init__(self, env: dict[str, str], workers: int | None = 2, threads: int | None = 4,
+                 extra_args: list[str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="parley-drill-gunicorn-"))
+        # None keeps gunicorn.conf.py's own choice (workers = 2 x cores, 4 threads each).
+        sizes = {"GUNICORN_WORKERS": workers, "GUNICORN_THREADS": threads}
         self.env = {
             **env,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
-            "GUNICORN_WORKERS": str(workers),
-            "GUNICORN_THREADS": str(threads),
             "GUNICORN_ACCESSLOG": "/dev/null",
+            **{name: str(value) for name, value in sizes.items() if value is not None},
         }
         self.extra_args = extra_args or []
         self.process: subprocess.Popen | None = None
@@ -143,17 +161,7 @@ class Gunicorn:
 
     def worker_pids(self) -> list[int]:
         assert self.process is not None
-        pids = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                # Field 4 is the parent pid; the command name (field 2) may hold spaces, so split after ')'.
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.process.pid:
-                    pids.append(int(entry.name))
-        return pids
+        return child_pids(self.process.pid)
 
     def log_text(self) -> str:
         return (self.dir / "gunicorn.log").read_text(errors="replace")
