@@ -47,7 +47,7 @@ chromium:
 node-deps:
 	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
 
-test: install-dev chromium node-deps
+test: install-dev chromium node-deps nginx
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Load benchmark (bench/run_bench.py): BENCH_SCALE=0.1 for a quick check, BENCH_DURATION=seconds per page.
@@ -56,6 +56,7 @@ wrk:
 
 bench: install-dev wrk
 	$(BIN)/python bench/run_bench.py
+	DRILL_SOAK_SECONDS=600 $(BIN)/python -m pytest -q -s tests/drills/test_soak.py
 
 # X bridge classifiers: 5-fold complaint precision/recall/F1 and posts/s on the airline tweets.
 bench-bridge: install-dev
@@ -89,3 +90,14 @@ bench-feeds: install-dev
 .PHONY: bench-metrics
 bench-metrics: install-dev
 	$(BIN)/python bench/metrics_bench.py
+
+# Fault drills (tests/drills, marker `drill`; also part of `make test`): kill -9 a worker mid-post,
+# PostgreSQL and Redis outages, 200 clients for 2 minutes, slow clients behind nginx. Each drill
+# starts its own PostgreSQL, Redis, gunicorn and nginx on free ports and removes them afterwards.
+.PHONY: drills nginx
+drills: install-dev nginx
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m drill tests/drills $(PYTEST_ARGS)
+
+# nginx is the documented reverse proxy (deploy/nginx-parley.conf); the slow-client drill runs it.
+nginx:
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; }

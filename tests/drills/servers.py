@@ -17,7 +17,8 @@ import httpx
 from ..conftest import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's server binaries, newest major version installed (initdb is not on PATH there).
+PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), default=Path("/nonexistent"))
 REDIS_SERVER = shutil.which("redis-server") or "/usr/sbin/redis-server"
 VENV_BIN = Path(sys.executable).parent
 
