@@ -15,7 +15,7 @@ from .. import policies
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import (
-    BridgeAccountLink, BridgeCase, BridgeOptOut, BridgeOutbound, CaseStatus, Thread, User, VerifiedAnswer, utcnow,
+    BridgeAccountLink, BridgeCase, BridgeOptOut, BridgeOutbound, CaseStatus, Thread, User, VerifiedAnswer,
 )
 from ..models.bridge import OutboundKind, OutboundState
 from . import audit, bridge_outbox
@@ -122,19 +122,9 @@ def send_followup(user: Optional[User], case_id: int, seen_version: int) -> Brid
     before = case.status.value
     case = _compare_and_set(case.id, seen_version, status=CaseStatus.solved,
                             verified_at=case.verified_at or verified.verified_at)
-    earlier = _outbound(case, OutboundKind.solved_followup)
-    if earlier is not None:  # a failed earlier try: the unique keys allow one row, so re-arm it
-        row = _rearm(earlier, text, target)
-    else:
-        row = bridge_outbox.add(case, OutboundKind.solved_followup, target, text,
-                                created_by_id=user.id if user else None)
+    row = bridge_outbox.add(case, OutboundKind.solved_followup, target, text, created_by_id=user.id if user else None)
     audit.record(user, "bridge.case_solved_followup", "bridge_case", case.id, before={"status": before},
                  after={"status": CaseStatus.solved.value, "in_reply_to": target, "public_link": "http" in text})
     bridge_outbox.commit_and_start(row, "This case already has a follow-up queued. Reload the inbox.")
     return case
 
-
-def _rearm(row: BridgeOutbound, text: str, target: str) -> BridgeOutbound:
-    row.text, row.in_reply_to_post_id, row.state = text, target, OutboundState.queued
-    row.attempts, row.next_attempt_at, row.last_error, row.created_at = 0, None, "", utcnow()
-    return row

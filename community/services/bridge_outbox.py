@@ -120,15 +120,18 @@ def _social(client: SocialClient | None) -> Iterator[SocialClient]:
 
 def add(case: BridgeCase, kind: OutboundKind, target_post_id: str, text: str, *, link: str | None = None,
         created_by_id: int | None = None) -> BridgeOutbound:
-    """Add a queued row to the session; the caller commits (an IntegrityError means a duplicate) and
-    then calls `start(row.id)`."""
-    row = BridgeOutbound(
-        network=case.network, case=case, kind=kind, in_reply_to_post_id=target_post_id,
-        conversation_id=case.conversation_id, author_id=case.author_id, text=text,
-        link_hash=link_hash(link) if link else None, state=OutboundState.queued, attempts=0,
-        created_by_id=created_by_id, last_error="",
-    )
-    db.session.add(row)
+    """Queue a post in the caller's transaction; the caller commits (an IntegrityError means a
+    duplicate) and then calls `start(row.id)`. The unique keys allow one row per case and kind, so
+    a failed earlier try is re-armed instead of added again."""
+    row = db.session.scalar(select(BridgeOutbound).where(
+        BridgeOutbound.case_id == case.id, BridgeOutbound.kind == kind, BridgeOutbound.state == OutboundState.failed))
+    if row is None:
+        row = BridgeOutbound(network=case.network, case=case, kind=kind, conversation_id=case.conversation_id,
+                             author_id=case.author_id)
+        db.session.add(row)
+    row.in_reply_to_post_id, row.text, row.link_hash = target_post_id, text, link_hash(link) if link else None
+    row.state, row.attempts, row.next_attempt_at, row.claimed_at = OutboundState.queued, 0, None, None
+    row.remote_post_id, row.last_error, row.created_by_id, row.created_at = None, "", created_by_id, utcnow()
     return row
 
 

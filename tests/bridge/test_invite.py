@@ -246,3 +246,19 @@ def test_a_sent_invite_emits_the_bridge_invited_webhook_once(app, posting, staff
                                            "in_reply_to_post_id": row.in_reply_to_post_id}, f"bridge.invited:{row.id}")]
     bridge_outbox.mark_sent(row.id, row.remote_post_id)  # a job running twice
     assert len(emitted) == 1
+
+
+def test_a_failed_invite_can_be_sent_again_after_reopening_the_case(app, posting, staff):
+    from community.services import bridge_triage
+
+    case = mention(posting)
+    posting.fake.state.add_fault("status", "POST /2/tweets", status=400)
+    bridge_invite.invite(staff, case.id, case.version)
+    [row] = outbound_rows()
+    assert row.state == OutboundState.failed and brand_posts(posting) == []
+    case = bridge_triage.act(staff, case.id, "reopen", case.version)
+    bridge_invite.invite(staff, case.id, case.version)
+    [row] = outbound_rows()  # the same row, re-armed: one per case and kind
+    [reply] = brand_posts(posting)
+    assert (row.state, row.remote_post_id, row.attempts, row.last_error) == (OutboundState.sent, reply.id, 1, "")
+    assert "/join/" in reply.text
