@@ -184,10 +184,8 @@ def _queue(actor: Optional[User], case: BridgeCase, seen_version: int, kind: Out
     target = target_post(case)
     before = case.status.value
     now = utcnow()
-    changes = {"status": status, "triaged_at": case.triaged_at or now}
-    if kind == OutboundKind.invite:
-        changes["invited_at"] = now
-    case = _compare_and_set(case.id, seen_version, **changes)
+    # invited_at (the funnel) is stamped by the outbox when the invite is actually on X.
+    case = _compare_and_set(case.id, seen_version, status=status, triaged_at=case.triaged_at or now)
     row = bridge_outbox.add(case, kind, target.post_id, text, link=link,
                             created_by_id=actor.id if actor is not None else None)
     audit.record(actor, f"bridge.case_{kind.value}", "bridge_case", case.id, before={"status": before},

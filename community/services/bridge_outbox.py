@@ -318,9 +318,12 @@ def _stamp_case(row: BridgeOutbound, now: datetime) -> None:
                     first_response_ingest_seconds=max(0, int((now - case.ingested_at).total_seconds())))
             .execution_options(synchronize_session=False)
         )
-    if row.kind == OutboundKind.solved_followup:
-        db.session.execute(update(BridgeCase).where(BridgeCase.id == case.id, BridgeCase.followed_up_at.is_(None))
-                           .values(followed_up_at=now).execution_options(synchronize_session=False))
+    # The funnel stages count what reached X, not what staff queued (a failed invite invited nobody).
+    stage = {OutboundKind.invite: BridgeCase.invited_at, OutboundKind.solved_followup: BridgeCase.followed_up_at}
+    column = stage.get(row.kind)
+    if column is not None:
+        db.session.execute(update(BridgeCase).where(BridgeCase.id == case.id, column.is_(None))
+                           .values({column.key: now}).execution_options(synchronize_session=False))
     db.session.commit()
     _forget(BridgeCase, case.id)
 

@@ -256,9 +256,13 @@ def test_a_failed_invite_can_be_sent_again_after_reopening_the_case(app, posting
     bridge_invite.invite(staff, case.id, case.version)
     [row] = outbound_rows()
     assert row.state == OutboundState.failed and brand_posts(posting) == []
+    db.session.refresh(case)
+    assert case.status == CaseStatus.invited and case.invited_at is None  # nobody was invited yet
     case = bridge_triage.act(staff, case.id, "reopen", case.version)
     bridge_invite.invite(staff, case.id, case.version)
     [row] = outbound_rows()  # the same row, re-armed: one per case and kind
     [reply] = brand_posts(posting)
     assert (row.state, row.remote_post_id, row.attempts, row.last_error) == (OutboundState.sent, reply.id, 1, "")
     assert "/join/" in reply.text
+    db.session.refresh(case)
+    assert case.invited_at is not None
