@@ -54,6 +54,8 @@ def run(every: int | None) -> None:
             else:
                 for source, counts in poll_once().items():
                     _echo_counts(source, counts)
+            # Outbound posts waiting out a rate limit or a backoff, and interrupted sends, go with each poll.
+            enqueue("community.services.bridge_outbox:process_due")
             time.sleep(seconds)
     except KeyboardInterrupt:
         click.echo("stopped")
