@@ -300,3 +300,35 @@ def test_admins_see_the_refused_links_on_the_bridge_status_page(app, client, aut
     auth.sign_in(make_user(role="admin"))
     html = client.get("/staff/bridge/status").get_data(as_text=True)
     assert re.search(r'id="bridge-join-refusals">[^<]*invalid 1', html)
+
+
+def test_a_post_deleted_on_x_is_not_shown_and_the_composer_starts_empty(app, client, auth, make_user, make_category):
+    from community.models import BridgePost
+
+    make_category()
+    case = make_case()
+    token = invite_token(case)
+    for post in db.session.scalars(select(BridgePost)):
+        post.text, post.deleted_at, post.purged_at = None, utcnow(), utcnow()
+    db.session.commit()
+    html = client.get(f"/join/{token}").get_data(as_text=True)
+    assert "deleted on X" in html and "VAT" not in html
+    auth.sign_in(make_user())
+    client.post(f"/join/{token}", data={})
+    composer = client.get(f"/join/{token}/thread").get_data(as_text=True)
+    assert 'value="My question from X"' in composer and "VAT" not in composer
+
+
+def test_landing_and_claiming_leave_the_public_page_cache_alone(app, client, auth, make_user, monkeypatch):
+    from community.services import page_cache
+
+    bumped: list[set[str]] = []
+    monkeypatch.setattr(page_cache, "store_for", lambda _app: type("Recorder", (), {
+        "bump": lambda self, names: bumped.append(set(names))})())
+    token = invite_token(make_case())
+    bumped.clear()
+    client.get("/join/" + "A" * 24)  # refused and counted
+    client.get(f"/join/{token}")  # landed
+    auth.sign_in(make_user())
+    client.post(f"/join/{token}", data={"consent": "y"})  # claimed and linked
+    assert not [names for names in bumped if page_cache.GLOBAL in names]
