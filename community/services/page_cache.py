@@ -44,7 +44,7 @@ IGNORED_TABLES = frozenset({
     "notifications", "notification_preferences", "notification_settings", "notification_digests",
     "search_outbox", "search_documents", "search_events", "deflection_events", "widget_event_counts",
     "used_tokens", "audit_entries", "accept_reminders", "bridge_poll_logs", "bridge_cursors",
-    "webhook_deliveries",
+    "webhook_deliveries", "webhook_events", "webhook_endpoints",
     # The X bridge is staff-only: no cached page shows it. (BridgePost.post_id is an X id, not a Post.)
     "bridge_cases", "bridge_posts", "bridge_outbound", "bridge_opt_outs", "bridge_canned_responses",
     "bridge_invites", "bridge_account_links", "bridge_join_rejections",
