@@ -232,6 +232,7 @@ def _emit_webhook(breach: SlaBreach, thread: Thread, url: str) -> None:
         from . import webhooks
     except ImportError:  # the webhooks module is optional for this feature
         return
-    data = {"thread_id": thread.id, "title": thread.title, "category_id": thread.category_id, "kind": breach.kind,
-            "due_at": breach.due_at.isoformat(), "url": url, "assigned_to_id": thread.assigned_to_id}
+    # content_data: title and category only when an anonymous visitor may read the thread (the webhook payload rule).
+    data = {"thread_id": thread.id, "kind": breach.kind, "due_at": breach.due_at.isoformat(),
+            "assigned_to_id": thread.assigned_to_id, **webhooks.content_data(thread)}
     webhooks.emit("sla.breached", data, key=f"sla:{thread.id}:{breach.kind}")

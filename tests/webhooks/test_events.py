@@ -94,3 +94,21 @@ def test_a_thread_started_through_the_web_is_delivered_after_the_response(app, c
     response.close()  # what a WSGI server does once the last byte is out
     assert sender.types() == ["thread.created"]
     assert sender.sent[0]["payload"]["data"]["thread"]["title"] == "Sync stops at midnight"
+
+
+def test_sla_breach_of_a_private_thread_names_no_title(app, make_endpoint, sender, make_user, make_category, make_thread):
+    from community.models import SlaTarget
+    from community.services import sla
+
+    make_endpoint(events=["sla.breached"])
+    category = make_category()
+    db.session.add(SlaTarget(category_id=category.id, first_response_minutes=60, resolution_minutes=120))
+    db.session.commit()
+    late = utcnow() - timedelta(minutes=90)
+    public = make_thread(category=category, title="Public and late", created_at=late)
+    private = make_thread(category=category, title="Private invoice 4411", is_private=True, created_at=late)
+    sla.check_breaches()
+    by_thread = {p["data"]["thread_id"]: p["data"] for p in _by_type(sender, "sla.breached")}
+    assert by_thread[public.id]["thread"]["title"] == "Public and late"
+    assert by_thread[private.id]["thread"] == {"id": private.id, "url": f"http://127.0.0.1:5000/t/{private.id}", "public": False}
+    assert "4411" not in str(sender.sent)
