@@ -110,11 +110,12 @@ def test_slow_clients_starve_bare_gunicorn_but_not_gunicorn_behind_nginx(make_si
         slow = SlowClients(proxy.port, 100)
         try:
             time.sleep(2)
-            answers = [served(f"{proxy.url}{path}", timeout=20) for path in ("/healthz", "/", "/latest") * 3]
-            still_open = len(slow.sockets)
+            open_during = len(slow.sockets)
+            # nginx drops them after client_header_timeout (10 s); these requests come well before.
+            answers = [served(f"{proxy.url}{path}", timeout=20) for path in ("/healthz", "/", "/latest")]
         finally:
             slow.close()
+        assert open_during >= 90, "the slow clients were not held open, so the drill proved nothing"
         assert all(answers), answers
-        assert still_open >= 90, "nginx dropped the slow clients early; the drill did not hold them open"
     finally:
         proxy.close()

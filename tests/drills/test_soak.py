@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import random
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -54,10 +56,13 @@ def test_200_clients_mixed_load_gives_no_5xx_and_loses_no_writes(make_site, dril
 
     tally = Tally()
     rate = run_clients(clients, step, SECONDS, tally)
-    print(f"\nsoak: {CLIENTS} clients for {SECONDS:.0f}s: {tally.requests} requests, {rate:.1f} req/s, "
+    figures = (f"soak: {CLIENTS} clients for {SECONDS:.0f}s: {tally.requests} requests, {rate:.1f} req/s, "
           f"p50 {tally.percentile(0.5) * 1000:.0f} ms, p99 {tally.percentile(0.99) * 1000:.0f} ms, "
           f"replies confirmed {len(tally.confirmed)}, statuses {dict(tally.statuses)}, errors {dict(tally.errors)} "
           f"(shared 2-core machine, driver on the same CPU)")
+    print("\n" + figures)
+    # xdist hides print(); the figures also go to a file next to the test run for the record.
+    Path(os.environ.get("DRILL_SOAK_REPORT", tempfile.gettempdir() + "/parley-soak.txt")).write_text(figures + "\n")
 
     assert tally.server_errors == 0, f"5xx answers: {tally.statuses}"
     assert not tally.errors, f"requests that got no answer: {tally.errors}"
