@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date (regenerated): 2026-11-23 22:45:19.177716
+Create Date (regenerated): 2026-11-23 23:14:19.389302
 """
 from __future__ import annotations
 
@@ -349,6 +349,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_threads_assigned_to_id'), ['assigned_to_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_threads_author_id'), ['author_id'], unique=False)
         batch_op.create_index('ix_threads_category_listing', ['category_id', 'is_pinned', 'last_activity_at', 'id'], unique=False)
+        batch_op.create_index('ix_threads_category_solved', ['category_id', 'solved_at', 'id'], unique=False)
 
     op.create_table('used_tokens',
     sa.Column('token_id', sa.String(length=64), nullable=False),
@@ -888,6 +889,7 @@ def downgrade() -> None:
     op.drop_table('watched_words')
     op.drop_table('used_tokens')
     with op.batch_alter_table('threads', schema=None) as batch_op:
+        batch_op.drop_index('ix_threads_category_solved')
         batch_op.drop_index('ix_threads_category_listing')
         batch_op.drop_index(batch_op.f('ix_threads_author_id'))
         batch_op.drop_index(batch_op.f('ix_threads_assigned_to_id'))
