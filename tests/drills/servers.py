@@ -156,7 +156,8 @@ class Gunicorn:
             [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py", *self.extra_args, "wsgi:app"],
             cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200, timeout=60,
+        # Generous: on a busy 2-core box importing the app in each worker can take a minute.
+        wait_until(lambda: httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200, timeout=240,
                    what="gunicorn serving")
         return self
 
