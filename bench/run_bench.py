@@ -8,10 +8,12 @@ every page is compared with. Everything it starts (gunicorn, databases) is remov
 Environment: BENCH_SCALE (1.0 = 1,000,000 posts), BENCH_DURATION (seconds per page, 10),
 BENCH_WARMUP (seconds, 2), BENCH_CONNECTIONS (32), BENCH_BACKENDS ("postgres,sqlite"),
 BENCH_PG_ADMIN_URL, BENCH_SEARCH_INDEX (backends whose search index is built, "postgres"; the
-others answer from an empty index), BENCH_KEEP=1 keeps the databases for a look afterwards.
+others answer from an empty index), BENCH_KEEP=1 keeps the databases for a look afterwards,
+BENCH_PAGE_CACHE ("on,off": one gunicorn pass per setting of COMMUNITY_PAGE_CACHE_ENABLED).
 """
 from __future__ import annotations
 
+import copy
 import os
 import platform
 import runpy
@@ -45,6 +47,8 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgr
 PG_BENCH_DB = "parley_bench"
 SEARCH_TERM = "invoice"
 THREAD_TARGET, FLOOR_TARGET, RSS_TARGET_MB = 0.5, 0.25, 150
+# Seconds gunicorn gets to answer its first request (workers import the app; slow on a busy box).
+START_TIMEOUT = float(os.environ.get("BENCH_START_TIMEOUT", "240"))
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,9 @@ class Options:
     # Whoosh indexes ~75 threads a second here, so a full-scale SQLite index would take most of
     # the half hour; by default only PostgreSQL's search gets a real index.
     search_index: tuple[str, ...] = tuple(os.environ.get("BENCH_SEARCH_INDEX", "postgres").split(","))
+    # Each pass serves every page: "on" as deployed (anonymous pages from the page cache), "off"
+    # what a cache miss costs (every request renders).
+    page_cache: tuple[str, ...] = tuple(os.environ.get("BENCH_PAGE_CACHE", "on,off").split(","))
 
     def seed_size(self) -> SeedSize:
         return SeedSize(
@@ -87,6 +94,7 @@ class Page:
     label: str
     path: str
     signed_in: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
     queries: int | None = None
     status: int | None = None
     load: Load | None = None
@@ -97,7 +105,8 @@ class Page:
 class BackendResult:
     name: str
     seed: SeedReport | None = None
-    pages: list[Page] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)  # the last pass's pages
+    passes: list[tuple[str, list[Page]]] = field(default_factory=list)
     rss_mb: list[tuple[float, float]] = field(default_factory=list)
     index_seconds: float | None = None
     error: str = ""
@@ -127,7 +136,7 @@ class Gunicorn:
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
 
-    def wait_ready(self, path: str = "/", timeout: float = 60) -> None:
+    def wait_ready(self, path: str = "/", timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -196,11 +205,14 @@ def rss_mb(pid: int) -> tuple[float, float]:
     return int(status["VmRSS"].split()[0]) / 1024, int(status.get("RssAnon", "0 kB").split()[0]) / 1024
 
 
-def run_wrk(url: str, seconds: int, connections: int, cookie: str | None = None) -> Load:
+def run_wrk(url: str, seconds: int, connections: int, cookie: str | None = None,
+            headers: dict[str, str] | None = None) -> Load:
     # A 10 s timeout (wrk's default is 2 s) so slow pages get latencies, not just socket errors.
     command = [WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(LUA), url]
     if cookie:
         command[1:1] = ["-H", f"Cookie: {cookie}"]
+    for name, value in (headers or {}).items():
+        command[1:1] = ["-H", f"{name}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     line = next((line for line in output.splitlines() if line.startswith("BENCH ")), None)
     if line is None:
@@ -217,8 +229,8 @@ def measure(server: Gunicorn, page: Page, options: Options, cookie: str | None, 
     url = server.url + page.path
     server.settle(idle_path)
     if options.warmup:
-        run_wrk(url, options.warmup, options.connections, cookie)
-    page.load = run_wrk(url, options.duration, options.connections, cookie)
+        run_wrk(url, options.warmup, options.connections, cookie, page.headers)
+    page.load = run_wrk(url, options.duration, options.connections, cookie, page.headers)
 
 
 # --- databases ----------------------------------------------------------------------------------
@@ -235,9 +247,10 @@ def bench_database(backend: str, options: Options) -> Iterator[str]:
 
 
 @contextmanager
-def _database(backend: str, options: Options) -> Iterator[str]:
+def _database(backend: str, options: Options, sqlite_name: str = "bench.db", pg_name: str = PG_BENCH_DB) -> Iterator[str]:
+    """A fresh, empty database for one bench run (other benches pass their own names)."""
     if backend == "sqlite":
-        path = OUT / "bench.db"
+        path = OUT / sqlite_name
         _remove_sqlite(path)
         try:
             yield f"sqlite:///{path}"
@@ -249,14 +262,14 @@ def _database(backend: str, options: Options) -> Iterator[str]:
 
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{PG_BENCH_DB}"'))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{pg_name}"'))
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + PG_BENCH_DB
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_name
     finally:
         if not options.keep:
             with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}" WITH (FORCE)'))
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -302,9 +315,24 @@ def pages_for(app, seed: SeedReport) -> list[Page]:
         Page(f"thread, {twenty.reply_count + 1} posts", f"/t/{twenty.id}-{twenty.slug}"),
         Page(f"1,000-post thread, last page ({last_page})", f"/t/{long_thread.id}-{long_thread.slug}?page={last_page}"),
         Page("search", f"/search?q={SEARCH_TERM}"),
-        Page("widget JSON", "", missing="n/a: widgets not built"),
+        Page("widget JSON", f"/embed/w/{bench_widget(app)}.json", headers={"Origin": WIDGET_ORIGIN}),
         Page("home, signed in", "/", signed_in=True),
     ]
+
+
+WIDGET_ORIGIN = "https://brand.example"
+
+
+def bench_widget(app) -> int:
+    """A "latest threads" widget on the brand's site, made through the service by the seeded admin."""
+    from sqlalchemy import select
+
+    from community.models import Role, User
+    from community.services import widgets
+
+    admin = db.session.scalar(select(User).where(User.role == Role.admin).limit(1))
+    form = {"name": "Bench", "kind": "latest", "item_count": "10", "allowed_origins": WIDGET_ORIGIN}
+    return widgets.create_widget(admin, form).id
 
 
 def build_search_index(backend: str) -> float:
@@ -338,6 +366,8 @@ def count_queries(app, pages: list[Page], cookie: str) -> None:
 
     engine = db.engine
     event.listen(engine, "before_cursor_execute", count)
+    cache = app.config["PAGE_CACHE_ENABLED"]
+    app.config["PAGE_CACHE_ENABLED"] = False  # what a render costs, not a cache hit
     try:
         for page in pages:
             if page.missing:
@@ -350,6 +380,7 @@ def count_queries(app, pages: list[Page], cookie: str) -> None:
             page.status = client.get(page.path).status_code
             page.queries = counter["n"]
     finally:
+        app.config["PAGE_CACHE_ENABLED"] = cache
         event.remove(engine, "before_cursor_execute", count)
 
 
@@ -374,12 +405,21 @@ def run_backend(backend: str, options: Options) -> BackendResult:
             db.session.remove()
         app.extensions["community.engine"].dispose()
         env = {f"COMMUNITY_{key}": value for key, value in settings.items()}
-        with gunicorn("wsgi:app", env, backend, ready_path="/healthz") as server:
-            for page in result.pages:
-                if not page.missing:
-                    print(f"[{backend}] wrk {page.label} ...", flush=True)
-                    measure(server, page, options, cookie if page.signed_in else None, "/healthz")
-            result.rss_mb = server.worker_rss_mb()
+        for mode in options.page_cache:
+            pages = copy.deepcopy(result.pages)
+            result.passes.append((mode, pages))
+            env["COMMUNITY_PAGE_CACHE_ENABLED"] = "1" if mode == "on" else "0"
+            try:
+                with gunicorn("wsgi:app", env, f"{backend}-cache-{mode}", ready_path="/healthz") as server:
+                    for page in pages:
+                        if not page.missing:
+                            print(f"[{backend}] page cache {mode}: wrk {page.label} ...", flush=True)
+                            measure(server, page, options, cookie if page.signed_in else None, "/healthz")
+                    result.rss_mb = server.worker_rss_mb()
+            except RuntimeError as error:  # keep the other pass's figures
+                for page in pages:
+                    if page.load is None and not page.missing:
+                        page.missing = f"not measured: {error}"
     return result
 
 
@@ -419,9 +459,11 @@ def report(result: BackendResult, ceiling: Load) -> str:
     lines.append(result.seed.summary())
     index = "not built: search answers from an empty index" if result.index_seconds is None else f"{result.index_seconds:.1f}s"
     lines.append(f"search index rebuild: {index}")
-    lines.append(f"{'page':44} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-200':>8} {'x bare':>7} {'queries':>7}")
-    for page in result.pages:
-        lines.append(_page_line(page, ceiling))
+    for mode, pages in result.passes or [("on", result.pages)]:
+        lines.append(f"-- page cache {mode} (queries: per uncached render, counted in-process) --")
+        lines.append(f"{'page':44} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-200':>8} {'x bare':>7} {'queries':>7}")
+        for page in pages:
+            lines.append(_page_line(page, ceiling))
     worst = max((rss for rss, _anon in result.rss_mb), default=0)
     verdict = "ok" if worst <= RSS_TARGET_MB else f"ABOVE {RSS_TARGET_MB} MB TARGET"
     sizes = ", ".join(f"{rss:.0f} ({anon:.0f} anon)" for rss, anon in result.rss_mb)

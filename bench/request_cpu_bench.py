@@ -1,0 +1,89 @@
+"""CPU time per request, in-process: what the page cache and the widget fast path save.
+
+Load generators on a shared machine measure the neighbours as much as the app; CPU time of this
+process (time.process_time) per request does not. For each case the app's WSGI callable is called
+directly BENCH_REQUESTS times (default 2000) with a prebuilt environ, after a warm-up:
+- thread page, home page and category page, anonymous: page cache on (hits) vs off (every request renders);
+- widget JSON: the WSGI fast path vs the Flask route behind it.
+A small SQLite community (bench/widgets_bench.py's seed) is enough: hits and the fast path never
+touch the database, and the renders are the same code as at 1M posts minus the query time.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from werkzeug.test import EnvironBuilder  # noqa: E402
+
+from bench.run_bench import OUT  # noqa: E402
+from bench.widgets_bench import ORIGIN, seed  # noqa: E402
+from community import create_app  # noqa: E402
+
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
+
+
+def cpu_per_request(wsgi, environ: dict, expect: str = "200") -> float:
+    statuses = []
+
+    def start_response(status, _headers, _exc=None):
+        statuses.append(status)
+
+    def call():
+        body = wsgi(dict(environ, **{"wsgi.input": environ["wsgi.input"]}), start_response)
+        for _chunk in body:
+            pass
+        if hasattr(body, "close"):
+            body.close()
+
+    for _ in range(20):
+        call()
+    assert statuses[-1].startswith(expect), statuses[-1]
+    started = time.process_time()
+    for _ in range(REQUESTS):
+        call()
+    return (time.process_time() - started) / REQUESTS * 1e6
+
+
+def environ(path: str, headers: dict[str, str] | None = None) -> dict:
+    return EnvironBuilder(path=path, base_url="http://127.0.0.1:8000", headers=headers or {}).get_environ()
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    database = OUT / "request_cpu_bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    env = seed(database)
+    settings = {key.removeprefix("COMMUNITY_"): value for key, value in env.items() if key.startswith("COMMUNITY_")}
+    app = create_app(settings)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from community.extensions import db
+        from community.models import Category, Thread
+
+        thread = db.session.scalar(select(Thread).order_by(Thread.id))
+        category = db.session.scalar(select(Category).order_by(Category.id))
+        pages = {"thread page": f"/t/{thread.id}-{thread.slug}", "home page": "/", "category page": f"/c/{category.slug}"}
+    print(f"CPU time per request in one process (time.process_time, {REQUESTS} requests each, after warm-up); "
+          f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    for label, path in pages.items():
+        app.config["PAGE_CACHE_ENABLED"] = False
+        render = cpu_per_request(app.wsgi_app, environ(path))
+        app.config["PAGE_CACHE_ENABLED"] = True
+        hit = cpu_per_request(app.wsgi_app, environ(path))
+        print(f"  {label:14} render {render:7.0f} us   page-cache hit {hit:6.0f} us   ({render / hit:.1f}x)")
+    widget = environ(f"/embed/w/{env['WIDGET_ID']}.json", {"Origin": ORIGIN})
+    fast = cpu_per_request(app.wsgi_app, widget)
+    route = cpu_per_request(app.wsgi_app.wsgi_app, widget)  # the Flask app behind the fast path
+    print(f"  {'widget JSON':14} route  {route:7.0f} us   fast path      {fast:6.0f} us   ({route / fast:.1f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
