@@ -101,3 +101,9 @@ drills: install-dev nginx
 # nginx is the documented reverse proxy (deploy/nginx-parley.conf); the slow-client drill runs it.
 nginx:
 	@test -x /usr/sbin/nginx || command -v nginx >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; }
+
+# JSON API benchmark (bench/api_bench.py): /api/v1 listings by cursor vs the HTML listing by offset,
+# a thread with posts and a category listing at BENCH_THREADS threads (default 100,000) on SQLite.
+.PHONY: bench-api
+bench-api: install-dev
+	$(BIN)/python bench/api_bench.py

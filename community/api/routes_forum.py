@@ -36,10 +36,13 @@ def category(category_id: int):
 @bp.get("/threads")
 @requires("read")
 def thread_list():
+    category_id = arg_int("category")
+    # Within a category pinned threads lead, so its cursors also carry the pinned flag.
+    cursor_kinds = (int, datetime, int) if category_id is not None else (datetime, int)
     rows, position = api_listings.thread_feed(
-        api_user(), category_id=arg_int("category"), state=arg_choice("state", api_listings.THREAD_STATES),
+        api_user(), category_id=category_id, state=arg_choice("state", api_listings.THREAD_STATES),
         tag=arg_text("tag", 50), updated_since=arg_datetime("updated_since"),
-        after=decode_cursor((datetime, int)), limit=arg_limit(),
+        after=decode_cursor(cursor_kinds), limit=arg_limit(),
     )
     return listing([serializers.thread(row) for row in rows], position)
 

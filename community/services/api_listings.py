@@ -36,9 +36,11 @@ def listing_category(user: Optional[User], category_id: int) -> Category:
 
 def thread_feed(
     user: Optional[User], *, category_id: int | None = None, state: str | None = None, tag: str | None = None,
-    updated_since: datetime | None = None, after: tuple[datetime, int] | None = None, limit: int = 25,
+    updated_since: datetime | None = None, after: tuple | None = None, limit: int = 25,
 ) -> tuple[list[Thread], tuple | None]:
-    """Threads the user may see, most recently active first."""
+    """Threads the user may see, most recently active first; in one category pinned ones lead, as on
+    its page (and as its listing index is ordered). `after` is (last_activity_at, id), or
+    (is_pinned, last_activity_at, id) with a category."""
     query = visible_threads(user)
     if category_id is not None:
         query = query.where(Thread.category_id == listing_category(user, category_id).id)
@@ -51,11 +53,26 @@ def thread_feed(
         query = query.where(Thread.id.in_(tagged))
     if updated_since is not None:
         query = query.where(Thread.last_activity_at >= updated_since)
+    order = [Thread.last_activity_at.desc(), Thread.id.desc()]
+    if category_id is not None:
+        order.insert(0, Thread.is_pinned.desc())
     if after is not None:
-        at, thread_id = after
-        query = query.where(or_(Thread.last_activity_at < at, and_(Thread.last_activity_at == at, Thread.id < thread_id)))
-    rows = list(db.session.scalars(query.order_by(Thread.last_activity_at.desc(), Thread.id.desc()).limit(limit + 1)))
+        query = query.where(_after(after, pinned_first=category_id is not None))
+    rows = list(db.session.scalars(query.order_by(*order).limit(limit + 1)))
+    if category_id is not None:
+        return _page(rows, limit, lambda thread: (int(thread.is_pinned), thread.last_activity_at, thread.id))
     return _page(rows, limit, lambda thread: (thread.last_activity_at, thread.id))
+
+
+def _after(position: tuple, *, pinned_first: bool):
+    """Rows past `position` in descending (is_pinned,) last_activity_at, id order."""
+    *pinned, at, thread_id = position
+    later = or_(Thread.last_activity_at < at, and_(Thread.last_activity_at == at, Thread.id < thread_id))
+    if not pinned_first:
+        return later
+    if pinned[0]:  # still among the pinned: later pinned ones, then every unpinned one
+        return or_(Thread.is_pinned.is_(False), and_(Thread.is_pinned.is_(True), later))
+    return and_(Thread.is_pinned.is_(False), later)
 
 
 def thread_posts(

@@ -41,6 +41,18 @@ def test_thread_pages_are_complete_and_stable_under_inserts(app, client, make_us
     assert _walk(api, "/threads", 100)[:2] == sorted(newer, reverse=True)
 
 
+def test_category_pages_put_pinned_threads_first_like_the_category_page(app, client, make_user, make_category,
+                                                                        make_thread):
+    room = make_category()
+    base = utcnow() - timedelta(days=1)
+    made = [make_thread(category=room, created_at=base + timedelta(minutes=i)) for i in range(5)]
+    made[1].is_pinned = True  # an old thread, pinned
+    db.session.commit()
+    newest_first = [t.id for t in reversed(made) if t.id != made[1].id]
+    api = ApiClient(client, issue_token(make_user()))
+    assert _walk(api, f"/threads?category={room.id}", 2) == [made[1].id, *newest_first]
+
+
 def test_post_and_user_pages_follow_insertion_order(app, client, make_user, make_thread, make_post):
     staff = make_user(role="staff")
     thread = make_thread(author=staff)
