@@ -56,6 +56,8 @@ wrk:
 
 bench: install-dev wrk
 	$(BIN)/python bench/run_bench.py
+	$(BIN)/python bench/write_bench.py
+	$(BIN)/python bench/request_cpu_bench.py
 	DRILL_SOAK_SECONDS=600 $(BIN)/python -m pytest -q -s tests/drills/test_soak.py
 
 # X bridge classifiers: 5-fold complaint precision/recall/F1 and posts/s on the airline tweets.

@@ -35,13 +35,14 @@ def refresh() -> int:
 
 def refresh_thread_facts() -> int:
     _drop_gone_threads()
-    done = 0
+    done, after = 0, 0
     while True:
-        ids = _stale_thread_ids(CHUNK)
-        if not ids:
+        ids, after = _stale_thread_ids(after, CHUNK)
+        if after is None:
             return done
-        _recompute(ids)
-        done += len(ids)
+        if ids:
+            _recompute(ids)
+            done += len(ids)
 
 
 def _drop_gone_threads() -> None:
@@ -50,12 +51,19 @@ def _drop_gone_threads() -> None:
     db.session.commit()
 
 
-def _stale_thread_ids(limit: int) -> list[int]:
-    """Live threads with no facts yet, or whose activity, state, verification or owner changed."""
+def _stale_thread_ids(after: int, limit: int) -> tuple[list[int], int | None]:
+    """Live threads after id `after` with no facts yet, or whose activity, state, verification or
+    owner changed; and the last id looked at (None when there are no more).
+
+    SQL narrows the candidates; Python compares the parsed values, since bulk-loaded rows may
+    spell the same timestamp differently in SQLite (with or without microseconds)."""
     facts = ThreadFacts
-    query = (
-        select(Thread.id).outerjoin(facts, facts.thread_id == Thread.id)
-        .where(Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None))
+    rows = db.session.execute(
+        select(Thread.id, Thread.last_activity_at, Thread.state, Thread.first_verified_at, Thread.assigned_to_id,
+               facts.thread_id.label("has_facts"), facts.source_activity_at, facts.state.label("facts_state"),
+               facts.verified_s, facts.owner_id)
+        .outerjoin(facts, facts.thread_id == Thread.id)
+        .where(Thread.id > after, Thread.deleted_at.is_(None), Thread.merged_into_id.is_(None))
         .where(or_(
             facts.thread_id.is_(None),
             facts.source_activity_at != Thread.last_activity_at,
@@ -64,8 +72,20 @@ def _stale_thread_ids(limit: int) -> list[int]:
             and_(Thread.assigned_to_id.is_not(None), or_(facts.owner_id.is_(None), facts.owner_id != Thread.assigned_to_id)),
         ))
         .order_by(Thread.id).limit(limit)
+    ).all()
+    if not rows:
+        return [], None
+    return [row.id for row in rows if _changed(row)], rows[-1].id
+
+
+def _changed(row) -> bool:
+    if row.has_facts is None:
+        return True
+    return (
+        row.source_activity_at != row.last_activity_at or row.facts_state != row.state.value
+        or (row.first_verified_at is not None and row.verified_s is None)
+        or (row.assigned_to_id is not None and row.owner_id != row.assigned_to_id)
     )
-    return list(db.session.scalars(query))
 
 
 def _recompute(ids: list[int]) -> None:
@@ -79,12 +99,12 @@ def _recompute(ids: list[int]) -> None:
         Thread.id, Thread.category_id, Thread.created_at, Thread.state, Thread.assigned_to_id, Thread.first_reply_at,
         Thread.first_staff_reply_at, Thread.solved_at, Thread.first_verified_at, Thread.last_activity_at,
     ).where(Thread.id.in_(ids))).all()
-    db.session.execute(delete(ThreadFacts).where(ThreadFacts.thread_id.in_(ids)))
     now = utcnow()
+    rows = []
     for row in threads:
         replies = staff.get(row.id, [])
         first_responder = replies[0][1] if replies else None
-        db.session.add(ThreadFacts(
+        rows.append(dict(
             thread_id=row.id, category_id=row.category_id, channel="x" if row.id in from_x else "community",
             created_at=row.created_at, state=row.state.value, owner_id=row.assigned_to_id or first_responder,
             first_staff_responder_id=first_responder,
@@ -96,6 +116,16 @@ def _recompute(ids: list[int]) -> None:
             verified_by_id=verifiers.get(row.id), staff_replies=len(replies),
             source_activity_at=row.last_activity_at, refreshed_at=now,
         ))
+    _replace(ThreadFacts.__table__, ThreadFacts.__table__.c.thread_id, ids, rows)
+
+
+def _replace(table, key, ids: list[int], rows: list[dict]) -> None:
+    """Swap the rollup rows for these ids in one transaction. Core statements: rollup rows are not
+    forum content, so the ORM flush hooks (search, page cache) have nothing to do with them."""
+    connection = db.session.connection()
+    connection.execute(table.delete().where(key.in_(ids)))
+    if rows:
+        connection.execute(table.insert(), rows)
     db.session.commit()
 
 
@@ -159,11 +189,7 @@ def _sentiment_cursor() -> int:
 def _store_labels(batch: Iterable) -> None:
     batch = list(batch)
     results = active_classifier(current_app.config).classify_many([row.body_markdown for row in batch])
-    ids = [row.id for row in batch]
-    db.session.execute(delete(PostSentiment).where(PostSentiment.post_id.in_(ids)))
-    db.session.add_all(
-        PostSentiment(post_id=row.id, day=row.created_at.date(), label=result.label,
-                      complaint_score=result.complaint_score, classifier_version=result.version[:80])
-        for row, result in zip(batch, results)
-    )
-    db.session.commit()
+    rows = [dict(post_id=row.id, day=row.created_at.date(), label=result.label,
+                 complaint_score=result.complaint_score, classifier_version=result.version[:80])
+            for row, result in zip(batch, results)]
+    _replace(PostSentiment.__table__, PostSentiment.__table__.c.post_id, [row.id for row in batch], rows)
