@@ -5,6 +5,7 @@ beside it and swaps the pointer, so searches keep working while it runs.
 """
 from __future__ import annotations
 
+import bisect
 import itertools
 import os
 import re
@@ -20,7 +21,7 @@ from typing import Callable, Iterable
 from whoosh import analysis, columns, fields, index, qparser
 from whoosh.lang.porter import stem as porter_stem
 from whoosh import query as wq
-from whoosh.idsets import BitSet
+from whoosh.idsets import BitSet, DocIdSet
 
 from .whoosh_format import stemmed_text
 from .backend import (
@@ -300,19 +301,26 @@ class WhooshBackend:
         hits = [self._hit(searcher, docnum, score, terms) for score, docnum in ordered[end - request.per_page:end]]
         return SearchResults(hits, total, request.page, request.per_page, total_capped=capped)
 
-    def _docset(self, searcher, filter_query: wq.Query) -> BitSet:
-        """The documents a filter allows, cached per index generation: computing it walks every
-        posting of the visibility terms, which costs more than the search itself."""
-        key = (self._ix_name, searcher.reader().generation(), repr(filter_query))
-        with self._lock:
-            cached = self._filters.get(key)
-        if cached is None:
-            cached = BitSet(searcher.docs_for_query(filter_query), size=searcher.doc_count_all())
+    def _docset(self, searcher, filter_query: wq.Query) -> "SegmentedDocSet":
+        """The documents a filter allows. Computing it walks every posting of the visibility
+        terms, which costs more than the search, so it is cached per segment: segments never
+        change but for deletions (which matchers skip anyway), so after a one-post commit only the
+        new small segment is walked."""
+        key = repr(filter_query)
+        parts = []
+        for sub, offset in searcher.leaf_searchers():
+            segment = sub.reader().segment()
+            cache_key = (self._ix_name, segment.segment_id() if segment else id(sub), key)
             with self._lock:
-                if len(self._filters) > 64:
-                    self._filters.clear()
-                self._filters[key] = cached
-        return cached
+                cached = self._filters.get(cache_key)
+            if cached is None:
+                cached = BitSet(sub.docs_for_query(filter_query), size=sub.doc_count_all())
+                with self._lock:
+                    if len(self._filters) > 256:
+                        self._filters.clear()
+                    self._filters[cache_key] = cached
+            parts.append((offset, cached))
+        return SegmentedDocSet(parts)
 
     @staticmethod
     def _hit(searcher, docnum: int, score: float, terms: set[str]) -> Hit:
@@ -432,7 +440,34 @@ def _highlight_terms(query: wq.Query, searcher) -> set[str]:
     return {text.decode() if isinstance(text, bytes) else text for field, text in found if field in ("title", "body")}
 
 
-def _total(searcher, results, query: wq.Query, allowed: BitSet, limit: int) -> tuple[int, bool]:
+class SegmentedDocSet(DocIdSet):
+    """Allowed document numbers as one cached set per segment, looked up by offset: what
+    Whoosh's filter and our counting need (membership and emptiness), without a merged copy."""
+
+    def __init__(self, parts: list[tuple[int, BitSet]]) -> None:
+        self.parts = parts
+        self.offsets = [offset for offset, _ids in parts]
+
+    def __contains__(self, docnum: int) -> bool:
+        index = bisect.bisect_right(self.offsets, docnum) - 1
+        if index < 0:
+            return False
+        offset, ids = self.parts[index]
+        return (docnum - offset) in ids
+
+    def __iter__(self):
+        for offset, ids in self.parts:
+            for docnum in ids:
+                yield offset + docnum
+
+    def __len__(self) -> int:
+        return sum(len(ids) for _offset, ids in self.parts)
+
+    def __bool__(self) -> bool:
+        return any(ids for _offset, ids in self.parts)
+
+
+def _total(searcher, results, query: wq.Query, allowed: SegmentedDocSet, limit: int) -> tuple[int, bool]:
     """Exact when fewer than `limit` matched (the collector then saw every match). Otherwise count
     up to COUNT_CAP: the collector skipped low-scoring blocks, and an exact count of a common word
     walks its every posting in Python, costing more than the search. Only allowed documents count."""
