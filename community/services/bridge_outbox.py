@@ -365,21 +365,38 @@ def is_ours(row: BridgeOutbound, post: SocialPost) -> bool:
     return post.text.strip() == row.text.strip()
 
 
-def find_on_network(row: BridgeOutbound, social: SocialClient) -> SocialPost | None:
-    brand_id = str(current_app.config.get("X_BRAND_USER_ID") or "")
-    if not brand_id:
-        raise NotConfigured("Set COMMUNITY_X_BRAND_USER_ID so the outbox can read the brand's posts.")
-    token = None
-    for _page in range(RECONCILE_PAGES):
-        page = social.get_user_posts(brand_id, pagination_token=token)
-        found = next((post for post in page.posts if is_ours(row, post)), None)
-        if found or not page.next_token:
-            return found
-        token = page.next_token
-    return None
+class BrandPosts:
+    """The brand's newest posts on X, read page by page only as far as a search needs (at most
+    RECONCILE_PAGES), and kept for the run: reconciling 50 rows costs a few reads, not 50."""
+
+    def __init__(self, social: SocialClient) -> None:
+        self.brand_id = str(current_app.config.get("X_BRAND_USER_ID") or "")
+        if not self.brand_id:
+            raise NotConfigured("Set COMMUNITY_X_BRAND_USER_ID so the outbox can read the brand's posts.")
+        self.social = social
+        self.pages: list[tuple[SocialPost, ...]] = []
+        self.next_token: str | None = None
+
+    def _more(self) -> bool:
+        if len(self.pages) >= RECONCILE_PAGES or (self.pages and not self.next_token):
+            return False
+        page = self.social.get_user_posts(self.brand_id, pagination_token=self.next_token)
+        self.pages.append(page.posts)
+        self.next_token = page.next_token
+        return True
+
+    def find(self, row: BridgeOutbound) -> SocialPost | None:
+        index = 0
+        while index < len(self.pages) or self._more():
+            found = next((post for post in self.pages[index] if is_ours(row, post)), None)
+            if found:
+                return found
+            index += 1
+        return None
 
 
-def reconcile(outbound_id: int, client: SocialClient | None = None, force: bool = False) -> OutboundState | None:
+def reconcile(outbound_id: int, client: SocialClient | None = None, force: bool = False,
+              brand_posts: BrandPosts | None = None) -> OutboundState | None:
     """Settle a row in "unknown", or in "sending" for longer than BRIDGE_SENDING_STALE_SECONDS (its
     worker died), from what X shows: found → sent; not found → queued again (or failed after a
     duplicate-content refusal, which a retry would only repeat)."""
@@ -389,8 +406,11 @@ def reconcile(outbound_id: int, client: SocialClient | None = None, force: bool 
     if row.state == OutboundState.sending and not force and (row.claimed_at or utcnow()) > _stale_before():
         return row.state  # probably still in flight
     try:
-        with _social(client) as social:
-            found = find_on_network(row, social)
+        if brand_posts is not None:
+            found = brand_posts.find(row)
+        else:
+            with _social(client) as social:
+                found = BrandPosts(social).find(row)
     except (SocialError, NotConfigured) as error:
         message = getattr(error, "message", str(error))
         _transition(row.id, (row.state,), last_error=f"could not reconcile yet: {message}"[:2000])
@@ -434,7 +454,9 @@ def process_due(client: SocialClient | None = None) -> int:
         return 0
     try:
         with _social(client) as social:
-            done = sum(reconcile(row_id, social) in (OutboundState.sent, OutboundState.failed) for row_id in stale)
+            snapshot = BrandPosts(social) if stale and current_app.config.get("X_BRAND_USER_ID") else None
+            done = sum(reconcile(row_id, social, brand_posts=snapshot) in (OutboundState.sent, OutboundState.failed)
+                       for row_id in stale)
             for row_id in _due_ids():
                 done += send(row_id, social) in (OutboundState.sent, OutboundState.failed)
     except NotConfigured as error:

@@ -204,3 +204,18 @@ def test_a_refreshed_brand_token_pair_is_kept_for_the_next_process(app, posting,
     posting.fake.state.expire_user_token(stored["access_token"])
     assert bridge_outbox.send(second.id) == OutboundState.sent
     assert len(brand_posts(posting)) == 2
+
+
+def test_reconciling_many_rows_reads_the_brand_timeline_once(app, posting, staff, held):
+    rows = [_queued(posting, staff, held), _queued(posting, staff, held, SECOND, "kim")]
+    earlier = [_post_on_fake(posting, row) for row in rows]
+    db.session.execute(update(BridgeOutbound).values(state=OutboundState.sending, attempts=1,
+                                                     claimed_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    reads = []
+    with make_client(posting) as client:
+        read = client.get_user_posts
+        client.get_user_posts = lambda *args, **kwargs: reads.append(args) or read(*args, **kwargs)
+        assert bridge_outbox.process_due(client) == 2
+    assert len(reads) == 1
+    assert [_row(row.id).remote_post_id for row in rows] == [post.id for post in earlier]
