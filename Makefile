@@ -109,3 +109,9 @@ nginx:
 .PHONY: bench-api
 bench-api: install-dev
 	$(BIN)/python bench/api_bench.py
+
+# X bridge outbox benchmark (bench/bridge_outbox_bench.py): BENCH_OUTBOX_N invites queued, sent to the
+# fake X on 127.0.0.1 and reconciled after a simulated crash of every send (SQLite, one process).
+.PHONY: bench-bridge-outbox
+bench-bridge-outbox: install-dev
+	$(BIN)/python bench/bridge_outbox_bench.py
