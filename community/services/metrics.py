@@ -261,7 +261,7 @@ def _agents_table(filters: Filters, facts: list[ThreadFacts], sees_all: bool, us
             VerifiedAnswer.verified_at < filters.until)
         .group_by(VerifiedAnswer.verified_by_id)
     ).all())
-    csat = _csat_by_owner(facts)
+    csat = _csat_by_owner(filters)
     rows = []
     for member in staff:
         responded = [f.first_staff_s for f in facts if f.first_staff_responder_id == member.id]
@@ -272,15 +272,16 @@ def _agents_table(filters: Filters, facts: list[ThreadFacts], sees_all: bool, us
     return table("Agent performance", columns, rows, chart="replies")
 
 
-def _csat_by_owner(facts: list[ThreadFacts]) -> dict[int, list[int]]:
-    owners = {f.thread_id: f.owner_id for f in facts if f.owner_id is not None}
+def _csat_by_owner(filters: Filters) -> dict[int, list[int]]:
+    """CSAT scores of the threads in range, per owning staff member."""
+    query = (
+        select(ThreadFacts.owner_id, CsatSurvey.score).join(ThreadFacts, ThreadFacts.thread_id == CsatSurvey.thread_id)
+        .where(ThreadFacts.created_at >= filters.since, ThreadFacts.created_at < filters.until,
+               ThreadFacts.owner_id.is_not(None), CsatSurvey.score.is_not(None))
+    )
     scores: dict[int, list[int]] = defaultdict(list)
-    if not owners:
-        return scores
-    rows = db.session.execute(select(CsatSurvey.thread_id, CsatSurvey.score).where(
-        CsatSurvey.thread_id.in_(list(owners)), CsatSurvey.score.is_not(None)))
-    for thread_id, score in rows:
-        scores[owners[thread_id]].append(score)
+    for owner_id, score in db.session.execute(_narrow(query, filters)):
+        scores[owner_id].append(score)
     return scores
 
 
