@@ -73,7 +73,7 @@ def _unrouted_api_request():
 
 
 def init_app(app: Flask) -> None:
-    from . import routes_bridge, routes_forum, routes_meta, routes_search, routes_users  # noqa: F401 (register routes)
+    from . import routes_bridge, routes_forum, routes_meta, routes_metrics, routes_search, routes_users  # noqa: F401
 
     app.before_request(_unrouted_api_request)
     app.register_blueprint(bp)

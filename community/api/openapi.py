@@ -83,6 +83,15 @@ SCHEMAS = {
         "detected_at": TIME, "last_post_at": TIME, "first_response_at": NULLABLE_TIME,
         "posts": {"type": "array", "items": _object({"post_id": STRING, "text": NULLABLE_STRING, "posted_at": TIME})},
     }),
+    "Metrics": _object({
+        "scope": {"type": "string", "enum": ["all", "own"]},
+        "filters": {"type": "object"}, "refreshed_at": NULLABLE_STRING,
+        "summary": {"type": "object", "additionalProperties": {"type": ["number", "null"]}},
+        "tables": {"type": "object", "additionalProperties": _object({
+            "title": STRING, "columns": {"type": "array", "items": STRING},
+            "rows": {"type": "array", "items": {"type": "array"}}, "chart": NULLABLE_STRING,
+        })},
+    }),
     "Token": _object({
         "id": INTEGER, "name": STRING, "kind": {"type": "string", "enum": ["personal", "service"]},
         "scopes": {"type": "array", "items": {"type": "string", "enum": ["read", "write", "moderate", "admin"]}},
@@ -202,6 +211,15 @@ def _paths() -> dict:
                         _query("state", {"type": "string", "enum": ["solved", "unsolved"]}, "Solved or unsolved only."),
                         _query("sort", {"type": "string", "enum": ["relevance", "newest"]}, "Order."), CURSOR, LIMIT],
             errors=("400", "422"))},
+        "/metrics": {"get": _operation(
+            "getMetrics", "The service-metrics dashboard figures (staff: own figures; admins: everyone's).", "read",
+            ref("Metrics"),
+            parameters=[_query("start", {"type": "string", "format": "date"}, "First day (UTC), default 30 days back."),
+                        _query("end", {"type": "string", "format": "date"}, "Last day (UTC), default today."),
+                        _query("category", {"type": "integer", "minimum": 1}, "Only this category (id)."),
+                        _query("channel", {"type": "string", "enum": ["community", "x"]}, "Only this channel."),
+                        _query("staff", {"type": "integer", "minimum": 1}, "Only this staff member (admins).")],
+            errors=("422",))},
         "/bridge/cases": {"get": _operation(
             "listBridgeCases", "The X bridge triage inbox, highest priority first (staff; at most 200).", "read",
             _page_of(ref("BridgeCase")),

@@ -32,6 +32,7 @@ ENDPOINTS = [
     ("GET", "/bridge/cases", None, "read", 200),
     ("GET", "/bridge/cases/{b}", None, "read", 200),
     ("POST", "/bridge/cases/{b}/assign", {"assignee_id": "{u}", "version": 1}, "moderate", 200),
+    ("GET", "/metrics", None, "read", 200),
     ("GET", "/openapi.json", None, None, 200),
 ]
 
