@@ -24,6 +24,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
 from ..models import Category, SiteSetting, SlaBreach, SlaTarget, Thread, User, utcnow
+from . import audit
 from .mail import absolute_url, send_email
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,9 @@ def save_settings(user: Optional[User], raw_targets: Mapping[int, tuple[str, str
         raise ValidationFailed("Some targets need fixing.", fields=problems)
     known = set(db.session.scalars(select(Category.id).where(Category.id.in_(list(parsed)))))
     current = targets()
+    before = {"targets": {cid: _pair(t) for cid, t in current.items()}, "alert_email": alert_email()}
+    after = {"targets": {cid: pair for cid, pair in parsed.items() if cid in known}, "alert_email": email or None}
+    audit.record(user, "settings.sla", "setting", None, before=before, after=after)
     for category_id, (first, resolution) in parsed.items():
         if category_id not in known:
             continue
@@ -93,6 +97,10 @@ def save_settings(user: Optional[User], raw_targets: Mapping[int, tuple[str, str
     setting.value = email or None
     db.session.add(setting)
     db.session.commit()
+
+
+def _pair(target: SlaTarget) -> tuple[int | None, int | None]:
+    return target.first_response_minutes, target.resolution_minutes
 
 
 def _require_manager(user: Optional[User]) -> None:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from community.extensions import db
-from community.models import Role, SlaBreach, SlaTarget, utcnow
+from community.models import AuditEntry, Role, SlaBreach, SlaTarget, utcnow
 from community.services import sla
 from tests.mailbox import outbox, text_body
 
@@ -90,3 +90,5 @@ def test_only_admins_edit_targets_and_bad_input_keeps_what_was_typed(client, aut
     db.session.refresh(target)
     assert (target.first_response_minutes, target.resolution_minutes) == (15, None)
     assert sla.alert_email() == "lead@example.com"
+    entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
+    assert entry.action == "settings.sla" and entry.after["alert_email"] == "lead@example.com"
