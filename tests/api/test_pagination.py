@@ -105,3 +105,21 @@ def test_bad_list_parameters_answer_400_naming_the_parameter(app, client, make_u
         response = api.get(f"/threads?{query}")
         assert response.status_code == 400, query
         assert response.json["error"]["code"] == "bad_request" and field in response.json["error"]["fields"], query
+
+
+@pytest.mark.backends("sqlite")
+def test_listing_queries_do_not_grow_with_the_page(app, client, make_user, make_thread, make_post, query_counter):
+    """No N+1: a page of 3 and a page of 12 threads (or posts) run the same number of statements."""
+    staff = make_user(role="staff")
+    threads = [make_thread(author=make_user()) for _ in range(12)]
+    for _ in range(11):
+        make_post(thread=threads[0], author=make_user())
+    api = ApiClient(client, issue_token(staff))
+    counts = {}
+    for path in ("/threads", f"/threads/{threads[0].id}/posts", "/users"):
+        for limit in (3, 12):
+            api.get(f"{path}?limit={limit}")  # the token's last_used_at write happens once, not per page
+            with query_counter() as counted:
+                assert api.get(f"{path}?limit={limit}").status_code == 200
+            counts[path, limit] = counted.n
+        assert counts[path, 3] == counts[path, 12], (path, counts)
