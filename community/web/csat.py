@@ -6,10 +6,13 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
 
 from ..errors import Conflict, ValidationFailed
+from ..extensions import limiter
 from ..services import csat
 from .helpers import viewer
 
 bp = Blueprint("csat", __name__, url_prefix="/csat")
+# The email links work signed out, so answers are limited per client address too.
+answer_limit = limiter.limit("20 per minute;200 per hour", methods=["POST"])
 
 
 def _page(survey, action: str, chosen=None, errors=None, message=None, status=200):
@@ -26,6 +29,7 @@ def respond(thread_id: int):
 
 
 @bp.route("/<int:thread_id>", methods=["POST"])
+@answer_limit
 @login_required
 def save(thread_id: int):
     survey = csat.survey_for(viewer(), thread_id)
@@ -39,6 +43,7 @@ def from_email(token: str):
 
 
 @bp.route("/r/<token>", methods=["POST"])
+@answer_limit
 def save_from_email(token: str):
     survey, _score = csat.read_link(token)
     return _record(survey, url_for("csat.save_from_email", token=token), token=token)

@@ -8,12 +8,15 @@ import io
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 
 from ..errors import NotFound, ValidationFailed
+from ..extensions import limiter
 from ..services import inbox, metrics, sla
 from ..services.categories import ordered_categories
 from .errors import wants_json
 from .helpers import viewer
 
 bp = Blueprint("dashboard", __name__, url_prefix="/staff/dashboard")
+# Each render reads every rollup; a generous cap keeps a stuck script from hogging the database.
+read_limit = limiter.limit("120 per minute")
 
 # Spreadsheet apps run cells starting with these as formulas (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -27,6 +30,7 @@ def _filters_or_errors():
 
 
 @bp.route("")
+@read_limit
 def index():
     filters, errors = _filters_or_errors()
     result = metrics.dashboard(viewer(), filters)
@@ -41,6 +45,7 @@ def index():
 
 
 @bp.route("/export/<name>.csv")
+@read_limit
 def export(name: str):
     filters, errors = _filters_or_errors()
     if errors:
