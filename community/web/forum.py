@@ -236,7 +236,10 @@ def thread(thread_id: int, slug: str):
     found = forum.thread_for_viewer(user, thread_id)
     if slug != found.slug:
         return redirect(thread_url(found, **_query_args()), 301)
-    form = ReplyForm(formdata=None, data={"body": _quote_prefill(user, request.args.get("quote"))})
+    # No CSRF field on the form object: building one writes a token into the session, which would
+    # make every anonymous thread view set a cookie (and never be page-cached). The template's
+    # forms carry csrf() themselves, and only readers who can post see them.
+    form = ReplyForm(formdata=None, data={"body": _quote_prefill(user, request.args.get("quote"))}, meta={"csrf": False})
     return _render_thread(found, forum.page_number(request.args.get("page")), form)
 
 

@@ -182,3 +182,27 @@ class TestRedisStore:
         thread.is_private = True
         db.session.commit()
         assert _get(client, _path(thread))[0].status_code == 404
+
+
+class TestWithCsrfOn:
+    """As deployed: CSRF protection on. An anonymous thread page must not put a token in the session."""
+
+    @pytest.fixture
+    def app_overrides(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_anonymous_thread_page_sets_no_cookie_and_is_cached(self, client, thread):
+        first = client.get(_path(thread))
+        assert first.status_code == 200 and "Set-Cookie" not in first.headers
+        assert client.get(_path(thread)).headers["X-Page-Cache"] == "hit"
+
+    def test_signed_in_reader_still_gets_a_working_reply_form(self, client, auth, make_user, thread):
+        import re
+
+        auth.sign_in(make_user())
+        html = client.get(_path(thread)).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        response = client.post(f"/t/{thread.id}/reply", data={"csrf_token": token, "body": "Posted with the token from the page"})
+        assert response.status_code == 302
+        auth.sign_out()
+        assert "Posted with the token from the page" in client.get(_path(thread)).get_data(as_text=True)
