@@ -218,6 +218,8 @@ def send(endpoint: WebhookEndpoint, event: WebhookEvent) -> SendResult:
 
 def record_result(delivery_id: int, result: SendResult) -> None:
     delivery = db.session.get(WebhookDelivery, delivery_id)
+    if delivery is None:  # the endpoint was deleted while this was being sent
+        return
     now = utcnow()
     delivery.attempts += 1
     delivery.last_attempt_at, delivery.claimed_at = now, None
