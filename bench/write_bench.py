@@ -119,7 +119,9 @@ def _follow(user_ids: list[int], thread_ids: list[int]) -> None:
 
 def writer(base: str, cookie: str, threads: list[int], tally: Tally, stop: threading.Event) -> None:
     name, value = cookie.split("=", 1)
-    with httpx.Client(base_url=base, cookies={name: value}, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=30) as client:
+        # Host-only like the server's Set-Cookie, so the CSRF-carrying session replaces this one.
+        client.cookies.set(name, value, domain="127.0.0.1", path="/")
         token = None
         while not stop.is_set():
             thread_id = random.choice(threads)
