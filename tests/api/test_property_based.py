@@ -21,7 +21,7 @@ from .conftest import issue_token, make_bridge_case
 
 pytestmark = pytest.mark.backends("sqlite")
 
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = 8
 RUNS = {
     GenerationMode.POSITIVE: [not_a_server_error, status_code_conformance, content_type_conformance,
                               response_schema_conformance],

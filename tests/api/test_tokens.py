@@ -40,6 +40,7 @@ def test_a_personal_token_is_stored_hashed_works_and_is_revocable(app, client, m
     assert sorted(actions) == ["api_token.create", "api_token.revoke"]
 
 
+@pytest.mark.backends("sqlite")  # pages and header parsing: no database semantics
 def test_missing_or_unknown_tokens_get_401_json(app, client):
     for header in (None, "Bearer", "Bearer nonsense", "Basic dXNlcjpwYXNz", "Bearer pk_" + "x" * 43, "Bearer pk_\udcff"):
         response = client.get("/api/v1/me", headers={"Authorization": header} if header else {})
@@ -134,6 +135,7 @@ def test_personal_token_page_shows_the_secret_once_lists_and_revokes(app, client
     assert ApiClient(client, secret).get("/me").status_code == 401
 
 
+@pytest.mark.backends("sqlite")  # pages and header parsing: no database semantics
 def test_token_form_keeps_input_and_explains_errors(app, client, auth, make_user):
     auth.sign_in(make_user())
     response = client.post("/settings/tokens", data={"name": "keep me", "scopes": ["moderate"], "expires_in_days": "abc"})
@@ -143,6 +145,7 @@ def test_token_form_keeps_input_and_explains_errors(app, client, auth, make_user
     assert _count(ApiToken) == 0
 
 
+@pytest.mark.backends("sqlite")  # pages and header parsing: no database semantics
 def test_service_token_page_is_for_admins(app, client, auth, make_user):
     auth.sign_in(make_user(role="staff"))
     assert client.get("/admin/api-tokens").status_code == 403
@@ -154,5 +157,6 @@ def test_service_token_page_is_for_admins(app, client, auth, make_user):
     assert db.session.scalar(select(ApiToken)).kind.value == "service"
 
 
+@pytest.mark.backends("sqlite")  # pages and header parsing: no database semantics
 def test_anonymous_visitors_are_sent_to_sign_in(app, client):
     assert client.get("/settings/tokens").status_code == 302
