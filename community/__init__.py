@@ -21,6 +21,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(STATIC_DIR),
     )
     app.config.update(_flask_settings(settings))
+    from .web.converters import DatabaseIdConverter
+
+    app.url_map.converters["int"] = DatabaseIdConverter
     configure_logging(app)
     if app.config["PROXY_FIX_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
