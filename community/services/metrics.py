@@ -159,9 +159,10 @@ def rate(part: int, whole: int) -> float | None:
 # --- thread figures -----------------------------------------------------------------------------
 
 
-def _facts(filters: Filters) -> list[ThreadFacts]:
-    query = select(ThreadFacts).where(ThreadFacts.created_at >= filters.since, ThreadFacts.created_at < filters.until)
-    return list(db.session.scalars(_narrow(query, filters)))
+def _facts(filters: Filters) -> list:
+    """The facts rows in range as plain rows (attribute access like the model, a fraction of the cost)."""
+    query = select(*ThreadFacts.__table__.c).where(ThreadFacts.created_at >= filters.since, ThreadFacts.created_at < filters.until)
+    return list(db.session.execute(_narrow(query, filters)))
 
 
 def _narrow(query, filters: Filters):
@@ -262,11 +263,18 @@ def _agents_table(filters: Filters, facts: list[ThreadFacts], sees_all: bool, us
         .group_by(VerifiedAnswer.verified_by_id)
     ).all())
     csat = _csat_by_owner(filters)
+    responded: dict[int, list[int]] = defaultdict(list)
+    for f in facts:
+        if f.first_staff_responder_id is not None:
+            responded[f.first_staff_responder_id].append(f.first_staff_s)
     rows = []
     for member in staff:
-        responded = [f.first_staff_s for f in facts if f.first_staff_responder_id == member.id]
         scores = csat.get(member.id, [])
-        rows.append([member.display_name, replies.get(member.id, 0), verified.get(member.id, 0), median(responded),
+        active = replies.get(member.id) or verified.get(member.id) or responded.get(member.id) or scores
+        if not active and filters.staff_id is None:
+            continue  # a staff member with nothing in the range would only lengthen the table
+        rows.append([member.display_name, replies.get(member.id, 0), verified.get(member.id, 0),
+                     median(responded.get(member.id, [])),
                      len(scores), round(sum(scores) / len(scores), 2) if scores else None])
     columns = ("staff member", "replies", "verified_answers", "first_response_median_s", "csat_responses", "csat_average")
     return table("Agent performance", columns, rows, chart="replies")
