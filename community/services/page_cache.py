@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -48,6 +49,8 @@ IGNORED_TABLES = frozenset({
     # The X bridge is staff-only: no cached page shows it. (BridgePost.post_id is an X id, not a Post.)
     "bridge_cases", "bridge_posts", "bridge_outbound", "bridge_opt_outs", "bridge_canned_responses",
     "bridge_invites", "bridge_account_links", "bridge_join_rejections",
+    # The PostgreSQL search backend's own tables, written with text() after every indexed reply.
+    "search_words", "search_documents_build",
 })
 # User columns no page shows (sign-ins and password changes must not empty the cache).
 PRIVATE_USER_COLUMNS = frozenset({
@@ -318,15 +321,26 @@ def _statement(state) -> None:
     if state.is_select:
         return
     statement = state.statement
-    if not (state.is_update or state.is_delete or state.is_insert):
-        text = str(statement).lstrip()[:6].upper()
-        if text.startswith(("SELECT", "WITH", "PRAGMA", "EXPLAI")):
+    if state.is_update or state.is_delete or state.is_insert:
+        mapper = state.bind_mapper
+        table = mapper.local_table.name if mapper is not None else getattr(getattr(statement, "table", None), "name", None)
+    else:  # text(): the search backend writes its tables this way after every indexed reply
+        sql = str(statement).lstrip()
+        if sql[:7].upper().startswith(("SELECT", "WITH", "PRAGMA", "EXPLAIN", "SET ")):
             return
-    mapper = state.bind_mapper
-    table = mapper.local_table.name if mapper is not None else getattr(getattr(statement, "table", None), "name", None)
+        match = _TEXT_TABLE.match(sql)
+        table = match.group(1).lower() if match else None
     if table in IGNORED_TABLES:
         return
     _note(state.session, {GLOBAL})
+
+
+# The table a text() statement writes (None, hence GLOBAL, when it cannot tell).
+_TEXT_TABLE = re.compile(
+    r"(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|"
+    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+\w+\s+ON|CREATE\s+TABLE|ALTER\s+(?:TABLE|INDEX))\s+\"?(\w+)",
+    re.IGNORECASE,
+)
 
 
 def _after_commit(session: Session) -> None:

@@ -206,3 +206,17 @@ class TestWithCsrfOn:
         assert response.status_code == 302
         auth.sign_out()
         assert "Posted with the token from the page" in client.get(_path(thread)).get_data(as_text=True)
+
+
+def test_raw_sql_writes_invalidate_unless_their_table_is_ignored(client, thread):
+    from sqlalchemy import text
+
+    _get(client, _path(thread))
+    db.session.execute(text("DELETE FROM search_outbox"))  # as the search drain does after each reply
+    db.session.commit()
+    assert _get(client, _path(thread))[0].headers["X-Page-Cache"] == "hit"
+    db.session.execute(text("UPDATE threads SET title = 'Renamed by raw SQL' WHERE id = :id"), {"id": thread.id})
+    db.session.commit()
+    db.session.expire_all()  # the test shares the app's session; raw SQL does not refresh loaded rows
+    response, html = _get(client, _path(thread))
+    assert response.headers["X-Page-Cache"] == "miss" and "Renamed by raw SQL" in html
