@@ -114,8 +114,9 @@ def dashboard(user: Optional[User], filters: Filters) -> dict[str, Any]:
         filters = Filters(**{**asdict(filters), "staff_id": user.id})
     now = filters.now or utcnow()
     facts = _facts(filters)
+    summary = summarize(facts, now)
     tables = {
-        "overview": _overview_table(facts, now),
+        "overview": table("Overview", ("figure", "value"), summary.items()),
         "categories": _grouped_table("Per category", "category", facts, now, lambda f: f.category_id, _category_names()),
         "channels": _channels_table(facts, now, filters),
         "agents": _agents_table(filters, facts, sees_all, user),
@@ -130,7 +131,7 @@ def dashboard(user: Optional[User], filters: Filters) -> dict[str, Any]:
         "filters": {k: (v.isoformat() if isinstance(v, (date, datetime)) else v) for k, v in asdict(filters).items()
                     if k != "now"},
         "refreshed_at": _iso(last_refreshed_at()),
-        "summary": summarize(facts, now),
+        "summary": summary,
         "tables": tables,
     }
 
@@ -207,11 +208,6 @@ SUMMARY_COLUMNS = (
 def table(title: str, columns: Iterable[str], rows: Iterable[Iterable[Any]], chart: str | None = None) -> dict:
     """A dashboard table: the page shows it (and charts column `chart`), CSV exports it as is."""
     return {"title": title, "columns": list(columns), "rows": [list(r) for r in rows], "chart": chart}
-
-
-def _overview_table(facts: list[ThreadFacts], now: datetime) -> dict:
-    figures = summarize(facts, now)
-    return table("Overview", ("figure", "value"), ((name, figures[name]) for name in figures))
 
 
 def _grouped_table(title, key_name, facts, now, key, names: dict) -> dict:
