@@ -1,5 +1,6 @@
 """Every state-changing route refuses a request without a CSRF token, and changes nothing."""
 import pytest
+from werkzeug.routing.converters import NumberConverter
 from sqlalchemy import func, select
 
 from community.extensions import db
@@ -35,8 +36,7 @@ def _row_counts() -> dict[str, int]:
 def _sample_url(rule) -> str:
     values = {}
     for argument in rule.arguments:
-        converter = rule._converters[argument].__class__.__name__
-        values[argument] = 1 if "Integer" in converter else "x"
+        values[argument] = 1 if isinstance(rule._converters[argument], NumberConverter) else "x"
     return rule.build(values, append_unknown=False)[1]
 
 
