@@ -93,7 +93,8 @@ class LocalStore:
 
     def __init__(self, epoch_path: Path, max_bytes: int, seconds: int) -> None:
         self.epoch_path, self.max_bytes, self.seconds = epoch_path, max_bytes, seconds
-        self._lock = threading.Lock()
+        # Reentrant: put() re-checks the epoch (which may empty the pages) while holding it.
+        self._lock = threading.RLock()
         self._pages: OrderedDict[str, tuple[float, CachedPage]] = OrderedDict()
         self._bytes = 0
         self._gens: dict[str, int] = {}

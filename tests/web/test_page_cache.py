@@ -220,3 +220,20 @@ def test_raw_sql_writes_invalidate_unless_their_table_is_ignored(client, thread)
     db.session.expire_all()  # the test shares the app's session; raw SQL does not refresh loaded rows
     response, html = _get(client, _path(thread))
     assert response.headers["X-Page-Cache"] == "miss" and "Renamed by raw SQL" in html
+
+
+@pytest.mark.backends("sqlite")
+def test_store_after_another_process_wrote_refuses_instead_of_hanging(tmp_path):
+    import threading
+
+    from community.services.page_cache import CachedPage, LocalStore
+
+    here, there = (LocalStore(tmp_path / "page_cache.epoch", 1 << 20, 60) for _ in range(2))
+    _page, token = here.get("key")
+    there.bump({"t1"})  # another worker commits while this one renders
+    outcome = []
+    storing = threading.Thread(target=lambda: outcome.append(here.put("key", CachedPage(b"x", "text/html"), ["t1"], token)))
+    storing.start()
+    storing.join(timeout=30)  # a deadlock would never finish
+    assert outcome == [False]
+    assert here.get("key")[0] is None
