@@ -41,6 +41,7 @@ def index():
         "dashboard/index.html", result=result, errors=errors, args=request.args, channels=metrics.CHANNELS,
         categories=ordered_categories(),
         staff=inbox.staff_members() if result["scope"] == "all" else [], duration=duration,
+        display_cell=display_cell,
     ), status
 
 
@@ -77,6 +78,18 @@ def safe_cell(value) -> str:
         return str(value)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def display_cell(column: str, value) -> str:
+    """A table cell for people: durations (columns ending _s) readable, rates as percentages.
+    A Python function rather than a template macro: a 90-day page has thousands of cells."""
+    if value is None:
+        return "–"
+    if column.endswith("_s"):
+        return duration(value)
+    if column.endswith(("rate", "share")) or column.startswith("from_"):
+        return f"{value * 100:.1f}%"
+    return str(value)
 
 
 def duration(seconds) -> str:
