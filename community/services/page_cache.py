@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 GLOBAL, LISTINGS, WRITES = "g", "l", "w"
 STALE = "page_cache.stale"
+CATEGORY_OF_THREAD = "page_cache.category_of_thread"
 
 # Tables no anonymous page shows: their writes must not empty the cache.
 IGNORED_TABLES = frozenset({
@@ -51,6 +52,8 @@ IGNORED_TABLES = frozenset({
     "bridge_invites", "bridge_account_links", "bridge_join_rejections",
     # The PostgreSQL search backend's own tables, written with text() after every indexed reply.
     "search_words", "search_documents_build",
+    # Staff-only figures and credentials: the dashboard, SLA clocks, CSAT answers and API tokens.
+    "metrics_thread_facts", "metrics_post_sentiment", "sla_targets", "sla_breaches", "csat_surveys", "api_tokens",
 })
 # User columns no page shows (sign-ins and password changes must not empty the cache).
 PRIVATE_USER_COLUMNS = frozenset({
@@ -296,10 +299,14 @@ def _thread_of_post(session: Session, post_id: int) -> Optional[int]:
 
 
 def _category_of_thread(session: Session, thread_id: int) -> Optional[int]:
-    thread = session.identity_map.get(inspect(Thread).identity_key_from_primary_key((thread_id,)))
-    if thread is not None:
-        return thread.category_id
-    return session.connection().scalar(select(Thread.category_id).where(Thread.id == thread_id))
+    # Remembered for the flush: a batch of rows in one thread must not cost one query per row.
+    known = session.info.setdefault(CATEGORY_OF_THREAD, {})
+    if thread_id not in known:
+        thread = session.identity_map.get(inspect(Thread).identity_key_from_primary_key((thread_id,)))
+        if thread is not None:
+            return thread.category_id
+        known[thread_id] = session.connection().scalar(select(Thread.category_id).where(Thread.id == thread_id))
+    return known[thread_id]
 
 
 def _note(session: Session, names: set[str]) -> None:
@@ -314,6 +321,7 @@ def _after_flush(session: Session, _context) -> None:
     for obj in (*session.dirty, *session.deleted):
         if obj in session.deleted or session.is_modified(obj, include_collections=True):
             names |= _names_for(session, obj, is_new=False)
+    session.info.pop(CATEGORY_OF_THREAD, None)
     _note(session, names)
 
 

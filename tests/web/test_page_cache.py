@@ -237,3 +237,18 @@ def test_store_after_another_process_wrote_refuses_instead_of_hanging(tmp_path):
     storing.join(timeout=30)  # a deadlock would never finish
     assert outcome == [False]
     assert here.get("key")[0] is None
+
+
+def test_rows_of_one_thread_cost_one_category_lookup_per_flush(app, make_user, make_thread, query_counter):
+    """Batch writes (rollups, follows) must not run a query per row to find which pages go stale."""
+    from community.models import Follow
+
+    thread = make_thread(title="Many followers")
+    users = [make_user(email=f"follower{n}@example.com") for n in range(12)]
+    thread_id, user_ids = thread.id, [user.id for user in users]
+    db.session.expunge_all()
+    with query_counter() as counted:
+        db.session.add_all(Follow(thread_id=thread_id, user_id=user_id) for user_id in user_ids)
+        db.session.commit()
+    lookups = [s for s in counted.statements if "category_id" in s and "FROM threads" in s]
+    assert len(lookups) == 1, lookups
