@@ -54,7 +54,10 @@ def test_inbox_orders_by_priority_and_filters(client, auth, make_user):
     quiet = _case("3", "acme widgets exist", summoned=False)
     page = client.get("/staff/bridge").get_data(as_text=True)
     assert page.index('data-case-id="%d"' % complaint.id) < page.index('data-case-id="%d"' % praise.id)
-    assert "Invite (coming next)" in page and "disabled" in page
+    # Invites go only to posts that tagged the brand; the others are read-only.
+    assert f'action="/staff/bridge/cases/{complaint.id}/invite"' in page
+    assert f'action="/staff/bridge/cases/{quiet.id}/invite"' not in page
+    assert "Did not tag us: read only" in page
     only_unsummoned = client.get("/staff/bridge?summoned=no").get_data(as_text=True)
     assert f'data-case-id="{quiet.id}"' in only_unsummoned and f'data-case-id="{complaint.id}"' not in only_unsummoned
     by_label = client.get(f"/staff/bridge?label={complaint.label}").get_data(as_text=True)
