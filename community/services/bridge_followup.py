@@ -20,7 +20,7 @@ from ..models import (
 from ..models.bridge import OutboundKind, OutboundState
 from . import audit, bridge_outbox
 from .bridge_invite import fit_for_x, target_post
-from .bridge_triage import _compare_and_set, _conflict, get_case
+from .bridge_triage import compare_and_set, case_conflict, get_case
 from .mail import absolute_url
 
 NETWORK = "x"
@@ -112,7 +112,7 @@ def send_followup(user: Optional[User], case_id: int, seen_version: int) -> Brid
     """Staff's one click: queue the solved follow-up. Audited, compare-and-set like every case action."""
     case = get_case(user, case_id)
     if case.version != seen_version:
-        raise _conflict(case.id)
+        raise case_conflict(case.id)
     reason = refusal(case)
     if reason:
         raise ValidationFailed(reason)
@@ -120,7 +120,7 @@ def send_followup(user: Optional[User], case_id: int, seen_version: int) -> Brid
     verified = db.session.scalar(select(VerifiedAnswer).where(VerifiedAnswer.thread_id == thread.id))
     text, target = compose(case, thread), _original_post_id(case)
     before = case.status.value
-    case = _compare_and_set(case.id, seen_version, status=CaseStatus.solved,
+    case = compare_and_set(case.id, seen_version, status=CaseStatus.solved,
                             verified_at=case.verified_at or verified.verified_at)
     row = bridge_outbox.add(case, OutboundKind.solved_followup, target, text, created_by_id=user.id if user else None)
     audit.record(user, "bridge.case_solved_followup", "bridge_case", case.id, before={"status": before},

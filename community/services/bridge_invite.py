@@ -26,7 +26,7 @@ from ..extensions import db
 from ..models import BridgeCannedResponse, BridgeCase, BridgeOptOut, BridgeOutbound, BridgePost, CaseStatus, User, utcnow
 from ..models.bridge import OutboundKind, OutboundState
 from . import audit, bridge_outbox
-from .bridge_triage import _compare_and_set, _conflict, get_case
+from .bridge_triage import compare_and_set, case_conflict, get_case
 
 AUTHOR_COOLDOWN = timedelta(days=7)
 WINDOW = timedelta(minutes=15)
@@ -185,7 +185,7 @@ def _queue(actor: Optional[User], case: BridgeCase, seen_version: int, kind: Out
     before = case.status.value
     now = utcnow()
     # invited_at (the funnel) is stamped by the outbox when the invite is actually on X.
-    case = _compare_and_set(case.id, seen_version, status=status, triaged_at=case.triaged_at or now)
+    case = compare_and_set(case.id, seen_version, status=status, triaged_at=case.triaged_at or now)
     row = bridge_outbox.add(case, kind, target.post_id, text, link=link,
                             created_by_id=actor.id if actor is not None else None)
     audit.record(actor, f"bridge.case_{kind.value}", "bridge_case", case.id, before={"status": before},
@@ -197,7 +197,7 @@ def _queue(actor: Optional[User], case: BridgeCase, seen_version: int, kind: Out
 
 def _check_version(case: BridgeCase, seen_version: int) -> None:
     if case.version != seen_version:
-        raise _conflict(case.id)
+        raise case_conflict(case.id)
 
 
 def invite(user: Optional[User], case_id: int, seen_version: int) -> BridgeCase:

@@ -106,7 +106,7 @@ def get_case(user: Optional[User], case_id: int) -> BridgeCase:
     return case
 
 
-def _conflict(case_id: int) -> Conflict:
+def case_conflict(case_id: int) -> Conflict:
     db.session.rollback()
     case = db.session.get(BridgeCase, case_id)
     db.session.refresh(case)
@@ -115,7 +115,7 @@ def _conflict(case_id: int) -> Conflict:
                     "Reload to see the current state before acting.")
 
 
-def _compare_and_set(case_id: int, seen_version: int, **changes) -> BridgeCase:
+def compare_and_set(case_id: int, seen_version: int, **changes) -> BridgeCase:
     """Apply changes only if nobody changed the case since `seen_version`; else Conflict."""
     result = db.session.execute(
         update(BridgeCase).where(BridgeCase.id == case_id, BridgeCase.version == seen_version)
@@ -123,7 +123,7 @@ def _compare_and_set(case_id: int, seen_version: int, **changes) -> BridgeCase:
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise _conflict(case_id)
+        raise case_conflict(case_id)
     case = db.session.get(BridgeCase, case_id)
     db.session.refresh(case)
     return case
@@ -140,7 +140,7 @@ def act(user: Optional[User], case_id: int, action: str, seen_version: int) -> B
         raise ValidationFailed("Unknown action.", fields={"action": "Pick ignore, spam, opt out or reopen."})
     before = case.status.value
     changes = {"status": ACTIONS[action], "triaged_at": _triage_time(case)}
-    case = _compare_and_set(case_id, seen_version, **changes)
+    case = compare_and_set(case_id, seen_version, **changes)
     if action == "opt_out":
         opt_out_author(case.author_id, case.author_username, reason="staff")
     audit.record(user, f"bridge.case_{action}", "bridge_case", case.id, before={"status": before},
@@ -159,7 +159,7 @@ def set_label(user: Optional[User], case_id: int, label: str, seen_version: int,
         raise ValidationFailed("That canned response is gone.", fields={"canned": "Pick another template."})
     before = {"label": case.label, "status": case.status.value}
     status = CaseStatus.triaged if case.status == CaseStatus.new else case.status
-    case = _compare_and_set(case_id, seen_version, label=label, label_source=LabelSource.staff, status=status,
+    case = compare_and_set(case_id, seen_version, label=label, label_source=LabelSource.staff, status=status,
                             canned_response_id=canned_id, triaged_at=_triage_time(case))
     audit.record(user, "bridge.case_label", "bridge_case", case.id, before=before,
                  after={"label": label, "status": status.value, "canned_response_id": canned_id})
@@ -173,7 +173,7 @@ def assign(user: Optional[User], case_id: int, assignee_id: int | None, seen_ver
     if assignee_id is not None and (assignee is None or not policies.is_staff(assignee)):
         raise ValidationFailed("Cases can only be assigned to staff.", fields={"assignee": "Pick a staff member."})
     before = case.assigned_to_id
-    case = _compare_and_set(case_id, seen_version, assigned_to_id=assignee_id)
+    case = compare_and_set(case_id, seen_version, assigned_to_id=assignee_id)
     audit.record(user, "bridge.case_assign", "bridge_case", case.id, before={"assigned_to_id": before},
                  after={"assigned_to_id": assignee_id})
     db.session.commit()

@@ -12,11 +12,11 @@ from typing import Optional
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from .. import policies
 from ..errors import PermissionDenied
 from ..extensions import db
+from .rows import insert_once
 from ..jobs.queue import enqueue
 from ..models import AcceptedAnswer, AcceptReminder, Post, Thread, ThreadState, User, utcnow
 from . import audit, notifications
@@ -127,13 +127,7 @@ def _staff_reply_unacknowledged(thread: Thread, cutoff) -> bool:
 
 def _record_reminder(thread_id: int) -> bool:
     """Claim the reminder (the primary key refuses a second claim, even from a parallel run)."""
-    db.session.add(AcceptReminder(thread_id=thread_id))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return False
-    return True
+    return insert_once(AcceptReminder(thread_id=thread_id))
 
 
 def email_accept_reminder(thread_id: int) -> None:

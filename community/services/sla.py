@@ -17,11 +17,11 @@ from typing import Iterable, Mapping, Optional
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from .. import policies
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
+from .rows import insert_once
 from ..jobs.queue import enqueue
 from ..models import Category, SiteSetting, SlaBreach, SlaTarget, Thread, User, utcnow
 from . import audit
@@ -204,13 +204,7 @@ def _breach(thread: Thread, kind: str, target: SlaTarget, now: datetime) -> SlaB
 
 def _record(breach: SlaBreach) -> bool:
     """Insert the breach; the (thread, kind) unique constraint refuses one a parallel run recorded."""
-    db.session.add(breach)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return False
-    return True
+    return insert_once(breach)
 
 
 def announce_breach(breach_id: int) -> None:
