@@ -47,8 +47,9 @@ chromium:
 node-deps:
 	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
 
+# loadgroup: tests marked xdist_group (the drills) run on one worker, and groups are handed out first.
 test: install-dev chromium node-deps nginx
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Load benchmark (bench/run_bench.py): BENCH_SCALE=0.1 for a quick check, BENCH_DURATION=seconds per page.
 wrk:

@@ -3,8 +3,11 @@
 Load generators on a shared machine measure the neighbours as much as the app; CPU time of this
 process (time.process_time) per request does not. For each case the app's WSGI callable is called
 directly BENCH_REQUESTS times (default 2000) with a prebuilt environ, after a warm-up:
-- thread page, home page and category page, anonymous: page cache on (hits) vs off (every request renders);
-- widget JSON: the WSGI fast path vs the Flask route behind it.
+- thread, home, category and search pages, anonymous: page cache off (every request renders), hits
+  through Flask (before_request hook), and hits answered by the WSGI fast path before Flask;
+- widget JSON: the WSGI fast path vs the Flask route behind it; and, when Redis answers, the fast
+  path on the Redis cache with the per-process version memo vs a Redis GET of the version per hit
+  (VERSION_SECONDS = 0), in CPU and wall time (wall time includes the round trip; load-dependent).
 A small SQLite community (bench/widgets_bench.py's seed) is enough: hits and the fast path never
 touch the database, and the renders are the same code as at 1M posts minus the query time.
 """
@@ -21,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from bench.run_bench import OUT  # noqa: E402
-from bench.widgets_bench import ORIGIN, seed  # noqa: E402
+from bench.widgets_bench import ORIGIN, REDIS_URL, _redis_up, seed  # noqa: E402
 from community import create_app  # noqa: E402
+from community.web.page_cache import AnonymousPageFastPath  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
 
@@ -49,6 +53,13 @@ def cpu_per_request(wsgi, environ: dict, expect: str = "200") -> float:
     return (time.process_time() - started) / REQUESTS * 1e6
 
 
+def inner(wsgi, kind: type):
+    """The first layer of `kind` in a chain of WSGI middleware (ProxyFix and the fast paths)."""
+    while not isinstance(wsgi, kind):
+        wsgi = getattr(wsgi, "wsgi_app", None) or wsgi.app
+    return wsgi
+
+
 def environ(path: str, headers: dict[str, str] | None = None) -> dict:
     return EnvironBuilder(path=path, base_url="http://127.0.0.1:8000", headers=headers or {}).get_environ()
 
@@ -69,20 +80,40 @@ def main() -> int:
 
         thread = db.session.scalar(select(Thread).order_by(Thread.id))
         category = db.session.scalar(select(Category).order_by(Category.id))
-        pages = {"thread page": f"/t/{thread.id}-{thread.slug}", "home page": "/", "category page": f"/c/{category.slug}"}
+        pages = {"thread page": f"/t/{thread.id}-{thread.slug}", "home page": "/", "category page": f"/c/{category.slug}",
+                 "search page": "/search?q=problem"}
     print(f"CPU time per request in one process (time.process_time, {REQUESTS} requests each, after warm-up); "
           f"load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    flask_path = inner(app.wsgi_app, AnonymousPageFastPath).wsgi_app
     for label, path in pages.items():
         app.config["PAGE_CACHE_ENABLED"] = False
         render = cpu_per_request(app.wsgi_app, environ(path))
         app.config["PAGE_CACHE_ENABLED"] = True
-        hit = cpu_per_request(app.wsgi_app, environ(path))
-        print(f"  {label:14} render {render:7.0f} us   page-cache hit {hit:6.0f} us   ({render / hit:.1f}x)")
+        hit = cpu_per_request(flask_path, environ(path))
+        fast = cpu_per_request(app.wsgi_app, environ(path))
+        print(f"  {label:14} render {render:7.0f} us   hit via Flask {hit:6.0f} us   hit via fast path {fast:5.0f} us"
+              f"   ({render / fast:.0f}x render, {hit / fast:.1f}x Flask hit)")
     widget = environ(f"/embed/w/{env['WIDGET_ID']}.json", {"Origin": ORIGIN})
     fast = cpu_per_request(app.wsgi_app, widget)
-    route = cpu_per_request(app.wsgi_app.wsgi_app, widget)  # the Flask app behind the fast path
+    route = cpu_per_request(flask_path, widget)  # the Flask app behind both fast paths
     print(f"  {'widget JSON':14} route  {route:7.0f} us   fast path      {fast:6.0f} us   ({route / fast:.1f}x)")
+    if _redis_up():
+        redis_widget_hits(settings, widget)
     return 0
+
+
+def redis_widget_hits(settings: dict, widget: dict) -> None:
+    from community.services import widget_cache
+
+    app = create_app({**settings, "REDIS_URL": REDIS_URL, "JOB_QUEUE": "inline", "RATELIMIT_ENABLED": False})
+    bound = widget_cache.VERSION_SECONDS
+    for label, seconds in (("version read per hit", 0.0), (f"version memo {bound:g} s", bound)):
+        widget_cache.VERSION_SECONDS = seconds
+        wall = time.perf_counter()
+        cpu = cpu_per_request(app.wsgi_app, widget)
+        wall = (time.perf_counter() - wall) / (REQUESTS + 20) * 1e6
+        print(f"  {'widget, Redis':14} {label:22} CPU {cpu:5.0f} us   wall {wall:5.0f} us")
+    widget_cache.VERSION_SECONDS = bound
 
 
 if __name__ == "__main__":

@@ -9,11 +9,14 @@ Environment: BENCH_SCALE (1.0 = 1,000,000 posts), BENCH_DURATION (seconds per pa
 BENCH_WARMUP (seconds, 2), BENCH_CONNECTIONS (32), BENCH_BACKENDS ("postgres,sqlite"),
 BENCH_PG_ADMIN_URL, BENCH_SEARCH_INDEX (backends whose search index is built, "postgres"; the
 others answer from an empty index), BENCH_KEEP=1 keeps the databases for a look afterwards,
-BENCH_PAGE_CACHE ("on,off": one gunicorn pass per setting of COMMUNITY_PAGE_CACHE_ENABLED).
+BENCH_PAGE_CACHE ("on,off": one gunicorn pass per setting of COMMUNITY_PAGE_CACHE_ENABLED),
+BENCH_REUSE=1 serves the databases a BENCH_KEEP=1 run of the same scale left instead of seeding again.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 import os
 import platform
 import runpy
@@ -58,7 +61,9 @@ class Options:
     warmup: int = int(os.environ.get("BENCH_WARMUP", "2"))
     connections: int = int(os.environ.get("BENCH_CONNECTIONS", "32"))
     backends: tuple[str, ...] = tuple(os.environ.get("BENCH_BACKENDS", "postgres,sqlite").split(","))
-    keep: bool = os.environ.get("BENCH_KEEP") == "1"
+    keep: bool = os.environ.get("BENCH_KEEP") == "1" or os.environ.get("BENCH_REUSE") == "1"
+    # Serve the databases a BENCH_KEEP=1 run left (bench_out/seed-<backend>.json) instead of seeding.
+    reuse: bool = os.environ.get("BENCH_REUSE") == "1"
     # Whoosh indexes ~75 threads a second here, so a full-scale SQLite index would take most of
     # the half hour; by default only PostgreSQL's search gets a real index.
     search_index: tuple[str, ...] = tuple(os.environ.get("BENCH_SEARCH_INDEX", "postgres").split(","))
@@ -265,12 +270,17 @@ def _database(backend: str, options: Options, sqlite_name: str = "bench.db", pg_
         connection.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{pg_name}"'))
     try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + pg_name
+        yield pg_database_url(pg_name)
     finally:
         if not options.keep:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def pg_database_url(name: str) -> str:
+    """A database on the server PG_ADMIN_URL points at."""
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
 
 
 def _remove_sqlite(path: Path) -> None:
@@ -387,18 +397,53 @@ def count_queries(app, pages: list[Page], cookie: str) -> None:
 # --- the run ------------------------------------------------------------------------------------
 
 
+def seed_record(backend: str) -> Path:
+    return OUT / f"seed-{backend}.json"
+
+
+def save_seed(backend: str, seed: SeedReport, index_seconds: float | None) -> None:
+    record = {"seed": dataclasses.asdict(seed), "index_seconds": index_seconds}
+    seed_record(backend).write_text(json.dumps(record))
+
+
+def load_seed(backend: str) -> tuple[SeedReport, float | None] | None:
+    path = seed_record(backend)
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    seed = record["seed"]
+    seed["size"] = SeedSize(**seed["size"])
+    return SeedReport(**seed), record["index_seconds"]
+
+
+@contextmanager
+def kept_database(backend: str) -> Iterator[str]:
+    """The database a BENCH_KEEP=1 run left, as _database named it; nothing is created or dropped."""
+    yield f"sqlite:///{OUT / 'bench.db'}" if backend == "sqlite" else pg_database_url(PG_BENCH_DB)
+
+
 def run_backend(backend: str, options: Options) -> BackendResult:
     result = BackendResult(backend)
-    with bench_database(backend, options) as url:
+    kept = load_seed(backend) if options.reuse else None
+    if kept is not None and kept[0].size != options.seed_size():
+        kept = None
+    with (kept_database(backend) if kept else bench_database(backend, options)) as url:
         settings = app_settings(backend, url)
         app = create_app(settings)
         with app.app_context():
             migrate.upgrade(db.engine)
-            print(f"[{backend}] seeding {options.seed_size()} ...", flush=True)
-            result.seed = bulk_seed(db.engine, options.seed_size())
-            print(f"[{backend}] {result.seed.summary()}", flush=True)
-            if backend in options.search_index:
-                result.index_seconds = build_search_index(backend)
+            if kept:
+                result.seed, result.index_seconds = kept
+                print(f"[{backend}] reusing the kept database: {result.seed.summary()}", flush=True)
+            else:
+                seed_record(backend).unlink(missing_ok=True)
+                print(f"[{backend}] seeding {options.seed_size()} ...", flush=True)
+                result.seed = bulk_seed(db.engine, options.seed_size())
+                print(f"[{backend}] {result.seed.summary()}", flush=True)
+                if backend in options.search_index:
+                    result.index_seconds = build_search_index(backend)
+                if options.keep:
+                    save_seed(backend, result.seed, result.index_seconds)
             result.pages = pages_for(app, result.seed)
             cookie = session_cookie(app, result.seed.first_user_id + 4)  # a verified customer
             count_queries(app, result.pages, cookie)

@@ -33,7 +33,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run_bench import BIN, OUT, SECRET, Gunicorn, loadavg, session_cookie  # noqa: E402
+from bench.run_bench import BIN, OUT, SECRET, Gunicorn, loadavg, pg_database_url, session_cookie  # noqa: E402
 from community import create_app, migrate  # noqa: E402
 from community.extensions import db  # noqa: E402
 from community.services.bulk_seed import SeedSize, bulk_seed  # noqa: E402
@@ -62,7 +62,7 @@ class Tally:
 
 
 def database_url() -> str:
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+    return pg_database_url(DB_NAME)
 
 
 def admin_sql(statement: str) -> None:

@@ -109,7 +109,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "CSAT_LINK_MAX_AGE": (30 * 86400, "Seconds the rating links in a CSAT email stay valid."),
     "METRICS_SENTIMENT_BATCH": (20_000, "Community posts the metrics job classifies per run (oldest unlabelled first)."),
     "METRICS_SENTIMENT_BACKFILL_DAYS": (90, "On its first run the metrics job classifies community posts from this many days back."),
-    "PAGE_CACHE_ENABLED": (True, "Serve anonymous readers' home, listing, category and thread pages from a cache invalidated on content changes."),
+    "PAGE_CACHE_ENABLED": (True, "Serve anonymous readers' home, listing, category, thread and search pages from a cache invalidated on content changes."),
     "PAGE_CACHE_SECONDS": (300, "Longest a cached page lives, bounding staleness from writes outside the app (bulk SQL)."),
     "PAGE_CACHE_LOCAL_MB": (16, "Page cache size per process without Redis, in MB (with REDIS_URL pages live in Redis)."),
     "PAGE_CACHE_NAMESPACE": (None, "Redis key namespace of the page cache. Unset: derived from DATABASE_URL, so one site's workers share it."),

@@ -30,6 +30,13 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry)
 
 
+def request_id_for(incoming: str) -> str:
+    """A proxy's id if it looks like one (never echo arbitrary header text), else a new one."""
+    if incoming.isascii() and 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum():
+        return incoming
+    return uuid.uuid4().hex
+
+
 def configure_logging(app: Flask) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
@@ -45,9 +52,7 @@ def configure_logging(app: Flask) -> None:
 
     @app.before_request
     def assign_request_id() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        # Accept a proxy's id only if it looks like one; never echo arbitrary header text.
-        g.request_id = incoming if incoming.isascii() and 8 <= len(incoming) <= 64 and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        g.request_id = request_id_for(request.headers.get("X-Request-ID", ""))
 
     @app.after_request
     def send_request_id(response):

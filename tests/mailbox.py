@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,6 +14,20 @@ def outbox(app) -> list[EmailMessage]:
     folder = Path(app.instance_path) / "outbox"
     files = sorted(folder.glob("*.eml"), key=lambda path: path.stat().st_mtime_ns) if folder.exists() else []
     return [message_from_bytes(path.read_bytes(), policy=policy.default) for path in files]
+
+
+def wait_for_outbox(app, count: int = 1, timeout: float = 10.0, to: str | None = None) -> list[EmailMessage]:
+    """The outbox (only mail to `to`, when given) once it holds `count` messages, or whatever it
+    holds at the timeout. Under a live server mail is sent by a job that runs after the response
+    has gone out, so the page a browser sees next can come before the mail is written."""
+    deadline = time.monotonic() + timeout
+    while len(messages := _addressed(outbox(app), to)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return messages
+
+
+def _addressed(messages: list[EmailMessage], to: str | None) -> list[EmailMessage]:
+    return [message for message in messages if to is None or message["To"] == to]
 
 
 def text_body(message: EmailMessage) -> str:

@@ -39,7 +39,7 @@ from .notifications import (
     NotificationPreference,
     NotificationSettings,
 )
-from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox, SearchWord
+from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox, SearchRank, SearchWord
 from .settings import SiteSetting
 from .webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .widgets import Widget, WidgetEventCount, WidgetKind, WidgetSort, WidgetTheme, widget_categories
@@ -48,7 +48,8 @@ __all__ = [
     "Base", "utcnow", "ApiToken", "TokenKind", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
-    "SearchOutbox", "SearchDocumentRow", "SearchEvent", "SearchWord", "DeflectionEvent", "AuditEntry", "Follow",
+    "SearchOutbox", "SearchDocumentRow", "SearchRank", "SearchEvent", "SearchWord", "DeflectionEvent",
+    "AuditEntry", "Follow",
     "AcceptedAnswer", "VerifiedAnswer", "SameProblem", "HelpfulVote", "AcceptReminder",
     "Notification", "NotificationChannel", "NotificationPreference", "NotificationSettings",
     "NotificationDigest", "EmailFrequency",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, Enum, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .accounts import User
@@ -73,6 +73,13 @@ class Thread(TimestampMixin, SoftDeleteMixin, Base):
         # every thread in the category (measured: 22 req/s at 100k threads without it).
         Index("ix_threads_category_listing", "category_id", "is_pinned", "last_activity_at", "id"),
         Index("ix_threads_activity", "last_activity_at", "id"),
+        # The same order for what every reader sees: a deep page (OFFSET 15,000) walks only this
+        # index instead of reading each skipped thread's row to test the filters.
+        Index(
+            "ix_threads_public_listing", "category_id", "is_pinned", "last_activity_at", "id",
+            postgresql_where=text("deleted_at IS NULL AND NOT is_private AND NOT is_pending"),
+            sqlite_where=text("deleted_at IS NULL AND is_private = 0 AND is_pending = 0"),
+        ),
         # A category's solved threads, newest solved first (the solved Atom feed) without sorting them all.
         Index("ix_threads_category_solved", "category_id", "solved_at", "id"),
     )

@@ -27,21 +27,10 @@ class SearchOutbox(Base):
     processed_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
 
 
-class SearchDocumentRow(Base):
-    """One thread as the PostgreSQL backend searches it. Unused (empty) with the Whoosh backend."""
+class _ThreadFacts:
+    """What filtering and access checks read, in both PostgreSQL search tables."""
 
-    __tablename__ = "search_documents"
-    __table_args__ = (
-        Index("ix_search_documents_document", "document", postgresql_using="gin"),
-        Index("ix_search_documents_heading", "heading", postgresql_using="gin"),
-    )
-
-    thread_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    title: Mapped[str] = mapped_column(Text)
-    body: Mapped[str] = mapped_column(Text)
-    tags: Mapped[str] = mapped_column(Text, default="")
     category_id: Mapped[int]
-    category_name: Mapped[str] = mapped_column(String(80))
     visibility: Mapped[str] = mapped_column(String(20))
     is_private: Mapped[bool]
     author_id: Mapped[int]
@@ -49,14 +38,42 @@ class SearchDocumentRow(Base):
     has_verified_answer: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
     last_activity_at: Mapped[datetime]
+
+
+class SearchDocumentRow(_ThreadFacts, Base):
+    """One thread's text as the PostgreSQL backend highlights it and spells from. Unused (empty)
+    with the Whoosh backend. What queries match and rank lives in search_ranks."""
+
+    __tablename__ = "search_documents"
+
+    thread_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(Text, default="")
+    category_name: Mapped[str] = mapped_column(String(80))
     stamp: Mapped[str] = mapped_column(String(64))
-    # Weighted lexemes (title A, tags/category B, body C); Text on SQLite where it is unused.
-    document: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
-    # Title (A) and tags/category (B) only: small, so "similar questions" can rank candidates
-    # without reading whole threads' lexemes.
-    heading: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
     # Unstemmed words for "did you mean", kept apart so corrections are real words.
     spelling: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+
+
+class SearchRank(_ThreadFacts, Base):
+    """One thread as the PostgreSQL backend matches, filters and ranks it: no text columns, so a
+    common word's tens of thousands of matches are read from a narrow heap (the wide document
+    rows made one such query cost seconds). Unused (empty) with the Whoosh backend."""
+
+    __tablename__ = "search_ranks"
+    __table_args__ = (
+        Index("ix_search_ranks_document", "document", postgresql_using="gin"),
+        Index("ix_search_ranks_heading", "heading", postgresql_using="gin"),
+    )
+
+    thread_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # Title (A) and tags/category (B) only: small, so candidates are pre-ranked without reading
+    # whole threads' lexemes.
+    heading: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
+    # Weighted lexemes (title A, tags/category B, body C); stored out of line (toast_tuple_target)
+    # and read only for the bounded candidate set that is ranked.
+    document: Mapped[str] = mapped_column(TSVECTOR().with_variant(Text(), "sqlite"))
 
 
 class SearchWord(Base):

@@ -15,6 +15,7 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..models import Category, Post, SearchOutbox, Tag, Thread, VerifiedAnswer, thread_tags, utcnow
+from ..services import page_cache
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ def _write_outbox(session: Session, ids: set[int]) -> None:
         insert(SearchOutbox.__table__), [{"thread_id": i, "created_at": now} for i in sorted(ids)]
     )
     session.info[NEEDS_DRAIN] = True
+    # Cached search pages show threads' titles and visibility from the database, not only the index.
+    page_cache.note_search_change(session)
 
 
 def _after_commit(session: Session) -> None:

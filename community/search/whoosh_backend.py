@@ -21,8 +21,12 @@ from typing import Callable, Iterable
 from whoosh import analysis, columns, fields, index, qparser
 from whoosh.lang.porter import stem as porter_stem
 from whoosh import query as wq
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.idsets import BitSet, DocIdSet
+from whoosh.reading import EmptyReader, MultiReader, SegmentReader
+from whoosh.searching import Searcher
 
+from . import whoosh_bulk
 from .whoosh_format import stemmed_text
 from .backend import (
     BOOLEAN_WORDS,
@@ -43,7 +47,8 @@ VISIBILITY_LEVELS = ("public", "members", "customers", "staff")
 FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "category": 1.0, "body": 1.0}
 SIMILAR_BODY_TERMS = 12
 LOCK_TIMEOUT_S = 10.0
-MAX_SEGMENTS = 12
+MERGE_FACTOR = 10
+LARGE_SEGMENT_DOCS = 5_000
 COUNT_CAP = 1000
 
 
@@ -73,10 +78,43 @@ def _schema() -> fields.Schema:
 
 
 def _commit(writer) -> None:
-    """Commit without merging while segments are few: merging on every commit made the odd
-    one-post update take hundreds of ms. Past MAX_SEGMENTS the small ones are merged (and
-    run-scheduled optimizes), so searches never walk a long list of tiny segments."""
-    writer.commit(merge=len(writer.segments) >= MAX_SEGMENTS)
+    """Commit without merging: merging in the indexing job made the odd one-post update take
+    hundreds of ms. `compact()`, a job of its own, merges the small segments this leaves."""
+    writer.commit(merge=False)
+
+
+def _merge_tiers(writer, segments):
+    merged = _tiers_to_merge(segments)
+    return _merged_into(writer, segments, merged) if merged else segments
+
+
+def _tiers_to_merge(segments) -> list:
+    """MERGE_FACTOR segments of about the same size (as many decimal digits of documents)
+    become one, so each document is rewritten about log(n) times and a merge costs about as much
+    as indexing its documents again. Segments a rebuild wrote are left alone."""
+    tiers: dict[int, list] = {}
+    for segment in segments:
+        count = segment.doc_count_all()
+        if count < LARGE_SEGMENT_DOCS:
+            tiers.setdefault(len(str(count)), []).append(segment)
+    return [segment for tier in tiers.values() if len(tier) >= MERGE_FACTOR for segment in tier]
+
+
+def _merge_small_segments(writer, segments):
+    """Merge the segments commits leave behind into one, without rewriting the big ones a
+    rebuild wrote (that takes minutes at 100,000 posts)."""
+    biggest = max((segment.doc_count_all() for segment in segments), default=0)
+    limit = max(biggest / 10, LARGE_SEGMENT_DOCS)
+    small = [segment for segment in segments if segment.doc_count_all() < limit]
+    return _merged_into(writer, segments, small) if len(small) > 1 else segments
+
+
+def _merged_into(writer, segments, merged):
+    for segment in merged:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [segment for segment in segments if segment not in merged]
 
 
 class _StoredColumn(fields.COLUMN):
@@ -93,13 +131,8 @@ def _from_epoch(seconds: int | datetime) -> datetime:
     return datetime.fromtimestamp(seconds, timezone.utc)
 
 
-def _bulk_writer_options() -> dict:
-    # One sub-writer per core, each with a big in-memory pool, kept as separate segments: merging
-    # them would redo the sort the sub-writers already did. run-scheduled optimizes later.
-    procs = max(1, min(4, os.cpu_count() or 1))
-    if procs == 1:
-        return {"limitmb": 256}
-    return {"procs": procs, "limitmb": 128, "multisegment": True}
+def _bulk_procs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -180,6 +213,7 @@ class WhooshBackend:
         self._ix: index.Index | None = None
         self._ix_name: str | None = None
         self._filters: dict[tuple, BitSet] = {}
+        self._segment_readers: dict[tuple, SegmentReader] = {}
         self._local = threading.local()
         self.schema = _schema()
         parser = qparser.MultifieldParser(list(FIELD_BOOSTS), self.schema, fieldboosts=FIELD_BOOSTS)
@@ -240,30 +274,55 @@ class WhooshBackend:
         docs = list(docs)
         if not docs:
             return
-        writer = self.ix().writer(timeout=LOCK_TIMEOUT_S)
+        writer = self._small_writer()
         for doc in docs:
-            writer.update_document(**_fields(doc))
+            # Not update_document(): it deletes only the first copy found, and a kept reader may
+            # offer an already deleted one first.
+            writer.delete_by_term("thread_id", str(doc.thread_id))
+            writer.add_document(**_fields(doc))
         _commit(writer)
+
+    def _small_writer(self):
+        # Uncompressed blocks: a one-post commit writes a few hundred terms of one posting each,
+        # and compressing each tiny block cost more than it saved.
+        writer = self.ix().writer(timeout=LOCK_TIMEOUT_S, codec=W3Codec(compression=0))
+        writer._searcher = self._writer_searcher(writer)
+        return writer
+
+    def _writer_searcher(self, writer) -> Searcher:
+        """What update_document() and delete_by_term() look thread ids up in: the writer's
+        segments, through segment readers kept open between commits. Opening every segment's
+        reader anew was half a one-post commit. A kept reader may not know of a later deletion
+        and offer an already deleted document, which deleting again leaves as it is. Only used
+        under the index's write lock."""
+        kept, ix_name = self._segment_readers, self._ix_name
+        readers = []
+        for segment in writer.segments:
+            key = (ix_name, segment.segment_id())
+            if key not in kept:
+                kept[key] = SegmentReader(writer.storage, writer.schema, segment, generation=writer.generation - 1)
+            readers.append(kept[key])
+        live = {(ix_name, segment.segment_id()) for segment in writer.segments}
+        for key in [key for key in kept if key not in live]:
+            kept.pop(key).close()
+        reader = readers[0] if len(readers) == 1 else MultiReader(readers) if readers else EmptyReader(writer.schema)
+        searcher = Searcher(reader, fromindex=writer)
+        # The writer closes its searcher when it finishes; the kept readers must stay open.
+        searcher.close = searcher._orig_close = lambda: None
+        return searcher
 
     def delete(self, thread_ids: Iterable[int]) -> None:
         ids = list(thread_ids)
         if not ids:
             return
-        writer = self.ix().writer(timeout=LOCK_TIMEOUT_S)
+        writer = self._small_writer()
         for thread_id in ids:
             writer.delete_by_term("thread_id", str(thread_id))
         _commit(writer)
 
     def rebuild(self, docs: Iterable[SearchDoc], progress: Callable[[int], None] | None = None) -> int:
         name, fresh = self._create()
-        writer = fresh.writer(**_bulk_writer_options())
-        count = 0
-        for doc in docs:
-            writer.add_document(**_fields(doc))
-            count += 1
-            if progress:
-                progress(1)
-        writer.commit()
+        count = whoosh_bulk.build(fresh, (_fields(doc) for doc in docs), _bulk_procs(), progress)
         old = self._current_name()
         self._swap_to(name)
         if old and old != name:
@@ -271,9 +330,17 @@ class WhooshBackend:
             shutil.rmtree(self.root / old, ignore_errors=True)
         return count
 
+    def compact(self) -> None:
+        """A job after indexing: merge the small segments commits leave, a tier at a time."""
+        ix = self.ix()
+        if not _tiers_to_merge(ix._segments()):
+            return
+        ix.writer(timeout=LOCK_TIMEOUT_S).commit(mergetype=_merge_tiers)
+
     def maintain(self) -> None:
         """Scheduled: merge the small segments one-post commits leave behind into one."""
-        self.ix().optimize()
+        writer = self.ix().writer(timeout=LOCK_TIMEOUT_S)
+        writer.commit(mergetype=_merge_small_segments)
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -395,6 +462,7 @@ class WhooshBackend:
 
 
 SNIPPET_WINDOW = 240
+CANDIDATE_TERMS_MAX = 64
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
@@ -409,10 +477,10 @@ def mark_terms(text: str, terms: set[str], window: int | None) -> str | None:
     than re-analysing whole threads."""
     if not terms or not text:
         return None
-    words = _WORD.finditer(text)
-    first = next((m for m in words if _matches(m.group(), terms)), None)
+    first = _first_match(text, terms)
     if first is None:
         return None
+    words = _WORD.finditer(text, first.end())
     start, end = 0, len(text)
     if window is not None:
         start = max(0, first.start() - window // 4)
@@ -428,6 +496,31 @@ def mark_terms(text: str, terms: set[str], window: int | None) -> str | None:
     pieces.append(text[cursor:end])
     marked = " ".join("".join(pieces).split())
     return ("… " if start else "") + marked + (" …" if end < len(text) else "")
+
+
+def _first_match(text: str, terms: set[str]) -> re.Match | None:
+    """The first word whose stem matched. Words that could match are found by one regex search
+    for the terms' beginnings (a stem differs from its words only in its last few letters), so
+    a long body is not stemmed word by word up to its first match."""
+    candidates = _candidates(frozenset(terms))
+    if candidates is None:
+        return next((m for m in _WORD.finditer(text) if _matches(m.group(), terms)), None)
+    for candidate in candidates.finditer(text):
+        word = _WORD.match(text, candidate.start())
+        if word and _matches(word.group(), terms):
+            return word
+    return None
+
+
+@lru_cache(maxsize=512)
+def _candidates(terms: frozenset[str]) -> re.Pattern | None:
+    if len(terms) > CANDIDATE_TERMS_MAX:  # a broad prefix query: a plain scan is cheaper
+        return None
+    beginnings = sorted({term[:max(1, len(term) - 3)] for term in terms}, key=len, reverse=True)
+    # A word starts after neither a letter or digit nor a letter and an apostrophe (_WORD).
+    return re.compile(
+        r"(?<![^\W_])(?<![^\W_]['’])(?:" + "|".join(map(re.escape, beginnings)) + ")", re.IGNORECASE
+    )
 
 
 def _matches(word: str, terms: set[str]) -> bool:

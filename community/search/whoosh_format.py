@@ -8,20 +8,32 @@ stems. Any other analyzer falls back to Whoosh's own code.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from functools import lru_cache
+import re
+from pickle import dumps
 
 from whoosh import analysis, formats
-from whoosh.analysis.tokenizers import default_pattern
+from whoosh.system import pack_uint
 from whoosh.lang.porter import stem as porter_stem
 
 STOP_WORDS = analysis.STOP_WORDS
 MIN_SIZE = 2
 
 
-@lru_cache(maxsize=300_000)
-def _stem(word: str) -> str:
-    return porter_stem(word)
+# default_pattern without its capturing group, so findall() returns whole words.
+_WORDS = re.compile(r"[\w\*]+(?:\.?[\w\*]+)*", re.UNICODE)
+# word as written -> its stem, or "" when the filters drop it. One lookup per word instead of
+# lower(), a length test, a stop-word test and a cached stem call.
+_STEMS: dict[str, str] = {}
+_STEMS_MAX = 500_000
+
+
+def _stem_of(word: str) -> str:
+    lowered = word.lower()
+    stem = "" if len(lowered) < MIN_SIZE or lowered in STOP_WORDS else porter_stem(lowered)
+    if len(_STEMS) >= _STEMS_MAX:
+        _STEMS.clear()
+    _STEMS[word] = stem
+    return stem
 
 
 def stemmed_positions(value: str) -> dict[str, list[int]]:
@@ -30,19 +42,41 @@ def stemmed_positions(value: str) -> dict[str, list[int]]:
     StopFilter renumbers: the first kept word keeps its own position, the next ones count up
     by one from it.
     """
-    poses: dict[str, list[int]] = defaultdict(list)
+    poses: dict[str, list[int]] = {}
+    stems = _STEMS
     pos = None
-    for index, match in enumerate(default_pattern.finditer(value)):
-        word = match.group(0).lower()
-        if len(word) < MIN_SIZE or word in STOP_WORDS:
+    for index, word in enumerate(_WORDS.findall(value)):
+        stem = stems.get(word)
+        if stem is None:
+            stem = _stem_of(word)
+        if not stem:
             continue
         pos = index if pos is None else pos + 1
-        poses[_stem(word)].append(pos)
+        found = poses.get(stem)
+        if found is None:
+            poses[stem] = [pos]
+        else:
+            found.append(pos)
     return poses
 
 
 def is_default_stemming(analyzer) -> bool:
     return analyzer == analysis.StemmingAnalyzer()
+
+
+_ONE_POSITION: dict[int, bytes] = {}
+
+
+def encode_positions(poslist: list[int]) -> bytes:
+    """formats.Positions.encode, with the common single-position lists cached."""
+    if len(poslist) == 1:
+        pos = poslist[0]
+        encoded = _ONE_POSITION.get(pos)
+        if encoded is None:
+            encoded = _ONE_POSITION[pos] = pack_uint(1) + dumps([pos], 2)
+        return encoded
+    deltas = [pos - before for before, pos in zip([0] + poslist, poslist)]
+    return pack_uint(len(deltas)) + dumps(deltas, 2)
 
 
 class FastPositions(formats.Positions):
@@ -51,9 +85,19 @@ class FastPositions(formats.Positions):
             yield from super().word_values(value, analyzer, **kwargs)
             return
         boost = self.field_boost
-        encode = self.encode
         for word, poslist in stemmed_positions(value).items():
-            yield (word, len(poslist), len(poslist) * boost, encode(poslist))
+            yield (word, len(poslist), len(poslist) * boost, encode_positions(poslist))
+
+    def index_postings(self, value, analyzer) -> list[tuple[bytes, int, float, bytes]] | None:
+        """What Field.index() gives for value, without its generator layers; None when this
+        format's shortcut does not apply (the caller then uses Field.index())."""
+        if not isinstance(value, str) or not _plain(analyzer):
+            return None
+        boost = self.field_boost
+        return [
+            (word.encode("utf-8"), len(poslist), len(poslist) * boost, encode_positions(poslist))
+            for word, poslist in stemmed_positions(value).items()
+        ]
 
 
 # Keyed by id, holding the analyzer too so the id cannot be reused while the entry lives.

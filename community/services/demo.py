@@ -16,7 +16,7 @@ from ..content.markdown import render_markdown
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Category, Post, Role, Tag, Thread, ThreadState, User, Visibility, utcnow
-from . import answers, demo_content, moderation
+from . import answers, demo_content, metrics_rollup, moderation
 from . import threads as thread_service
 from .branding import save_branding
 from .bridge_demo import seed_bridge_demo
@@ -52,6 +52,8 @@ def seed_demo(if_empty: bool = False) -> list[DemoAccount] | None:
     save_branding(demo_content.BRANDING)
     seed_bridge_demo()
     _staff_activity(people, categories)
+    # The dashboard reads rollups that run-scheduled refreshes; a new demo should not open blank.
+    metrics_rollup.refresh()
     return accounts
 
 

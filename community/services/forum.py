@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Optional, Sequence, TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, and_, false, func, or_, select, true
+from sqlalchemy.orm import lazyload
 
 from .. import policies
 from ..errors import NotFound, PermissionDenied
@@ -45,6 +47,21 @@ class Page(Generic[Row]):
     def has_next(self) -> bool:
         return self.number < self.pages
 
+    @property
+    def links(self) -> list[int | None]:
+        """The page numbers a pager shows: the first two, the last two and two either side of
+        this one, with None for a gap after 2 or before the last two. Computed from those few
+        numbers, not by walking every page (669 of them in a category of 20,000 threads)."""
+        last, number = self.pages, self.number
+        candidates = {1, 2, 3, last - 2, last - 1, last, *range(number - 2, number + 3)}
+        shown: list[int | None] = []
+        for n in sorted(n for n in candidates if 1 <= n <= last):
+            if n <= 2 or n > last - 2 or abs(n - number) <= 2:
+                shown.append(n)
+            elif n in (3, last - 2):
+                shown.append(None)
+        return shown
+
 
 def page_number(raw: object) -> int:
     """?page=abc, ?page=-3 and a missing page all mean the first page."""
@@ -60,16 +77,18 @@ MAX_PAGE = 1_000_000
 
 
 def paginate(
-    query: Select, number: int, per_page: int, *, count: bool = True, estimate: int | None = None, exact: bool = False
+    query: Select, number: int, per_page: int, *, count: bool = True, estimate: int | None = None, exact: bool = False,
+    skip_by=None,
 ) -> Page:
     """One page of rows. With count=False the total is not counted (a full scan on big tables)
     but only known to go past this page when one more row exists: enough for a "more" link.
     `estimate` (a stored counter) then stands in for the total, so page links still reach the end;
-    when it is `exact`, pages past it are refused without a query."""
+    when it is `exact`, pages past it are refused without a query. `skip_by` (the primary key
+    column): see _page_rows."""
     if not count:
         if number > MAX_PAGE or (exact and number > 1 and (number - 1) * per_page >= (estimate or 0)):
             raise NotFound("There is no such page.")
-        rows = db.session.scalars(query.limit(per_page + 1).offset((number - 1) * per_page)).unique().all()
+        rows = _page_rows(query, per_page + 1, (number - 1) * per_page, skip_by)
         if number > 1 and not rows:
             raise NotFound("There is no such page.")
         seen = (number - 1) * per_page + len(rows)
@@ -77,8 +96,18 @@ def paginate(
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     if number > 1 and (number - 1) * per_page >= total:
         raise NotFound("There is no such page.")
-    items = db.session.scalars(query.limit(per_page).offset((number - 1) * per_page)).unique().all()
+    items = _page_rows(query, per_page, (number - 1) * per_page, skip_by)
     return Page(items, number, per_page, total)
+
+
+def _page_rows(query: Select, limit: int, offset: int, skip_by=None) -> list:
+    """With `skip_by`, the rows before the page are skipped by key alone (an index walk), and only
+    the page's rows are then loaded with their joined authors and categories: OFFSET over the
+    full query would join every skipped row (15,000 of them on page 500 of a category)."""
+    if skip_by is None or offset == 0:
+        return db.session.scalars(query.limit(limit).offset(offset)).unique().all()
+    keys = query.with_only_columns(skip_by).limit(limit).offset(offset).subquery()
+    return db.session.scalars(query.join(keys, skip_by == keys.c[0])).unique().all()
 
 
 # --- categories -------------------------------------------------------------------------------
@@ -128,8 +157,10 @@ STATE_FILTERS = {
 }
 
 
-def visible_threads(user: Optional[User]) -> Select:
-    """Threads the viewer may see in listings: readable category, not deleted, private only if theirs."""
+def visible_threads(user: Optional[User], *, own: bool = True) -> Select:
+    """Threads the viewer may see in listings: readable category, not deleted, private only if theirs.
+    With own=False, only what everyone of the viewer's audience sees (their own private or held
+    threads left out): the part of a listing that can be rendered once and shared."""
     query = (
         select(Thread)
         .join(Thread.category)
@@ -140,10 +171,36 @@ def visible_threads(user: Optional[User]) -> Select:
         )
     )
     if not policies.is_staff(user):
-        own = Thread.author_id == user.id if user is not None else false()
-        shown_to_all = and_(Thread.is_private.is_(False), Thread.is_pending.is_(False))
-        query = query.where(or_(shown_to_all, own))
+        # Spelled "= false" as ix_threads_public_listing's condition is, so deep pages walk that index.
+        shown_to_all = and_(Thread.is_private == false(), Thread.is_pending == false())
+        mine = Thread.author_id == user.id if user is not None and own else false()
+        query = query.where(or_(shown_to_all, mine))
     return query
+
+
+def listing_audience(user: Optional[User]) -> str:
+    """Readers with the same audience see the same listings (visible_threads with own=False):
+    what they may read is decided by their readable visibilities and whether they are staff only."""
+    names = ",".join(sorted(visibility.value for visibility in policies.readable_visibilities(user)))
+    return f"{names}|{'staff' if policies.is_staff(user) else 'readers'}"
+
+
+def has_own_hidden_thread(user: Optional[User], since: datetime | None, category: Category | None = None) -> bool:
+    """Whether a listing's shared part would miss one of the viewer's own private or held threads:
+    one active at or after `since` (the oldest activity the shared part shows; None: any), or in a
+    category listing, a pinned one (pinned threads come first there). Staff see every thread in
+    the shared part already."""
+    if user is None or policies.is_staff(user):
+        return False
+    query = select(Thread.id).where(
+        Thread.author_id == user.id, Thread.deleted_at.is_(None), or_(Thread.is_private, Thread.is_pending)
+    )
+    if category is not None:
+        query = query.where(Thread.category_id == category.id)
+    if since is not None:
+        newer = Thread.last_activity_at >= since
+        query = query.where(or_(newer, Thread.is_pinned) if category is not None else newer)
+    return db.session.scalar(query.limit(1)) is not None
 
 
 def list_threads(
@@ -155,8 +212,9 @@ def list_threads(
     page: int = 1,
     per_page: int | None = None,
     count: bool = True,
+    own: bool = True,
 ) -> Page[Thread]:
-    query = visible_threads(user)
+    query = visible_threads(user, own=own)
     if category is not None:
         query = query.where(Thread.category_id == category.id)
         order = (Thread.is_pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
@@ -171,8 +229,10 @@ def list_threads(
         # Counting every visible thread is a scan of the listing (45-80 ms at 100k threads);
         # the categories' stored counters give the page links instead.
         estimate = _listing_estimate(user, category)
-        return paginate(query.order_by(*order), page, per_page, count=False, estimate=estimate, exact=user is None)
-    return paginate(query.order_by(*order), page, per_page, count=count)
+        return paginate(
+            query.order_by(*order), page, per_page, count=False, estimate=estimate, exact=user is None, skip_by=Thread.id
+        )
+    return paginate(query.order_by(*order), page, per_page, count=count, skip_by=Thread.id)
 
 
 def _listing_estimate(user: Optional[User], category: Category | None) -> int:
@@ -207,8 +267,13 @@ def thread_for_viewer(user: Optional[User], thread_id: int) -> Thread:
 
 def thread_posts(user: Optional[User], thread: Thread, page: int) -> Page[Post]:
     """A page of the thread's posts in order; deleted ones stay (the template shows a placeholder)."""
-    query = select(Post).where(Post.thread_id == thread.id, _post_shown_to(user)).order_by(Post.position)
-    return paginate(query, page, current_app.config["POSTS_PER_PAGE"])
+    # Every post's thread is `thread`, already in the session: a lazy load finds it there, where
+    # the default joined load would join it (with its category and author) to every post row.
+    query = (
+        select(Post).options(lazyload(Post.thread))
+        .where(Post.thread_id == thread.id, _post_shown_to(user)).order_by(Post.position)
+    )
+    return paginate(query, page, current_app.config["POSTS_PER_PAGE"], skip_by=Post.id)
 
 
 def _post_shown_to(user: Optional[User]):
@@ -219,12 +284,16 @@ def _post_shown_to(user: Optional[User]):
     return or_(Post.is_pending.is_(False), own)
 
 
-def merged_into(thread_id: int) -> Thread | None:
-    """The thread a merged thread now lives in, so its old URL can redirect there."""
+def thread_or_merge_target(user: Optional[User], thread_id: int) -> tuple[Thread, bool]:
+    """The thread for its page, or the thread it was merged into and True (its old URL redirects
+    there; that page checks access). One load of the thread: the session keeps it only while
+    something refers to it."""
     thread = db.session.get(Thread, thread_id)
-    if thread is None or thread.merged_into_id is None:
-        return None
-    return db.session.get(Thread, thread.merged_into_id)
+    if thread is not None and thread.merged_into_id is not None:
+        target = db.session.get(Thread, thread.merged_into_id)
+        if target is not None:
+            return target, True
+    return thread_for_viewer(user, thread_id), False
 
 
 def post_for_viewer(user: Optional[User], post_id: int) -> Post:

@@ -2,7 +2,8 @@
 
 A stored page remembers the generations it depended on: GLOBAL (brand, settings, categories,
 people: anything every page may show), LISTINGS (any thread or post: the home page, /latest),
-one category's (its listing) or one thread's (its pages). After a commit that changed content,
+one category's (its listing), one thread's (its pages) or SEARCH (anonymous search pages: moved when
+a change is queued for the search index and again when the index applies it). After a commit that changed content,
 the counters of what changed are bumped, and a page whose remembered generations differ from
 the current ones is a miss. A WRITES counter moves on every such commit: a page whose render
 overlapped a commit is not stored, since it may show the rows from before it.
@@ -37,7 +38,7 @@ from ..models import Category, Post, Thread, User
 
 log = logging.getLogger(__name__)
 
-GLOBAL, LISTINGS, WRITES = "g", "l", "w"
+GLOBAL, LISTINGS, WRITES, SEARCH = "g", "l", "w", "s"
 STALE = "page_cache.stale"
 CATEGORY_OF_THREAD = "page_cache.category_of_thread"
 
@@ -51,7 +52,7 @@ IGNORED_TABLES = frozenset({
     "bridge_cases", "bridge_posts", "bridge_outbound", "bridge_opt_outs", "bridge_canned_responses",
     "bridge_invites", "bridge_account_links", "bridge_join_rejections",
     # The PostgreSQL search backend's own tables, written with text() after every indexed reply.
-    "search_words", "search_documents_build",
+    "search_words", "search_documents_build", "search_ranks", "search_ranks_build",
     # Staff-only figures and credentials: the dashboard, SLA clocks, CSAT answers and API tokens.
     "metrics_thread_facts", "metrics_post_sentiment", "sla_targets", "sla_breaches", "csat_surveys", "api_tokens",
 })
@@ -77,15 +78,21 @@ class CachedPage:
     body: bytes
     content_type: str
     deps: dict[str, int] = field(default_factory=dict)
+    # A first search page's (query, result count): each hit is still counted for the insights page.
+    search: tuple[str, int] | None = None
+    # A shared listing fragment's oldest shown activity (ISO time; None when the list is not full).
+    oldest_shown: str | None = None
 
     def encode(self) -> bytes:
-        return json.dumps({"t": self.content_type, "d": self.deps}).encode() + b"\n" + self.body
+        meta = {"t": self.content_type, "d": self.deps, "s": self.search, "o": self.oldest_shown}
+        return json.dumps(meta).encode() + b"\n" + self.body
 
     @classmethod
     def decode(cls, raw: bytes) -> "CachedPage":
         head, _, body = raw.partition(b"\n")
         meta = json.loads(head)
-        return cls(body, meta["t"], meta["d"])
+        search = meta.get("s")
+        return cls(body, meta["t"], meta["d"], tuple(search) if search else None, meta.get("o"))
 
 
 # --- stores -------------------------------------------------------------------------------------
@@ -247,6 +254,15 @@ def store(key: str, page: CachedPage, deps: Iterable[str], token: object) -> boo
         return False
 
 
+def peek(app: Flask, key: str) -> CachedPage | None:
+    """The cached page without an app context: the WSGI fast path (web/page_cache.py)."""
+    try:
+        return store_for(app).get(key)[0]
+    except Exception:  # the Flask path degrades the way it knows
+        log.warning("page cache peek failed", exc_info=True)
+        return None
+
+
 def category_id_for_slug(slug: str) -> Optional[int]:
     from ..extensions import db
 
@@ -307,6 +323,21 @@ def _category_of_thread(session: Session, thread_id: int) -> Optional[int]:
             return thread.category_id
         known[thread_id] = session.connection().scalar(select(Thread.category_id).where(Thread.id == thread_id))
     return known[thread_id]
+
+
+def note_search_change(session: Session) -> None:
+    """The search index will change when this session commits (search/changes.py queued it)."""
+    _note(session, {SEARCH})
+
+
+def search_index_changed() -> None:
+    """The search index applied queued changes: search pages rendered before now are stale."""
+    if not has_app_context():
+        return
+    try:
+        store_for(current_app).bump({SEARCH})
+    except Exception:  # pages still expire after PAGE_CACHE_SECONDS
+        log.warning("could not bump the search page generation", exc_info=True)
 
 
 def _note(session: Session, names: set[str]) -> None:

@@ -23,6 +23,7 @@ from ..search.backend import (
     clean_query,
 )
 from ..search.documents import all_docs, count_indexable, docs_for
+from . import page_cache
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +256,20 @@ def process_outbox(batch: int = OUTBOX_BATCH) -> int:
         db.session.commit()
         done += len(thread_ids)
     _forget_old_outbox_rows()
+    if done:
+        from ..jobs.queue import enqueue
+
+        enqueue("community.services.search:compact_index")
     return done
+
+
+def compact_index() -> int:
+    """Job: merge the small pieces indexing leaves (Whoosh segments). A job of its own, so the
+    indexing job never waits for a merge."""
+    compact = getattr(current_backend(), "compact", None)
+    if compact:
+        compact()
+    return 1
 
 
 def reindex_threads(thread_ids) -> None:
@@ -264,6 +278,7 @@ def reindex_threads(thread_ids) -> None:
     search_backend.index(docs)
     search_backend.delete(gone)
     db.session.commit()
+    page_cache.search_index_changed()
 
 
 def _forget_old_outbox_rows() -> None:
@@ -282,6 +297,7 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
     started = utcnow()
     count = current_backend().rebuild(all_docs(db.session), progress)
     db.session.rollback()
+    page_cache.search_index_changed()
     changed = set(db.session.scalars(select(SearchOutbox.thread_id).where(SearchOutbox.created_at >= started)))
     if changed:
         reindex_threads(changed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from .. import policies
@@ -38,7 +39,7 @@ def _clean(data: EndpointInput) -> EndpointInput:
     url, description = data.url.strip(), data.description.strip()
     events = [event for event in webhooks.EVENT_TYPES if event in data.events]
     problems = {}
-    if problem := addresses.url_problem(url):
+    if problem := addresses.url_problem(url) or _private_problem(url):
         problems["url"] = problem
     if len(description) > 200:
         problems["description"] = "Keep the description under 200 characters."
@@ -50,6 +51,12 @@ def _clean(data: EndpointInput) -> EndpointInput:
     if problems:
         raise ValidationFailed("Please correct the marked fields.", fields=problems)
     return EndpointInput(url, description, events)
+
+
+def _private_problem(url: str) -> str | None:
+    if current_app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"]:
+        return None
+    return addresses.literal_private_problem(url)
 
 
 def _snapshot(endpoint: WebhookEndpoint) -> dict:

@@ -3,6 +3,10 @@
 Redis when REDIS_URL is set (shared by every worker), an in-process dict otherwise. Entries also
 expire after CACHE_SECONDS, which bounds staleness from bulk UPDATE statements (they fire no ORM
 events) and, without Redis, between processes.
+
+With Redis, the WSGI fast path (peek_entry) keeps the content version and decoded entries in the
+process, so a warm hit makes no Redis round trip: a bump in this process is seen at once, a bump
+in another process within VERSION_SECONDS.
 """
 from __future__ import annotations
 
@@ -47,6 +51,9 @@ def entry_key(widget_id: int, version: int) -> str:
 # Entries as the fast path serves them, per cache key: the Redis JSON is decoded once per process.
 _peeked: dict[str, tuple[float, dict[str, Any]]] = {}
 PEEK_SECONDS = 5
+# Longest the fast path serves the previous version after another process bumped it.
+VERSION_SECONDS = 1.0
+VERSION_MEMO = "community.widget_version"
 
 
 def peek_entry(app, widget_id: int) -> dict[str, Any] | None:
@@ -56,8 +63,8 @@ def peek_entry(app, widget_id: int) -> dict[str, Any] | None:
         entry = _local_entries.get(entry_key(widget_id, _local_version[0]))
         return entry[1] if entry is not None and entry[0] >= time.monotonic() else None
     connection = _redis_of(app)
-    key = entry_key(widget_id, int(connection.get(VERSION_KEY) or 0))
     now = time.monotonic()
+    key = entry_key(widget_id, _known_version(app, connection, now))
     memo = _peeked.get(key)
     if memo is None or memo[0] < now:
         raw = connection.get(f"parley:widgets:{key}")
@@ -68,6 +75,22 @@ def peek_entry(app, widget_id: int) -> dict[str, Any] | None:
         # Kept briefly, so the Redis entry's expiry still bounds staleness from bulk statements.
         memo = _peeked[key] = (now + PEEK_SECONDS, json.loads(raw))
     return memo[1]
+
+
+def _known_version(app, connection, now: float) -> int:
+    memo = app.extensions.get(VERSION_MEMO)
+    if memo is None or memo[0] < now:
+        memo = _remember_version(app, int(connection.get(VERSION_KEY) or 0), now)
+    return memo[1]
+
+
+def _remember_version(app, version: int, now: float) -> tuple[float, int]:
+    with _local_lock:
+        memo = app.extensions.get(VERSION_MEMO)
+        # Versions only grow: a read that started before this process's bump must not undo it.
+        if memo is None or memo[0] < now or version >= memo[1]:
+            memo = app.extensions[VERSION_MEMO] = (now + VERSION_SECONDS, version)
+    return memo
 
 
 def content_version() -> int:
@@ -83,7 +106,7 @@ def bump_version() -> None:
         _local_version[0] += 1
         _local_entries.clear()
     if connection is not None:
-        connection.incr(VERSION_KEY)
+        _remember_version(current_app._get_current_object(), int(connection.incr(VERSION_KEY)), time.monotonic())
 
 
 def get(key: str) -> Any | None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from typing import Any, Callable, Iterable
 
 from werkzeug.http import parse_etags
 
+from ..logs import request_id_for
 from ..services import widget_cache
 from ..services.widgets import origin_allowed
 from .security import CONTENT_SECURITY_POLICY
@@ -50,7 +50,7 @@ class WidgetJsonFastPath:
                 answer = self._answer(int(match.group(1)), environ)
                 if answer is not None:
                     status, headers, body = answer
-                    start_response(status, [*headers, ("X-Request-ID", uuid.uuid4().hex)])
+                    start_response(status, [*headers, ("X-Request-ID", request_id_for(environ.get("HTTP_X_REQUEST_ID", "")))])
                     return [body]
         return self.wsgi_app(environ, start_response)
 

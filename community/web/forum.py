@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Callable
 from urllib.parse import parse_qsl
 
 from flask import (
     Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
 )
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from .. import policies
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import limiter
-from ..services import forum, posts, threads
+from ..services import forum, page_cache, posts, threads
+from ..services.forum import Page
 from ..services.threads import REPLACEMENT_CHAR
 from .errors import wants_json
 from .helpers import category_url, post_url, thread_url, viewer
@@ -118,9 +122,59 @@ def _query_args() -> dict[str, str]:
 @bp.route("/")
 def index():
     user = viewer()
+    listing = _shared_listing("home", _LISTING_DEPS, user, lambda own: _home_listing(user, own))
+    return _render("forum/index.html", listing=listing)
+
+
+def _home_listing(user, own: bool) -> tuple[str, Page]:
     # The home page shows a "more" link, never page numbers: skip counting every thread.
-    latest = forum.list_threads(user, per_page=10, count=False)
-    return _render("forum/index.html", categories=forum.readable_categories(user), threads=latest)
+    latest = forum.list_threads(user, per_page=10, count=False, own=own)
+    html = render_template("forum/_home_listing.html", categories=forum.readable_categories(user), threads=latest)
+    return html, latest
+
+
+def _shared_listing(
+    name: str, deps: tuple[str, ...], user, render: Callable[[bool], tuple[str, Page]], category=None
+) -> Markup:
+    """A listing's HTML, rendered once per audience and kept in the page cache under `deps` (the
+    generations the whole cached page would depend on); the page around it (header, bell,
+    buttons) stays per reader. `category`: the listing is that category's (pinned threads first).
+
+    `render(own)` gives the HTML and the page of threads it shows. A reader whose own private or
+    held threads would appear in it gets a render of their own (own=True), never the shared one."""
+    if not page_cache.enabled(current_app):
+        return Markup(render(True)[0])
+    key = page_cache.page_key(f"fragment:{name}:{forum.listing_audience(user)}", _fragment_variant())
+    cached, token = page_cache.lookup(key)
+    if cached is not None:
+        since = datetime.fromisoformat(cached.oldest_shown) if cached.oldest_shown else None
+        if not forum.has_own_hidden_thread(user, since, category):
+            return Markup(cached.body.decode())
+        return Markup(render(True)[0])
+    html, page = render(False)
+    since = _oldest_activity(page)
+    fragment = page_cache.CachedPage(html.encode(), "text/html", oldest_shown=since.isoformat() if since else None)
+    page_cache.store(key, fragment, deps, token)
+    if forum.has_own_hidden_thread(user, since, category):
+        return Markup(render(True)[0])
+    return Markup(html)
+
+
+# What a shared listing shows changes with any thread or post (LISTINGS) and with names, categories
+# and settings (GLOBAL): the generations the cached home page depends on.
+_LISTING_DEPS = (page_cache.GLOBAL, page_cache.LISTINGS)
+
+
+def _oldest_activity(page: Page) -> datetime | None:
+    """The oldest activity a listing shows when it is full (a newer own thread would displace a
+    row); None when it is not, since any own thread would then be listed."""
+    if len(page.items) < page.per_page:
+        return None
+    return min(thread.last_activity_at for thread in page.items)
+
+
+def _fragment_variant() -> str:
+    return f"{request.host_url}|{request.script_root}|{current_app.config['THREADS_PER_PAGE']}"
 
 
 @bp.route("/categories")
@@ -157,10 +211,16 @@ def category(slug: str):
     if renamed:
         return redirect(category_url(found, **_query_args()), 301)
     state = _state_arg()
-    page = forum.list_threads(user, category=found, state=state, page=forum.page_number(request.args.get("page")))
+    number = forum.page_number(request.args.get("page"))
+
+    def render(own: bool) -> tuple[str, Page]:
+        page = forum.list_threads(user, category=found, state=state, page=number, own=own)
+        return render_template("forum/_category_listing.html", category=found, threads=page, state=state), page
+
+    deps = (page_cache.GLOBAL, page_cache.category_gen(found.id))
+    listing = _shared_listing(f"category:{found.id}:{state}:{number}", deps, user, render, category=found)
     return _render(
-        "forum/category.html", category=found, threads=page, state=state,
-        can_start=policies.can_start_thread(user, found),
+        "forum/category.html", category=found, listing=listing, can_start=policies.can_start_thread(user, found)
     )
 
 
@@ -230,10 +290,9 @@ def _render_composer(form, fixed_category, errors=None, preview=None, status=200
 @bp.route("/t/<int:thread_id>", defaults={"slug": ""})
 def thread(thread_id: int, slug: str):
     user = viewer()
-    merged = forum.merged_into(thread_id)
-    if merged is not None:
-        return redirect(thread_url(merged), 301)
-    found = forum.thread_for_viewer(user, thread_id)
+    found, merged = forum.thread_or_merge_target(user, thread_id)
+    if merged:
+        return redirect(thread_url(found), 301)
     if slug != found.slug:
         return redirect(thread_url(found, **_query_args()), 301)
     # No CSRF field on the form object: building one writes a token into the session, which would

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta, timezone
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
 from werkzeug.routing import BuildError
 
 from ..errors import ValidationFailed
 from ..services import search as search_service
+from ..services import search_hits
 from .helpers import thread_url, viewer
 
 bp = Blueprint("search", __name__)
@@ -23,6 +24,8 @@ def search():
     input_errors: dict[str, str] = {}
     filters = _filters(args, input_errors)
     screen = search_service.search_screen(viewer(), text, filters, input_errors)
+    if screen.page.searched and screen.page.page == 1:
+        g.search_recorded = (screen.page.query, screen.page.total)  # the page cache counts its hits too
     status = 400 if input_errors else 422 if screen.errors else 200
     return render_template(
         "search/search.html", page=screen.page, raw_query=text, args=args, errors=screen.errors,
@@ -136,4 +139,5 @@ def deflection():
 
 @bp.route("/search/insights")
 def insights():
+    search_hits.flush(current_app)  # this process's cached searches; other workers' within FLUSH_SECONDS
     return render_template("search/insights.html", insights=search_service.insights(viewer()))

@@ -34,6 +34,24 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+def literal_private_problem(url: str) -> str | None:
+    """Why a URL whose host is written as a private address (or localhost) can't be registered.
+
+    Registration does no DNS (a name may resolve elsewhere later; send time checks that), but a
+    host that is itself a private address will be refused at every send, so say so at once.
+    """
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return "localhost is not allowed: webhooks may only call public addresses."
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if not address.is_global:
+        return f"{address} is a private address: webhooks may only call public addresses."
+    return None
+
+
 def destination_problem(url: str, *, allow_private: bool) -> str | None:
     """Why Parley must not call this URL now (after DNS), or None."""
     shape = url_problem(url)

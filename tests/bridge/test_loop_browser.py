@@ -17,7 +17,7 @@ from sqlalchemy import select
 from community.extensions import db
 from community.models import BridgeAccountLink, BridgeCase, BridgeOutbound, CaseStatus, Thread
 from community.services import bridge_ingest
-from tests.mailbox import LINK, outbox, text_body
+from tests.mailbox import LINK, text_body, wait_for_outbox
 from tests.web.test_forum_browser import _sign_in_browser
 
 from .conftest import BRAND_ID, CUSTOMER_ID
@@ -107,7 +107,7 @@ def test_mention_to_invite_to_thread_to_public_follow_up(app, live_server, brows
 
     # A new account confirms its email first; the composer then waits with the complaint in it.
     customer.wait_for_selector("[data-join-confirm]")
-    [mail] = [message for message in outbox(app) if message["To"] == "jo@example.com"]
+    [mail] = wait_for_outbox(app, 1, to="jo@example.com")
     customer.goto(LINK.search(text_body(mail)).group(0))
     customer.get_by_role("button", name="Confirm my email").click()
     customer.goto(f"{join_url}/thread")
@@ -129,13 +129,15 @@ def test_mention_to_invite_to_thread_to_public_follow_up(app, live_server, brows
     # Staff answer, verify the answer, and tell the public it's solved.
     staff_page.goto(thread_url)
     staff_page.locator("#reply textarea").fill(ANSWER)
-    staff_page.locator("#reply").get_by_role("button", name="Post reply").click()
-    staff_page.wait_for_load_state()
-    staff_page.locator("article.post").last.get_by_role("button", name="Verify answer").click()
-    staff_page.wait_for_load_state()
+    # Each form post is awaited as a navigation: wait_for_load_state() alone can return before the
+    # POST is answered, and the next goto() then cancels it (the follow-up was refused, unverified).
+    with staff_page.expect_navigation():
+        staff_page.locator("#reply").get_by_role("button", name="Post reply").click()
+    with staff_page.expect_navigation():
+        staff_page.locator("article.post").last.get_by_role("button", name="Verify answer").click()
     staff_page.goto(f"{live_server.url}/staff/bridge?status=all")
-    _case_card(staff_page, "wrong VAT number").get_by_role("button", name="Tell the public it's solved").click()
-    staff_page.wait_for_load_state()
+    with staff_page.expect_navigation():
+        _case_card(staff_page, "wrong VAT number").get_by_role("button", name="Tell the public it's solved").click()
 
     _wait_for_brand_replies(fake_x, 2)
     db.session.expire_all()

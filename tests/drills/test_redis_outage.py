@@ -13,7 +13,7 @@ import redis
 from ..conftest import free_port
 from .servers import wait_until
 
-pytestmark = pytest.mark.drill
+pytestmark = [pytest.mark.drill, pytest.mark.xdist_group("drills")]  # one worker, one cluster, one drill at a time
 
 QUEUE_KEY = "rq:queue:community"
 

@@ -22,7 +22,7 @@ import pytest
 from ..conftest import free_port, require_service
 from .servers import PROJECT_ROOT, wait_until
 
-pytestmark = pytest.mark.drill
+pytestmark = [pytest.mark.drill, pytest.mark.xdist_group("drills")]  # one worker, one cluster, one drill at a time
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE_CONF = PROJECT_ROOT / "deploy" / "nginx-parley.conf"

@@ -18,7 +18,7 @@ import pytest
 
 from .load import Tally, run_clients, timed
 
-pytestmark = pytest.mark.drill
+pytestmark = [pytest.mark.drill, pytest.mark.xdist_group("drills")]  # one worker, one cluster, one drill at a time
 
 CLIENTS = int(os.environ.get("DRILL_SOAK_CLIENTS", 200))
 SECONDS = float(os.environ.get("DRILL_SOAK_SECONDS", 120))

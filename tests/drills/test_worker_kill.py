@@ -16,7 +16,7 @@ import pytest
 from .load import Tally, run_clients, timed
 from .servers import wait_until
 
-pytestmark = pytest.mark.drill
+pytestmark = [pytest.mark.drill, pytest.mark.xdist_group("drills")]  # one worker, one cluster, one drill at a time
 
 
 def test_killed_worker_leaves_whole_replies_and_search_catches_up(make_site):

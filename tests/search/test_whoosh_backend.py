@@ -71,15 +71,52 @@ def test_counts_are_capped_when_the_collector_skipped(tmp_path, monkeypatch):
     assert backend.search(SearchRequest(text="modem", access=ANYONE, per_page=2)).total == 30
 
 
-def test_one_post_commits_do_not_merge_until_segments_pile_up(tmp_path, monkeypatch):
-    monkeypatch.setattr(whoosh_backend, "MAX_SEGMENTS", 4)
+def test_one_post_commits_never_merge_and_the_compact_job_merges_ten_alike(tmp_path):
     backend = WhooshBackend(str(tmp_path))
     counts = []
-    for n in range(1, 8):
+    for n in range(1, 13):
         backend.index([_doc(n, f"Post number {n}")])
         counts.append(len(backend.ix().reader().leaf_readers()))
-    assert counts[:4] == [1, 2, 3, 4]
-    assert max(counts) <= 5
+        backend.compact()
+    assert counts[:10] == list(range(1, 11))
+    assert len(backend.ix().reader().leaf_readers()) == 3  # the ten became one, then two more
+    backend.index([_doc(3, "Post number three, edited")])  # replaces its copy inside the merged segment
     backend.maintain()
     assert len(backend.ix().reader().leaf_readers()) == 1
-    assert backend.search(SearchRequest(text="post", access=ANYONE)).total == 7
+    assert backend.search(SearchRequest(text="post", access=ANYONE)).total == 12
+    assert [hit.thread_id for hit in backend.search(SearchRequest(text="edited", access=ANYONE)).hits] == [3]
+
+
+@pytest.mark.parametrize("procs", [1, 2])
+def test_bulk_rebuild_writes_what_whooshs_own_writer_writes(tmp_path, monkeypatch, procs):
+    docs = [
+        _doc(n, f"Printer {n} jams", body=f"The printer jams on page {n}. " * (n % 5 + 1), tags=("hp", f"t{n % 3}"),
+             visibility="staff" if n % 4 == 0 else "public", state="solved" if n % 2 else "open")
+        for n in range(1, 60)
+    ]
+    monkeypatch.setattr(whoosh_backend, "_bulk_procs", lambda: procs)
+    monkeypatch.setattr(whoosh_backend.whoosh_bulk, "BATCH_DOCS", 7)
+    monkeypatch.setattr(whoosh_backend.whoosh_bulk, "MAX_SEGMENT_POSTINGS", 400)  # several segments a process
+    bulk = WhooshBackend(str(tmp_path / "bulk"))
+    assert bulk.rebuild(iter(docs)) == len(docs)
+    reference = WhooshBackend(str(tmp_path / "reference"))
+    writer = reference.ix().writer()
+    for doc in docs:
+        writer.add_document(**whoosh_backend._fields(doc))
+    writer.commit()
+
+    def contents(backend):
+        reader = backend.searcher().reader()
+        stored = sorted((f["thread_id"], sorted(f.items())) for f in reader.all_stored_fields())
+        terms = sorted((field, text, reader.doc_frequency(field, text)) for field, text in reader.all_terms())
+        lengths = {field: reader.field_length(field) for field in ("title", "body", "tags", "spell_public")}
+        return stored, terms, lengths
+
+    assert len(bulk.ix()._segments()) > 1
+    assert contents(bulk) == contents(reference)
+    staff = Access(visibilities=frozenset({"public", "staff"}), sees_all_private=True)
+    for text in ("printer jams", '"jams on page"', "print*", "hp"):
+        request = SearchRequest(text=text, access=staff, per_page=100)
+        assert sorted(h.thread_id for h in bulk.search(request).hits) == sorted(
+            h.thread_id for h in reference.search(request).hits
+        )

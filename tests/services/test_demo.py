@@ -4,7 +4,7 @@ import re
 from sqlalchemy import func, select
 
 from community.extensions import db
-from community.models import AuditEntry, Category, Post, Role, Thread, User, VerifiedAnswer, Visibility
+from community.models import AuditEntry, Category, Post, Role, Thread, ThreadFacts, User, VerifiedAnswer, Visibility
 from community.services import inbox, moderation
 from community.services.branding import get_branding
 from community.services.passwords import verify_password
@@ -58,6 +58,9 @@ def test_seed_builds_a_branded_community_and_prints_working_credentials(app, cli
     assert flagged and all(not item.post.is_hidden for item in flagged)
     audited = set(db.session.scalars(select(AuditEntry.target_id).where(AuditEntry.action == "answer.verify")))
     assert {v.post_id for v in verified} <= audited
+
+    # The dashboard opens with figures, not "rollups not built yet".
+    assert db.session.scalar(select(func.count(ThreadFacts.thread_id))) == db.session.scalar(select(func.count(Thread.id)))
 
 
 def test_if_empty_is_a_no_op_on_a_database_with_users(app, make_user):

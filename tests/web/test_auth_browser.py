@@ -1,7 +1,7 @@
 """The account pages in a real browser, with CSRF on: sign up, settings, sign out, sign in."""
 import pytest
 
-from tests.mailbox import outbox
+from tests.mailbox import wait_for_outbox
 
 pytestmark = [pytest.mark.backends("sqlite"), pytest.mark.browser]
 
@@ -38,4 +38,4 @@ def test_sign_up_settings_sign_out_and_sign_in_in_a_browser(app, live_server, pa
     assert "Ada Lovelace" in page.content()
     assert any(cookie["name"] == "remember_token" for cookie in page.context.cookies())
     assert not [e for e in errors if "Content Security Policy" in e]
-    assert len(outbox(app)) == 1
+    assert len(wait_for_outbox(app, 1)) == 1

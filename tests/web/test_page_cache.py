@@ -252,3 +252,12 @@ def test_rows_of_one_thread_cost_one_category_lookup_per_flush(app, make_user, m
         db.session.commit()
     lookups = [s for s in counted.statements if "category_id" in s and "FROM threads" in s]
     assert len(lookups) == 1, lookups
+
+
+def test_a_cached_page_keeps_its_metadata_through_the_redis_encoding():
+    from community.services.page_cache import CachedPage
+
+    fragment = CachedPage(b"<ul>..</ul>", "text/html", {"g": 3}, ("vat", 2), "2026-11-24T03:00:00")
+    assert CachedPage.decode(fragment.encode()) == fragment
+    plain = CachedPage(b"<html>", "text/html; charset=utf-8")
+    assert CachedPage.decode(plain.encode()) == CachedPage(b"<html>", "text/html; charset=utf-8", {}, None, None)

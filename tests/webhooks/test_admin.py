@@ -73,6 +73,22 @@ def test_bad_input_is_explained_and_kept(client, admin, form, field, message):
     assert db.session.scalars(select(WebhookEndpoint)).all() == []
 
 
+@pytest.mark.parametrize("url, message", [
+    ("http://127.0.0.1:9/hook", "127.0.0.1 is a private address"),
+    ("http://[::1]/hook", "::1 is a private address"),
+    ("https://10.1.2.3/hook", "10.1.2.3 is a private address"),
+    ("http://localhost:8080/hook", "localhost is not allowed"),
+])
+def test_private_address_literals_are_refused_at_registration(app, client, admin, url, message):
+    app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = False
+    response = client.post("/admin/webhooks/new", data={"url": url, "events": ["sla.breached"]})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    assert db.session.scalars(select(WebhookEndpoint)).all() == []
+    app.config["WEBHOOK_ALLOW_PRIVATE_ADDRESSES"] = True
+    allowed = client.post("/admin/webhooks/new", data={"url": url, "events": ["sla.breached"]})
+    assert allowed.status_code == 200 and len(db.session.scalars(select(WebhookEndpoint)).all()) == 1
+
+
 def test_edit_keeps_input_on_error_and_saves(client, admin, make_endpoint):
     endpoint = make_endpoint(events=["sla.breached"])
     bad = client.post(f"/admin/webhooks/{endpoint.id}/edit", data={"url": "javascript:alert(1)", "events": ["post.created"]})

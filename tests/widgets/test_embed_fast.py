@@ -94,3 +94,10 @@ class TestWithRedis:
         make_thread(title="Seen through Redis")
         assert "Seen through Redis" in [item["title"] for item in _get(client, widget).json["items"]]
         assert len(route_calls) == 2
+
+
+def test_a_proxys_request_id_is_echoed_like_the_route(client, route_calls):
+    widget = make_widget("latest")
+    _get(client, widget)
+    warm = _get(client, widget, {**ALLOWED, "X-Request-ID": "abc-12345678"})
+    assert len(route_calls) == 1 and warm.headers["X-Request-ID"] == "abc-12345678"
