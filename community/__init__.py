@@ -25,12 +25,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["int"] = DatabaseIdConverter
     configure_logging(app)
-    if app.config["PROXY_FIX_HOPS"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
-        hops = app.config["PROXY_FIX_HOPS"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
-
     _init_extensions(app)
 
     from .web import register_web
@@ -44,6 +38,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    # Last, so it is the outermost middleware: the fast paths and the job runner see the client's
+    # host and scheme, as Flask does.
+    if app.config["PROXY_FIX_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     return app
 
 

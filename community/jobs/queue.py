@@ -3,12 +3,17 @@
 Services call `enqueue("module:function", *ids)` after they commit. A job takes ids, loads fresh
 rows and is safe to run twice. Inline jobs run after the response has been sent when there is a
 request, so they never delay it; outside a request (CLI, tests) they run at once.
+
+"After the response" means after the server has taken the last byte of the body or closed it,
+whichever comes first. Waiting for close() alone lost jobs: werkzeug's server (`flask run`, the
+embedded default) skips close() when the browser resets the connection after a redirect, and the
+sign-up mail or a reply to X was silently never sent.
 """
 from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 from flask import Flask, current_app, has_request_context
 
@@ -57,6 +62,9 @@ def run_job(app: Flask, task: str, args: tuple) -> None:
                 raise
 
 
+JOBS_ENVIRON_KEY = "parley.after_response_jobs"
+
+
 def _after_response(app: Flask, task: str, args: tuple) -> None:
     from flask import g
 
@@ -64,15 +72,63 @@ def _after_response(app: Flask, task: str, args: tuple) -> None:
     pending.append((task, args))
 
 
+class RunJobsAfterResponse:
+    """WSGI middleware: runs the request's inline jobs once the body has been sent or closed."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable) -> None:
+        self.app, self.wsgi_app = app, wsgi_app
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        # A list shared by reference, so a middleware that copies environ cannot hide the jobs.
+        jobs: list[tuple[str, tuple]] = []
+        environ[JOBS_ENVIRON_KEY] = jobs
+        body = self.wsgi_app(environ, start_response)
+        if not jobs:
+            return body
+        return _BodyThenJobs(body, lambda: [run_job(self.app, task, args) for task, args in jobs])
+
+
+class _BodyThenJobs:
+    """The body, then the jobs: on the last chunk, on close(), or when dropped unfinished."""
+
+    def __init__(self, body: Iterable[bytes], run_jobs: Callable[[], Any]) -> None:
+        self.body, self._run_jobs = body, run_jobs
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.body
+        finally:  # also when the server drops the iterator after a failed write
+            self._run_once()
+
+    def close(self) -> None:
+        try:
+            close_body = getattr(self.body, "close", None)
+            if close_body is not None:
+                close_body()
+        finally:
+            self._run_once()
+
+    def _run_once(self) -> None:
+        run_jobs, self._run_jobs = self._run_jobs, None
+        if run_jobs is not None:
+            run_jobs()
+
+
 def init_app(app: Flask) -> None:
-    @app.after_request
-    def schedule_pending_jobs(response):
-        from flask import g
+    app.wsgi_app = RunJobsAfterResponse(app, app.wsgi_app)
+
+    # At teardown, not after_request: a job queued by any after_request hook is handed over too.
+    @app.teardown_request
+    def hand_over_pending_jobs(_error):
+        from flask import g, request
 
         pending = g.pop("pending_jobs", [])
-        if pending:
-            response.call_on_close(lambda: [run_job(app, task, args) for task, args in pending])
-        return response
+        jobs = request.environ.get(JOBS_ENVIRON_KEY)
+        if jobs is not None:
+            jobs.extend(pending)
+        elif pending:  # app.wsgi_app called without the middleware: run them rather than lose them
+            for task, args in pending:
+                run_job(app, task, args)
 
 
 def _rq_queue(app: Flask):

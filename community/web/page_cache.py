@@ -21,7 +21,6 @@ from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request, session
 from werkzeug.datastructures import MultiDict
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..logs import request_id_for
 from ..services import page_cache, search_hits
@@ -197,18 +196,10 @@ def _fixed_hit_headers() -> list[tuple[str, str]]:
     return [("X-Page-Cache", "hit"), *security, ("Vary", "Cookie")]
 
 
-def _install_fast_path(app: Flask) -> None:
-    # Inside ProxyFix, so the host in the cache key is the one Flask sees.
-    outer = app.wsgi_app
-    if isinstance(outer, ProxyFix):
-        outer.app = AnonymousPageFastPath(app, outer.app)
-    else:
-        app.wsgi_app = AnonymousPageFastPath(app, outer)
-
-
 def init_app(app: Flask) -> None:
     page_cache.register()
-    _install_fast_path(app)
+    # create_app wraps ProxyFix around this last, so the host in the cache key is the one Flask sees.
+    app.wsgi_app = AnonymousPageFastPath(app, app.wsgi_app)
     app.before_request(serve_cached)
     # after_request hooks run in reverse order: at the front of the list, this one runs last, so it
     # sees every cookie the other hooks set (only the session cookie is added later: see _storable).

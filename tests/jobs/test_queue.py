@@ -53,3 +53,58 @@ def test_rq_job_runs_in_a_burst_worker_against_real_redis(app, redis_url, databa
         run_worker(rq_app, burst=True)
     db.session.expire_all()
     assert db.session.get(SiteSetting, "rq-marker").value == "from-worker"
+
+
+def _enqueue_route(app):
+    @app.route("/_enqueue", methods=["GET", "POST"])
+    def enqueue_view():
+        queue.enqueue("tests.jobs.test_queue:record_job", "job-marker", "done")
+        return "queued"
+
+
+def _marker():
+    db.session.expire_all()
+    row = db.session.get(SiteSetting, "job-marker")
+    return row.value if row else None
+
+
+def test_inline_job_runs_once_the_body_is_sent_even_if_the_server_never_closes_it(app):
+    from werkzeug.test import EnvironBuilder
+
+    app.config["JOBS_RUN_IMMEDIATELY"] = False
+    _enqueue_route(app)
+    body = app.wsgi_app(EnvironBuilder(path="/_enqueue").get_environ(), lambda *_args: None)
+    assert _marker() is None
+    assert b"".join(body) == b"queued"  # the server wrote every byte, then (say) lost the socket
+    assert _marker() == "done"
+    body.close()  # a close() after all that does not run the job a second time
+    assert _marker() == "done"
+
+
+def test_inline_job_runs_when_the_browser_resets_the_connection_after_the_response(app, live_server):
+    """werkzeug's server (`flask run`) skips close() when the socket is reset while it drains the
+    request; that used to lose the job (the sign-up mail, the reply to X) without a trace."""
+    import socket
+    import struct
+    import time
+
+    _enqueue_route(app)
+    with socket.create_connection(("127.0.0.1", live_server.port), timeout=5) as sock:
+        # Bytes after the request keep the server draining the socket until the reset arrives.
+        sock.sendall(b"GET /_enqueue HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\nleftover")
+        assert b"queued" in _read_until(sock, b"queued")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
+    deadline = time.monotonic() + 5
+    while _marker() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _marker() == "done"
+
+
+def _read_until(sock, marker: bytes) -> bytes:
+    received = b""
+    while marker not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received
