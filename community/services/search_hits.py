@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 5.0
 MAX_PENDING = 10_000  # past this, hits are dropped rather than held in memory
-_KEY = "community.search_hits"
+PENDING_KEY = "community.search_hits"
 
 
 class _Pending:
@@ -31,7 +31,7 @@ class _Pending:
 
 
 def _pending(app: Flask) -> _Pending:
-    return app.extensions.setdefault(_KEY, _Pending())
+    return app.extensions.setdefault(PENDING_KEY, _Pending())
 
 
 def note(app: Flask, query: str, result_count: int) -> None:
