@@ -302,6 +302,8 @@ def app_settings(backend: str, database_url: str) -> dict[str, str]:
         "SEARCH_INDEX_DIR": str(OUT / f"search_index_{backend}"),
         "LOG_LEVEL": "WARNING",
         "SEED_DEMO": "0",
+        # Periodic jobs (rollups over 1M posts) would run during the measurements.
+        "SCHEDULER": "off",
     }
 
 

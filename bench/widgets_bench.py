@@ -39,7 +39,8 @@ def embed_js_sizes() -> tuple[int, int]:
 
 def seed(database: Path) -> dict[str, str]:
     settings = {"DATABASE_URL": f"sqlite:///{database}", "SECRET_KEY": SECRET, "INSTANCE_PATH": str(OUT / "instance"),
-                "SEARCH_INDEX_DIR": str(OUT / "search_index_widgets"), "LOG_LEVEL": "WARNING", "SEED_DEMO": "0"}
+                "SEARCH_INDEX_DIR": str(OUT / "search_index_widgets"), "LOG_LEVEL": "WARNING", "SEED_DEMO": "0",
+                "SCHEDULER": "off"}
     app = create_app(settings)
     with app.app_context():
         migrate.upgrade(db.engine)

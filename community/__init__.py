@@ -82,9 +82,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
-    from .jobs import queue
+    from .jobs import queue, scheduler
 
     queue.init_app(app)
+    scheduler.init_app(app)
 
     from . import search
 

@@ -27,6 +27,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "DB_MAX_OVERFLOW": (10, "Extra PostgreSQL connections allowed under load, per process."),
     "STATEMENT_TIMEOUT_MS": (15_000, "PostgreSQL statement timeout in milliseconds."),
     "JOB_QUEUE": ("inline", "Job queue: inline (in-process) or rq. Default rq when REDIS_URL is set."),
+    "SCHEDULER": ("auto", "Who times the periodic jobs: web (a thread in each app process), worker (`flask community worker`), off (cron runs `flask community run-scheduled`), or auto: web with the inline queue, worker with RQ; off when TESTING."),
+    "SCHEDULER_TICK_SECONDS": (15, "Seconds between the scheduler's checks for due periodic jobs."),
     "SMTP_HOST": (None, "SMTP server host. Unset: mail is written to instance/outbox/."),
     "SMTP_PORT": (25, "SMTP server port."),
     "SMTP_USERNAME": (None, "SMTP user name."),

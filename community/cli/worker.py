@@ -12,9 +12,13 @@ from . import community_cli
 @click.option("--burst", is_flag=True, help="Exit when the queue is empty (for drills and tests).")
 @with_appcontext
 def worker(burst: bool) -> None:
-    """Process background jobs from Redis (needs COMMUNITY_REDIS_URL)."""
+    """Process background jobs from Redis (needs COMMUNITY_REDIS_URL), and time the periodic ones."""
+    from ..jobs import scheduler
     from ..jobs.worker import run_worker
 
-    if not current_app.config.get("REDIS_URL"):
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
         raise click.UsageError("COMMUNITY_REDIS_URL is not set: in the embedded default jobs run in-process.")
-    run_worker(current_app._get_current_object(), burst=burst)
+    if not burst and scheduler.runs_in(app, "worker"):
+        scheduler.start_in_process(app)  # several workers may run one: each slot is claimed once
+    run_worker(app, burst=burst)

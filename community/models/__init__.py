@@ -39,6 +39,7 @@ from .notifications import (
     NotificationPreference,
     NotificationSettings,
 )
+from .scheduling import ScheduledRun
 from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox, SearchRank, SearchWord
 from .settings import SiteSetting
 from .webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -48,7 +49,7 @@ __all__ = [
     "Base", "utcnow", "ApiToken", "TokenKind", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
-    "SearchOutbox", "SearchDocumentRow", "SearchRank", "SearchEvent", "SearchWord", "DeflectionEvent",
+    "ScheduledRun", "SearchOutbox", "SearchDocumentRow", "SearchRank", "SearchEvent", "SearchWord", "DeflectionEvent",
     "AuditEntry", "Follow",
     "AcceptedAnswer", "VerifiedAnswer", "SameProblem", "HelpfulVote", "AcceptReminder",
     "Notification", "NotificationChannel", "NotificationPreference", "NotificationSettings",

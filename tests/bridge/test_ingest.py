@@ -224,10 +224,11 @@ def test_flask_bridge_poll_prints_counts(app, world):
 
 
 def test_run_scheduled_includes_the_bridge_poll_and_purge(app):
-    from community.cli.scheduled import SCHEDULED_TASKS
+    from community.jobs.scheduler import PERIODIC_TASKS
 
-    assert "community.services.bridge_ingest:scheduled_poll" in SCHEDULED_TASKS
-    assert "community.services.bridge_ingest:purge_deleted" in SCHEDULED_TASKS
+    scheduled = [periodic.task for periodic in PERIODIC_TASKS]
+    assert "community.services.bridge_ingest:scheduled_poll" in scheduled
+    assert "community.services.bridge_ingest:purge_deleted" in scheduled
     assert bridge_ingest.scheduled_poll() == 0  # not configured: a quiet no-op
 
 
