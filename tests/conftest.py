@@ -38,6 +38,9 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "drill: fault drill against real gunicorn, PostgreSQL and Redis (make drills)")
     # pytest-xdist registers it too; declared here so runs with `-p no:xdist` accept it.
     config.addinivalue_line("markers", "xdist_group(name): run on one xdist worker with its group (--dist loadgroup)")
+    # Apps built without TESTING (and the gunicorn servers tests start) would time the real periodic
+    # jobs in a background thread against the test's database; tests/jobs/test_scheduler.py asks for it.
+    os.environ.setdefault("COMMUNITY_SCHEDULER", "off")
 
 
 def pytest_generate_tests(metafunc):
