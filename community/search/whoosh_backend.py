@@ -26,7 +26,7 @@ from whoosh.idsets import BitSet, DocIdSet
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
-from . import whoosh_bulk
+from . import whoosh_bulk, whoosh_scoring
 from .whoosh_format import stemmed_text
 from .backend import (
     BOOLEAN_WORDS,
@@ -357,13 +357,12 @@ class WhooshBackend:
         if not allowed:  # Whoosh reads an empty filter as "no filter"
             return SearchResults([], 0, request.page, request.per_page)
         limit = end if request.sort == "newest" else end + 20
-        if request.sort == "newest":
-            results = searcher.search(parsed, limit=limit, filter=allowed, sortedby="last_activity", reverse=True)
-            ordered = [(score, docnum) for score, docnum in results.top_n]
+        if whoosh_scoring.supported(parsed, searcher):
+            top_n, matched = whoosh_scoring.top_matches(searcher, parsed, allowed, limit, request.sort == "newest")
+            total, capped = min(matched, COUNT_CAP), matched > COUNT_CAP
         else:
-            results = searcher.search(parsed, limit=limit, filter=allowed)
-            ordered = _ranked(searcher, results.top_n)
-        total, capped = _total(searcher, results, parsed, allowed, limit)
+            top_n, total, capped = _whoosh_top(searcher, parsed, allowed, limit, request.sort == "newest")
+        ordered = top_n if request.sort == "newest" else _ranked(searcher, top_n)
         terms = _highlight_terms(parsed, searcher)
         hits = [self._hit(searcher, docnum, score, terms) for score, docnum in ordered[end - request.per_page:end]]
         return SearchResults(hits, total, request.page, request.per_page, total_capped=capped)
@@ -558,6 +557,15 @@ class SegmentedDocSet(DocIdSet):
 
     def __bool__(self) -> bool:
         return any(ids for _offset, ids in self.parts)
+
+
+def _whoosh_top(searcher, query: wq.Query, allowed: SegmentedDocSet, limit: int, newest: bool):
+    """Whoosh's own top-N and count, for queries whoosh_scoring does not evaluate (phrases, prefixes)."""
+    if newest:
+        results = searcher.search(query, limit=limit, filter=allowed, sortedby="last_activity", reverse=True)
+    else:
+        results = searcher.search(query, limit=limit, filter=allowed)
+    return list(results.top_n), *_total(searcher, results, query, allowed, limit)
 
 
 def _total(searcher, results, query: wq.Query, allowed: SegmentedDocSet, limit: int) -> tuple[int, bool]:
