@@ -65,10 +65,12 @@ def _before_flush(session: Session, _context, _instances) -> None:
     for obj in session.deleted:
         if type(obj) in TRACKED:
             _note_existing(session, obj, pending)
-    for obj in (*session.new, *session.deleted):
+    for obj in (*session.new, *session.deleted, *session.dirty):
         if isinstance(obj, VerifiedAnswer):
-            # "Has a verified answer" is indexed, and marking one may leave the thread row unchanged.
+            # "Has a verified answer" is indexed, and marking one may leave the thread row unchanged;
+            # a merge moves the mark to another thread (both change).
             pending["thread_ids"].add(obj.thread_id)
+            pending["thread_ids"].update(v for v in inspect(obj).attrs.thread_id.history.deleted if v is not None)
 
 
 def _note_existing(session: Session, obj, pending: dict) -> None:

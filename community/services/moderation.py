@@ -11,14 +11,28 @@ from datetime import timedelta
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import policies
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
-from ..models import FLAG_REASON_LABELS, Category, Flag, FlagReason, Post, Thread, User, utcnow
+from ..models import (
+    FLAG_REASON_LABELS,
+    AcceptedAnswer,
+    Category,
+    Flag,
+    FlagReason,
+    Follow,
+    Post,
+    SameProblem,
+    Thread,
+    User,
+    VerifiedAnswer,
+    utcnow,
+)
 from . import audit, notifications
+from .answers import mark_solved
 from .forum import post_for_viewer
 from .threads import refresh_category_counters, refresh_counters, refresh_thread_counters
 
@@ -278,9 +292,10 @@ def merge_threads(actor: Optional[User], source_id: int, target_id: int | None, 
     if problem:
         raise ValidationFailed("Please fix the marked fields.", fields={"target": problem})
     moved = _move_posts_after(source, target)
+    carried = _carry_people_and_marks(source, target)
     source.deleted_at, source.merged_into_id = utcnow(), target.id
     audit.record(actor, "thread.merge", "thread", source.id, before={"thread_id": source.id, "posts": len(moved)},
-                 after={"merged_into": target.id}, reason=clean_reason(reason))
+                 after={"merged_into": target.id, **carried}, reason=clean_reason(reason))
     refresh_counters(source)
     refresh_counters(target)
     db.session.commit()
@@ -297,6 +312,39 @@ def _merge_problem(source: Thread, target: Thread | None) -> str | None:
     if target.is_private != source.is_private:
         return "Merge public threads with public threads and private with private."
     return None
+
+
+def _carry_people_and_marks(source: Thread, target: Thread) -> dict[str, object]:
+    """Followers and "same problem" votes go with the posts; so do the source's accepted and verified
+    answers when the target has none of its own (the target's own marks win: one of each per thread)."""
+    carried: dict[str, object] = {
+        "followers": _move_per_user_rows(Follow, source.id, target.id),
+        "same_problem": _move_per_user_rows(SameProblem, source.id, target.id),
+    }
+    for mark, name in ((AcceptedAnswer, "accepted_answer_post"), (VerifiedAnswer, "verified_answer_post")):
+        source_mark = db.session.scalar(select(mark).where(mark.thread_id == source.id))
+        if source_mark is None:
+            continue
+        if db.session.scalar(select(mark.id).where(mark.thread_id == target.id)) is None:
+            source_mark.thread_id = target.id
+            carried[name] = source_mark.post_id
+            mark_solved(target)
+        else:
+            db.session.delete(source_mark)
+    db.session.flush()
+    return carried
+
+
+def _move_per_user_rows(model, source_id: int, target_id: int) -> int:
+    """Re-point one-per-user rows (follows, same-problem votes) at the target, skipping people who
+    already have one there; the unique (thread, user) key would refuse a second."""
+    already = select(model.user_id).where(model.thread_id == target_id)
+    moved = db.session.execute(
+        update(model).where(model.thread_id == source_id, model.user_id.not_in(already))
+        .values(thread_id=target_id).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.execute(delete(model).where(model.thread_id == source_id).execution_options(synchronize_session=False))
+    return moved
 
 
 def _move_posts_after(source: Thread, target: Thread) -> list[Post]:

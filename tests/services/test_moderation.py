@@ -8,8 +8,10 @@ from sqlalchemy import func, select
 
 from community.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from community.extensions import db
-from community.models import AuditEntry, Flag, Post, Role, Thread, utcnow
-from community.services import accounts, forum, moderation, posts, spam, threads
+from community.models import (
+    AuditEntry, Flag, Follow, Post, Role, SearchOutbox, Thread, ThreadState, VerifiedAnswer, utcnow,
+)
+from community.services import accounts, answers, forum, moderation, notifications, posts, reactions, spam, threads
 
 
 @pytest.fixture
@@ -168,6 +170,45 @@ def test_merge_moves_posts_in_created_order_and_leaves_a_redirecting_stub(make_t
     assert forum.thread_or_merge_target(None, source.id) == (db.session.get(Thread, target.id), True)
     assert db.session.get(Thread, target.id).reply_count == 3
     assert "thread.merge" in _actions()
+
+
+def _followers(thread_id):
+    return set(db.session.scalars(select(Follow.user_id).where(Follow.thread_id == thread_id)))
+
+
+def test_merge_carries_followers_same_problem_votes_and_the_verified_answer(make_thread, make_post, make_user, staff):
+    source, target = make_thread(title="Source"), make_thread(title="Target")
+    both, only_source = make_user(), make_user()
+    for user in (both, only_source):
+        notifications.follow_thread(user.id, source.id)
+        reactions.toggle_same_problem(user, source.id)
+    notifications.follow_thread(both.id, target.id)
+    reactions.toggle_same_problem(both, target.id)
+    fix = make_post(thread=source, author=make_user(), body="Reset the router.")
+    answers.verify_answer(staff, source.id, fix.id)
+    outbox_before = db.session.scalar(select(func.max(SearchOutbox.id)))
+    moderation.merge_threads(staff, source.id, target.id, "duplicate")
+    db.session.expire_all()
+    assert _followers(target.id) >= {both.id, only_source.id} and _followers(source.id) == set()
+    assert reactions.same_problem_count(target.id) == 2 and reactions.same_problem_count(source.id) == 0
+    verified = db.session.scalar(select(VerifiedAnswer).where(VerifiedAnswer.thread_id == target.id))
+    assert verified.post_id == fix.id
+    assert db.session.get(Thread, target.id).state == ThreadState.solved
+    reindexed = set(db.session.scalars(select(SearchOutbox.thread_id).where(SearchOutbox.id > outbox_before)))
+    assert {source.id, target.id} <= reindexed  # "has a verified answer" moved with the mark
+    merge = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "thread.merge")).one()
+    assert merge.after["followers"] == 1 and merge.after["verified_answer_post"] == fix.id
+
+
+def test_merge_keeps_the_targets_own_verified_answer(make_thread, make_post, make_user, staff):
+    source, target = make_thread(title="Source"), make_thread(title="Target")
+    source_fix = make_post(thread=source, author=make_user(), body="Source fix.")
+    target_fix = make_post(thread=target, author=make_user(), body="Target fix.")
+    answers.verify_answer(staff, source.id, source_fix.id)
+    answers.verify_answer(staff, target.id, target_fix.id)
+    moderation.merge_threads(staff, source.id, target.id, "duplicate")
+    db.session.expire_all()
+    assert db.session.scalars(select(VerifiedAnswer.post_id)).all() == [target_fix.id]
 
 
 def test_merge_refuses_itself_and_missing_targets(thread, staff):
