@@ -23,8 +23,8 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.util.numeric import byte_to_length
 
 # Decoded postings kept between queries, by segment (segments never change but for deletions,
-# which are masked per query). Bounded by postings held, about 12 bytes each.
-CACHE_POSTINGS = 4_000_000
+# which are masked per query). Bounded by values held, 4 bytes each: 16 MB a process at most.
+CACHE_VALUES = 4_000_000
 _LENGTH_OF_BYTE = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
 
 
@@ -43,10 +43,10 @@ class _SegmentCache:
         value = load()
         size = sum(len(part) for part in value)
         with self._lock:
-            while self._items and self._held + size > CACHE_POSTINGS:
+            while self._items and self._held + size > CACHE_VALUES:
                 oldest = next(iter(self._items))
                 self._held -= sum(len(part) for part in self._items.pop(oldest))
-            if size <= CACHE_POSTINGS and key not in self._items:
+            if size <= CACHE_VALUES and key not in self._items:
                 self._items[key] = value
                 self._held += size
         return value
@@ -136,12 +136,13 @@ class _Segment:
     def bm25(self, fieldname: str, text: bytes, weights: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """BM25FScorer._score over arrays: the same statistics from the top-level searcher."""
         if not self.top.schema[fieldname].scorable:
-            return weights
+            return weights.astype(np.float64)
         weighting = self.top.weighting
         b, k1 = weighting._field_B.get(fieldname, weighting.B), weighting.K1
         idf = self.top.idf(fieldname, text)
         average = self.top.avg_field_length(fieldname) or 1
         lengths = self.lengths(fieldname)[ids]
+        weights = weights.astype(np.float64)
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / average)))
 
     def lengths(self, fieldname: str) -> np.ndarray:
@@ -198,7 +199,7 @@ def _postings(reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarr
             ids.append(matcher.id())
             weights.append(matcher.weight())
             matcher.next()
-        return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+        return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
     ids, weights = [], []
     while matcher.is_active():
         matcher._read_data()
@@ -212,4 +213,5 @@ def _postings(reader, fieldname: str, text: bytes) -> tuple[np.ndarray, np.ndarr
         if matcher._lastblock:
             break
         matcher._next_block()
-    return np.array(ids, dtype=np.int64), np.array(weights, dtype=np.float64)
+    # Weights are term counts times field boosts, exact in float32 as Whoosh stores them.
+    return np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32)
