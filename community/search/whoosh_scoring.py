@@ -13,6 +13,7 @@ Whoosh's own search.
 from __future__ import annotations
 
 import threading
+from functools import cached_property
 from itertools import accumulate
 
 import numpy as np
@@ -87,11 +88,20 @@ def top_matches(searcher, query: wq.Query, allowed, limit: int, newest: bool) ->
         count += len(docs)
         order = segment.activity()[docs] if newest else scores[docs]
         if len(docs) > limit:
-            best = np.argpartition(-order, limit - 1)[:limit]
+            best = _best(order, limit)
             docs, order = docs[best], order[best]
         candidates += zip(order.tolist(), scores[docs].tolist(), (docs + offset).tolist())
     candidates.sort(key=lambda entry: (-entry[0], entry[2]))
     return [(score, docnum) for _order, score, docnum in candidates[:limit]], count
+
+
+def _best(order: np.ndarray, limit: int) -> np.ndarray:
+    """Indexes of the `limit` highest values; among equal values at the cut, the first ones (the
+    lowest document numbers), as the final sort orders them."""
+    cut = np.partition(order, len(order) - limit)[len(order) - limit]
+    above = np.flatnonzero(order > cut)
+    ties = np.flatnonzero(order == cut)[: limit - len(above)]
+    return np.concatenate([above, ties])
 
 
 class _Segment:
@@ -99,7 +109,10 @@ class _Segment:
         self.top, self.reader = top, reader
         self.size = reader.doc_count_all()
         segment = reader.segment() if hasattr(reader, "segment") else None
-        self.key = segment.segment_id() if segment is not None else ("reader", id(reader))
+        self.key = segment.segment_id() if segment is not None else None  # None: not cached
+
+    def cached(self, name: tuple, load):
+        return load() if self.key is None else _cache.get((self.key, *name), load)
 
     def evaluate(self, query: wq.Query) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(query, wq.Term):
@@ -108,7 +121,7 @@ class _Segment:
             matched, scores = self.evaluate(query.a)
             matched = matched & ~self.evaluate(query.b)[0]
         elif isinstance(query, wq.Not):  # Whoosh's InverseMatcher scores 1 a document
-            matched = ~self.evaluate(query.query)[0] & self.live()
+            matched = ~self.evaluate(query.query)[0] & self.live
             scores = np.ones(self.size)
         else:
             parts = [self.evaluate(sub) for sub in query.subqueries]
@@ -128,10 +141,10 @@ class _Segment:
             text = None
         if text is None or (query.fieldname, text) not in self.reader:
             return matched, scores
-        ids, weights = _cache.get((self.key, query.fieldname, text), lambda: _postings(self.reader, query.fieldname, text))
+        ids, weights = self.cached((query.fieldname, text), lambda: _postings(self.reader, query.fieldname, text))
         matched[ids] = True
         scores[ids] = self.bm25(query.fieldname, text, weights, ids) * query.boost
-        return matched & self.live(), scores
+        return matched & self.live, scores
 
     def bm25(self, fieldname: str, text: bytes, weights: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """BM25FScorer._score over arrays: the same statistics from the top-level searcher."""
@@ -152,14 +165,15 @@ class _Segment:
                 return (np.ones(self.size),)
             return (_LENGTH_OF_BYTE[_numeric_column(column, self.size)],)
 
-        return _cache.get((self.key, "lengths", fieldname), load)[0]
+        return self.cached(("lengths", fieldname), load)[0]
 
     def activity(self) -> np.ndarray:
         def load():
             return (_numeric_column(self.reader.column_reader("last_activity", translate=False), self.size).astype(np.int64),)
 
-        return _cache.get((self.key, "activity"), load)[0]
+        return self.cached(("activity",), load)[0]
 
+    @cached_property
     def live(self) -> np.ndarray:
         live = np.ones(self.size, bool)
         deleted = self.reader.deleted_docs_set

@@ -90,3 +90,15 @@ def test_capped_count_says_more_than_the_cap(backend, monkeypatch):
     monkeypatch.setattr(whoosh_backend, "COUNT_CAP", 5)
     found = backend.search(SearchRequest(text="printer", access=ANYONE, per_page=2))
     assert (found.total, found.total_capped, len(found.hits)) == (5, True, 2)
+
+
+def test_equal_scores_at_the_cut_keep_the_lowest_document_numbers(tmp_path):
+    backend = WhooshBackend(str(tmp_path))
+    same = [SearchDoc(**{**_doc(n).__dict__, "title": "modem resets", "body": "modem", "tags": (),
+                         "category_name": "Help", "visibility": "public"}) for n in range(1, 30)]
+    backend.rebuild(same)
+    searcher = backend.searcher()
+    allowed = backend._docset(searcher, whoosh_backend.access_filter(ANYONE))
+    top, count = whoosh_scoring.top_matches(searcher, backend.parse("modem"), allowed, 4, newest=False)
+    assert count == 29
+    assert [docnum for _score, docnum in top] == [0, 1, 2, 3]
