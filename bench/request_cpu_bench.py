@@ -5,6 +5,9 @@ process (time.process_time) per request does not. For each case the app's WSGI c
 directly BENCH_REQUESTS times (default 2000) with a prebuilt environ, after a warm-up:
 - thread, home, category and search pages, anonymous: page cache off (every request renders), hits
   through Flask (before_request hook), and hits answered by the WSGI fast path before Flask;
+- the home page signed in (a verified customer's session cookie holding a CSRF token, as a browser
+  has it after its first page, so no response sets a cookie): CPU and SQL statements per request,
+  with the shared listing fragment cached as in production;
 - widget JSON: the WSGI fast path vs the Flask route behind it; and, when Redis answers, the fast
   path on the Redis cache with the per-process version memo vs a Redis GET of the version per hit
   (VERSION_SECONDS = 0), in CPU and wall time (wall time includes the round trip; load-dependent).
@@ -14,6 +17,7 @@ touch the database, and the renders are the same code as at 1M posts minus the q
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -21,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from flask import session as flask_session  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from bench.run_bench import OUT  # noqa: E402
@@ -93,6 +98,7 @@ def main() -> int:
         fast = cpu_per_request(app.wsgi_app, environ(path))
         print(f"  {label:14} render {render:7.0f} us   hit via Flask {hit:6.0f} us   hit via fast path {fast:5.0f} us"
               f"   ({render / fast:.0f}x render, {hit / fast:.1f}x Flask hit)")
+    signed_in_home(app)
     widget = environ(f"/embed/w/{env['WIDGET_ID']}.json", {"Origin": ORIGIN})
     fast = cpu_per_request(app.wsgi_app, widget)
     route = cpu_per_request(flask_path, widget)  # the Flask app behind both fast paths
@@ -100,6 +106,58 @@ def main() -> int:
     if _redis_up():
         redis_widget_hits(settings, widget)
     return 0
+
+
+def signed_in_home(app) -> None:
+    from flask_login import login_user
+
+    from community.extensions import db
+    from tests import factories
+
+    with app.test_request_context():
+        user = factories.make_user(email_verified=True)
+        login_user(user)
+        session = dict(flask_session)
+        session["csrf_token"] = secrets.token_hex(20)  # what Flask-WTF keeps after the first form
+        cookie = app.session_interface.get_signing_serializer(app).dumps(session)
+        db.session.remove()
+    home = environ("/", {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"})
+    app.config["PAGE_CACHE_ENABLED"] = True
+    headers = response_headers(app.wsgi_app, home)
+    assert "Set-Cookie" not in headers, headers
+    queries = queries_per_request(app, app.wsgi_app, home)
+    cpu = cpu_per_request(app.wsgi_app, home)
+    print(f"  {'home, signed in':14} render {cpu:7.0f} us   {queries} SQL statements per request")
+
+
+def response_headers(wsgi, environ: dict) -> dict:
+    seen = {}
+
+    def start_response(status, headers, _exc=None):
+        seen.update(headers, status=status)
+
+    b"".join(wsgi(dict(environ), start_response))
+    assert seen["status"].startswith("200"), seen["status"]
+    return seen
+
+
+def queries_per_request(app, wsgi, environ: dict) -> int:
+    from sqlalchemy import event
+
+    from community.extensions import db
+
+    counted = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *_args: counted.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response_headers(wsgi, environ)  # fills per-process memos
+        counted.clear()
+        response_headers(wsgi, environ)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(counted)
 
 
 def redis_widget_hits(settings: dict, widget: dict) -> None:

@@ -7,6 +7,9 @@ category or last poster would show up as extra queries.
 from __future__ import annotations
 
 import pytest
+from flask import g
+
+from community.models import Role
 
 N = 3  # 3N = 9 stays on one page everywhere (the home page lists 10 threads)
 
@@ -72,3 +75,22 @@ def test_query_count_does_not_grow_with_rows_shown(
     world.grow(2 * N)
     many = _count(client, query_counter, world)
     assert many == few, f"{world.path()}: {few} queries for {N} rows, {many} for {3 * N}"
+
+
+@pytest.mark.parametrize("role", [Role.customer, Role.moderator])
+def test_signed_in_home_is_one_statement_once_its_listing_is_shared(
+    role, app, client, auth, query_counter, make_user, make_thread
+):
+    """The user row, with the bell count, the reader's own hidden threads and the branding version
+    in the same statement (services/reader.py); the listing comes from the shared fragment. It was
+    four: user, own hidden threads, branding, unread count."""
+    app.config["PAGE_CACHE_ENABLED"] = True
+    make_thread(title="A shared listing row")
+    auth.sign_in(make_user(role=role))
+    client.get("/")  # fills the shared listing and this process's branding memo
+    g.pop("_login_user", None)  # as in production, where each request loads its user
+    g.pop("branding", None)
+    with query_counter() as counted:
+        response = client.get("/")
+    assert response.status_code == 200 and "A shared listing row" in response.get_data(as_text=True)
+    assert counted.n == 1, counted.statements

@@ -15,7 +15,7 @@ from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
 from ..models import Category, Thread, User, utcnow
-from . import avatars, tokens
+from . import avatars, reader, tokens
 from .passwords import hash_password, password_problem, verify_password
 
 EMAILS = "community.services.account_emails"
@@ -41,7 +41,7 @@ def load_user_from_session(session_id: str) -> User | None:
     user_id, _, version = session_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = reader.load_user(int(user_id))
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
     return user

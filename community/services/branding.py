@@ -8,6 +8,7 @@ from typing import Any, BinaryIO, Mapping, Optional
 from urllib.parse import urlsplit
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import policies
@@ -43,7 +44,25 @@ LINK_LABEL_MAX = 60
 URL_MAX = 500
 
 
-def get_branding() -> dict[str, Any]:
+# The last branding this process read, as (version, branding): get_branding(version) with the
+# same version answers from it without a query.
+MEMO_KEY = "community.branding_memo"
+UNKNOWN = object()
+
+
+def version_column():
+    """The stored branding's version (its updated_at; NULL: none stored), to select with other rows."""
+    return select(SiteSetting.updated_at).where(SiteSetting.key == BRANDING_KEY).scalar_subquery()
+
+
+def get_branding(version: Any = UNKNOWN) -> dict[str, Any]:
+    """The branding; given the current version (version_column, read this request), from the
+    per-process memo when it holds that version."""
+    if version is None:
+        return dict(DEFAULT_BRANDING)
+    memo = current_app.extensions.get(MEMO_KEY)
+    if version is not UNKNOWN and memo is not None and memo[0] == version:
+        return dict(memo[1])
     branding = dict(DEFAULT_BRANDING)
     try:
         row = db.session.get(SiteSetting, BRANDING_KEY)
@@ -53,6 +72,7 @@ def get_branding() -> dict[str, Any]:
         return branding
     if row is not None and isinstance(row.value, dict):
         branding.update({k: v for k, v in row.value.items() if k in DEFAULT_BRANDING})
+        current_app.extensions[MEMO_KEY] = (row.updated_at, dict(branding))
     return branding
 
 

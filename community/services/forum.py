@@ -192,15 +192,23 @@ def has_own_hidden_thread(user: Optional[User], since: datetime | None, category
     the shared part already."""
     if user is None or policies.is_staff(user):
         return False
-    query = select(Thread.id).where(
-        Thread.author_id == user.id, Thread.deleted_at.is_(None), or_(Thread.is_private, Thread.is_pending)
-    )
+    query = select(Thread.id).where(*_own_hidden(user.id))
     if category is not None:
         query = query.where(Thread.category_id == category.id)
     if since is not None:
         newer = Thread.last_activity_at >= since
         query = query.where(or_(newer, Thread.is_pinned) if category is not None else newer)
     return db.session.scalar(query.limit(1)) is not None
+
+
+def own_hidden_activity_column(user_id):
+    """The latest activity among the user's own private or held threads (NULL: none), as a
+    column to select with the user row (services/reader.py)."""
+    return select(func.max(Thread.last_activity_at)).where(*_own_hidden(user_id)).scalar_subquery()
+
+
+def _own_hidden(user_id) -> tuple:
+    return Thread.author_id == user_id, Thread.deleted_at.is_(None), or_(Thread.is_private, Thread.is_pending)
 
 
 def list_threads(

@@ -301,18 +301,33 @@ def stop_emails(user_id: int, kind: str) -> None:
 # --- the in-app list ---------------------------------------------------------------------------
 
 
+# The bell shows "99+" from here on, so counting further is work nobody sees.
+BELL_MAX = 100
+
+
 def unread_count(user: Optional[User]) -> int:
     if user is None:
         return 0
     try:
-        return db.session.scalar(
-            select(func.count()).select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        ) or 0
+        return db.session.scalar(select(func.count()).select_from(Notification).where(*_unread(user.id))) or 0
     except SQLAlchemyError:
         # Every page shows the bell, error pages too: they must render even when the database is down.
         db.session.rollback()
         return 0
+
+
+def unread_for_bell_column(user_id):
+    """The unread count up to BELL_MAX, as a column to select with the user row (services/reader.py):
+    at most BELL_MAX entries of ix_notifications_user_unread, however many there are. The ORDER BY
+    is that index's: with a bare LIMIT, PostgreSQL expected to find BELL_MAX rows of a user with
+    20,000 unread soon and scanned the whole table (18 ms) instead of the index (0.2 ms)."""
+    unread = select(Notification.read_at).where(*_unread(user_id)).order_by(Notification.read_at).limit(BELL_MAX)
+    unread = unread.subquery()
+    return select(func.count()).select_from(unread).scalar_subquery()
+
+
+def _unread(user_id) -> tuple:
+    return Notification.user_id == user_id, Notification.read_at.is_(None)
 
 
 def notifications_query(user: User):

@@ -17,7 +17,7 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from .. import policies
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import limiter
-from ..services import forum, page_cache, posts, threads
+from ..services import forum, page_cache, posts, reader, threads
 from ..services.forum import Page
 from ..services.threads import REPLACEMENT_CHAR
 from .errors import wants_json
@@ -148,14 +148,14 @@ def _shared_listing(
     cached, token = page_cache.lookup(key)
     if cached is not None:
         since = datetime.fromisoformat(cached.oldest_shown) if cached.oldest_shown else None
-        if not forum.has_own_hidden_thread(user, since, category):
+        if not reader.has_own_hidden_thread(user, since, category):
             return Markup(cached.body.decode())
         return Markup(render(True)[0])
     html, page = render(False)
     since = _oldest_activity(page)
     fragment = page_cache.CachedPage(html.encode(), "text/html", oldest_shown=since.isoformat() if since else None)
     page_cache.store(key, fragment, deps, token)
-    if forum.has_own_hidden_thread(user, since, category):
+    if reader.has_own_hidden_thread(user, since, category):
         return Markup(render(True)[0])
     return Markup(html)
 

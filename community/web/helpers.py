@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from flask import Flask, Response, g, redirect, url_for
 from flask_login import current_user
 
-from ..services.branding import get_branding
+from ..services.reader import current_branding
 
 
 def viewer():
@@ -16,7 +16,8 @@ def viewer():
 
 def branding() -> dict:
     if "branding" not in g:
-        g.branding = get_branding()
+        viewer()  # a signed-in reader's row is read with the branding version (services/reader.py)
+        g.branding = current_branding()
     return g.branding
 
 

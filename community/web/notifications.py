@@ -9,7 +9,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..errors import ValidationFailed
 from ..extensions import csrf
-from ..services import notification_emails, notifications
+from ..services import notification_emails, notifications, reader
 from ..services.forum import page_number
 from .auth_forms import apply_errors
 from .errors import wants_json
@@ -27,8 +27,9 @@ FREQUENCY_CHOICES = [
 
 @bp.app_context_processor
 def inject_unread_count() -> dict:
-    # A callable, so only pages that show the bell (signed-in viewers) run the one COUNT query.
-    return {"unread_notifications": lambda: notifications.unread_count(viewer())}
+    # A callable, so only pages that show the bell (signed-in viewers) ask; on GET and HEAD the count
+    # came with the user row (services/reader.py).
+    return {"unread_notifications": lambda: reader.unread_for_bell(viewer())}
 
 
 # --- the list ------------------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""What every page shows about its signed-in reader besides the user row, read with the row.
+
+The header's bell count, whether the reader has private or held threads of their own (the shared
+listing fragments leave those out) and the branding version are selected in the same statement
+as the user by primary key: one query per signed-in page instead of four, with nothing cached
+across requests, so a notification, a read, a new private thread, a role or ban change or a
+branding change shows on the next request in every process.
+
+The facts live in the request's WSGI environ, only for GET and HEAD: a request that writes (marks
+notifications read, posts a private thread) reads them again when it renders. A request whose
+user was not loaded by this module (tests reuse Flask-Login's user across requests) falls back to
+the queries each fact stands for.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from datetime import datetime
+from typing import Any, Optional
+
+from flask import has_request_context, request
+from sqlalchemy import Integer, bindparam, select
+
+from .. import policies
+from ..extensions import db
+from ..models import Category, User
+from . import branding, forum, notifications
+
+ENVIRON_KEY = "parley.reader_facts"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True)
+class ReaderFacts:
+    user_id: int
+    unread_for_bell: int  # capped at notifications.BELL_MAX: the bell shows "99+" beyond
+    own_hidden_activity: datetime | None  # latest activity of their private or held threads
+    branding_version: Any
+
+
+def load_user(user_id: int) -> User | None:
+    """The user by primary key; on a GET or HEAD request, with the facts in the same statement."""
+    if not (has_request_context() and request.method in SAFE_METHODS):
+        return db.session.get(User, user_id)
+    row = db.session.execute(_user_with_facts(), {"user_id": user_id}).first()
+    if row is None:
+        return None
+    request.environ[ENVIRON_KEY] = ReaderFacts(user_id, *row[1:])
+    return row[0]
+
+
+@cache
+def _user_with_facts():
+    # Built once: building the statement cost more CPU than running it.
+    user_id = bindparam("user_id", type_=Integer)
+    return select(
+        User,
+        notifications.unread_for_bell_column(user_id),
+        forum.own_hidden_activity_column(user_id),
+        branding.version_column(),
+    ).where(User.id == user_id)
+
+
+def _facts(user: Optional[User]) -> ReaderFacts | None:
+    if user is None or not has_request_context():
+        return None
+    facts = request.environ.get(ENVIRON_KEY)
+    return facts if facts is not None and facts.user_id == user.id else None
+
+
+def unread_for_bell(user: Optional[User]) -> int:
+    facts = _facts(user)
+    if facts is not None:
+        return facts.unread_for_bell
+    return min(notifications.unread_count(user), notifications.BELL_MAX)
+
+
+def has_own_hidden_thread(user: Optional[User], since: datetime | None, category: Category | None = None) -> bool:
+    """forum.has_own_hidden_thread, answered from the facts when they settle it: always for the
+    home page, and for a category listing when the reader has no private or held thread at all."""
+    facts = _facts(user)
+    if facts is None or policies.is_staff(user):
+        return forum.has_own_hidden_thread(user, since, category)
+    latest = facts.own_hidden_activity
+    if latest is None:
+        return False
+    if category is not None:
+        return forum.has_own_hidden_thread(user, since, category)
+    return since is None or latest >= since
+
+
+def current_branding() -> dict:
+    """The branding, from the per-process memo when this request's facts carry its version."""
+    facts = request.environ.get(ENVIRON_KEY) if has_request_context() else None
+    if facts is None:
+        return branding.get_branding()
+    return branding.get_branding(facts.branding_version)
