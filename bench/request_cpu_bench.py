@@ -17,7 +17,6 @@ touch the database, and the renders are the same code as at 1M posts minus the q
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -25,10 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flask import session as flask_session  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
-from bench.run_bench import OUT  # noqa: E402
+from bench.run_bench import OUT, session_cookie  # noqa: E402
 from bench.widgets_bench import ORIGIN, REDIS_URL, _redis_up, seed  # noqa: E402
 from community import create_app  # noqa: E402
 from community.web.page_cache import AnonymousPageFastPath  # noqa: E402
@@ -66,7 +64,9 @@ def inner(wsgi, kind: type):
 
 
 def environ(path: str, headers: dict[str, str] | None = None) -> dict:
-    return EnvironBuilder(path=path, base_url="http://127.0.0.1:8000", headers=headers or {}).get_environ()
+    # REMOTE_ADDR as a server sets it: Flask-Login ties a session to the client's address.
+    return EnvironBuilder(path=path, base_url="http://127.0.0.1:8000", headers=headers or {},
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_environ()
 
 
 def main() -> int:
@@ -109,19 +109,13 @@ def main() -> int:
 
 
 def signed_in_home(app) -> None:
-    from flask_login import login_user
-
     from community.extensions import db
     from tests import factories
 
-    with app.test_request_context():
-        user = factories.make_user(email_verified=True)
-        login_user(user)
-        session = dict(flask_session)
-        session["csrf_token"] = secrets.token_hex(20)  # what Flask-WTF keeps after the first form
-        cookie = app.session_interface.get_signing_serializer(app).dumps(session)
+    with app.app_context():
+        cookie = session_cookie(app, factories.make_user(email_verified=True).id)
         db.session.remove()
-    home = environ("/", {"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"})
+    home = environ("/", {"Cookie": cookie})
     app.config["PAGE_CACHE_ENABLED"] = True
     headers = response_headers(app.wsgi_app, home)
     assert "Set-Cookie" not in headers, headers

@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import runpy
+import secrets
 import shutil
 import signal
 import socket
@@ -361,9 +362,17 @@ def session_cookie(app, user_id: int) -> str:
     """A valid signed session for a user, made with the app's own session interface."""
     from community.models import User
 
-    user = db.session.get(User, user_id)
-    serializer = app.session_interface.get_signing_serializer(app)
-    value = serializer.dumps({"_user_id": user.get_id(), "_fresh": True})
+    from flask import session
+    from flask_login import login_user
+
+    # The session a sign-in from wrk (127.0.0.1, no User-Agent) leaves, with the CSRF token Flask-WTF
+    # keeps after the first page: without Flask-Login's client identifier or that token, every
+    # signed-in response wrote a new session cookie, which a browser's requests do not.
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}):
+        login_user(db.session.get(User, user_id))
+        value = app.session_interface.get_signing_serializer(app).dumps(
+            {**session, "csrf_token": secrets.token_hex(20)}
+        )
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
 
 
