@@ -16,7 +16,6 @@ def viewer():
 
 def branding() -> dict:
     if "branding" not in g:
-        viewer()  # a signed-in reader's row is read with the branding version (services/reader.py)
         g.branding = current_branding()
     return g.branding
 
@@ -91,9 +90,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict:
+        # The viewer first: a signed-in reader's row comes with the branding version (services/reader.py).
+        reader = viewer()
         return {
             "brand": branding(),
-            "viewer": viewer(),
+            "viewer": reader,
             "thread_url": thread_url,
             "category_url": category_url,
             "post_url": post_url,
