@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from datetime import timezone
+from types import SimpleNamespace
 from typing import Callable, Iterable
 
 from sqlalchemy import text
 
 from ..extensions import db
+from . import similar as similar_rank
 from .backend import (
     BOOLEAN_WORDS,
     MARK_END,
@@ -45,6 +47,9 @@ PRIVATE_LEVEL = "private"  # the word level of private threads: offered to staff
 TRIGRAM_INDEX = "ix_search_words_trgm"
 MAX_CANDIDATES = 50
 SIMILAR_POOL = 200
+# Of those, the best by ts_rank go to similar.rerank: more than Whoosh's, as ts_rank (no length
+# normalisation, heading matches only) orders them less well than BM25F.
+SIMILAR_RERANKED = 100
 LIVE_CHECKS = 5
 BUILD_TABLE = "search_documents_build"
 RANKS_BUILD = "search_ranks_build"
@@ -306,42 +311,51 @@ class PostgresBackend:
         return db.session.scalar(text(sql), params) or 0
 
     def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]:
-        params = {"title": title or "", "body": (body or "")[:600], "limit": limit, "pool": SIMILAR_POOL}
+        params = {"title": title or "", "body": (body or "")[:600], "pool": SIMILAR_POOL,
+                  "candidates": SIMILAR_RERANKED, "chars": similar_rank.TEXT_CHARS}
         where = access_sql(access, params)
         # plainto_tsquery ANDs the words; any shared word should count, so turn & into |.
         # Candidates are ranked on the small title+tags vector first; only the best few hundred
-        # have their whole thread's lexemes ranked (reading those is what made this slow).
+        # have their whole thread's lexemes ranked (reading those is what made this slow), and
+        # the best of those are re-ranked on their text by similar.rerank, as on Whoosh.
         sql = f"""
-            WITH q AS (
-                SELECT replace(plainto_tsquery('english', :title)::text, '&', '|') AS t,
-                       replace(plainto_tsquery('english', :body)::text, '&', '|') AS b
-            ), qq AS (
-                SELECT CASE WHEN t = '' THEN NULL ELSE t::tsquery END AS title_q,
-                       CASE WHEN b = '' THEN NULL ELSE b::tsquery END AS body_q FROM q
-            ), pool AS (
+            WITH {_SIMILAR_QUERIES}, pool AS (
                 SELECT d.thread_id FROM {RANKS} d, qq
                 WHERE (d.heading @@ qq.title_q OR d.heading @@ qq.body_q) AND {where}
                 ORDER BY 2 * coalesce(ts_rank(d.heading, qq.title_q), 0)
                          + 0.5 * coalesce(ts_rank(d.heading, qq.body_q), 0) DESC
                 LIMIT :pool
             ), matches AS (
-                SELECT d.thread_id, d.last_activity_at, (2 * coalesce(ts_rank(d.document, qq.title_q), 0)
-                          + 0.5 * coalesce(ts_rank(d.document, qq.body_q), 0))
-                          * {BOOST} AS score,
-                       coalesce(qq.title_q, qq.body_q) AS query
+                SELECT d.thread_id, d.last_activity_at, 2 * coalesce(ts_rank(d.document, qq.title_q), 0)
+                          + 0.5 * coalesce(ts_rank(d.document, qq.body_q), 0) AS score
                 FROM pool JOIN {RANKS} d USING (thread_id), qq
-            ), top AS (
-                SELECT * FROM matches d ORDER BY round(d.score::numeric, 4) DESC, d.last_activity_at DESC LIMIT :limit
+                ORDER BY score DESC LIMIT :candidates
             )
-            SELECT d.thread_id, t.title, t.category_id, t.state, t.has_verified_answer, d.last_activity_at,
-                   d.score,
-                   ts_headline('english', left(t.body, {HEADLINE_CHARS}), d.query, :headline) AS snippet,
-                   ts_headline('english', t.title, d.query, :title_headline) AS title_marked
-            FROM top d JOIN {TABLE} t USING (thread_id)
-            ORDER BY round(d.score::numeric, 4) DESC, d.last_activity_at DESC
+            SELECT m.thread_id, m.score, t.title, left(t.body, :chars) AS body, t.category_id, t.state,
+                   t.has_verified_answer, t.last_activity_at
+            FROM matches m JOIN {TABLE} t USING (thread_id)
         """
-        params.update(headline=HEADLINE, title_headline=TITLE_HEADLINE)
-        return [_hit(row) for row in db.session.execute(text(sql), params)]
+        rows = {row.thread_id: row for row in db.session.execute(text(sql), params)}
+        ranked = similar_rank.rerank(title, body, (_candidate(row) for row in rows.values()), limit)
+        if not ranked:
+            return []
+        marked = self._similar_marks([c.key for _score, c in ranked], title, body)
+        return [_similar_hit(rows[c.key], score, marked.get(c.key)) for score, c in ranked]
+
+    @staticmethod
+    def _similar_marks(thread_ids: list[int], title: str, body: str) -> dict:
+        """Highlights for the few shown (ts_headline is the costly part)."""
+        sql = f"""
+            WITH {_SIMILAR_QUERIES}
+            SELECT t.thread_id,
+                   ts_headline('english', left(t.body, {HEADLINE_CHARS}), coalesce(qq.title_q, qq.body_q), :headline)
+                     AS snippet,
+                   ts_headline('english', t.title, coalesce(qq.title_q, qq.body_q), :title_headline) AS title_marked
+            FROM {TABLE} t, qq WHERE t.thread_id = ANY(:ids)
+        """
+        params = {"ids": thread_ids, "title": title or "", "body": (body or "")[:600],
+                  "headline": HEADLINE, "title_headline": TITLE_HEADLINE}
+        return {row.thread_id: row for row in db.session.execute(text(sql), params)}
 
     def suggest(self, text_: str, access: Access) -> str | None:
         words = [w for w in query_words(text_) if w not in BOOLEAN_WORDS and not w.isdigit()]
@@ -496,6 +510,33 @@ def _ensure_trigram_index() -> bool:
     session.execute(text(f"CREATE INDEX IF NOT EXISTS {TRIGRAM_INDEX} ON {WORDS} USING gin (word gin_trgm_ops)"))
     session.commit()
     return True
+
+
+_SIMILAR_QUERIES = """
+    q AS (
+        SELECT replace(plainto_tsquery('english', :title)::text, '&', '|') AS t,
+               replace(plainto_tsquery('english', :body)::text, '&', '|') AS b
+    ), qq AS (
+        SELECT CASE WHEN t = '' THEN NULL ELSE t::tsquery END AS title_q,
+               CASE WHEN b = '' THEN NULL ELSE b::tsquery END AS body_q FROM q
+    )
+"""
+
+
+def _candidate(row) -> similar_rank.Candidate:
+    return similar_rank.Candidate(
+        key=row.thread_id, title=row.title, body=row.body or "", engine_score=float(row.score or 0.0),
+        verified=bool(row.has_verified_answer), solved=row.state == "solved",
+        last_activity=row.last_activity_at.replace(tzinfo=timezone.utc).timestamp(),
+    )
+
+
+def _similar_hit(row, score: float, marked) -> Hit:
+    return _hit(SimpleNamespace(
+        thread_id=row.thread_id, title=row.title, score=score, category_id=row.category_id, state=row.state,
+        has_verified_answer=row.has_verified_answer, last_activity_at=row.last_activity_at,
+        title_marked=marked.title_marked if marked else None, snippet=marked.snippet if marked else None,
+    ))
 
 
 def _hit(row) -> Hit:

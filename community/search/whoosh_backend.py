@@ -27,6 +27,7 @@ from whoosh.idsets import BitSet, DocIdSet
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
+from . import similar as similar_rank
 from . import whoosh_bulk, whoosh_scoring
 from .whoosh_format import stemmed_text
 from .backend import (
@@ -47,6 +48,9 @@ from .backend import (
 VISIBILITY_LEVELS = ("public", "members", "customers", "staff")
 FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "category": 1.0, "body": 1.0}
 SIMILAR_BODY_TERMS = 12
+# A word in more than this share of threads finds no similar questions (in indexes this big).
+SIMILAR_COMMON_SHARE = 0.2
+SIMILAR_COMMON_MIN_DOCS = 1000
 LOCK_TIMEOUT_S = 10.0
 MERGE_FACTOR = 10
 LARGE_SEGMENT_DOCS = 5_000
@@ -414,23 +418,26 @@ class WhooshBackend:
         allowed = self._docset(searcher, access_filter(access))
         if not allowed:  # Whoosh reads an empty filter as "no filter"
             return []
-        results = searcher.search(query, limit=limit + 10, filter=allowed)
-        ordered = _ranked(searcher, results.top_n)[:limit]
+        results = searcher.search(query, limit=similar_rank.POOL, filter=allowed)
+        pool = [_candidate(searcher, score, docnum) for score, docnum in results.top_n]
+        ranked = similar_rank.rerank(title, body, pool, limit)
         terms = _highlight_terms(query, searcher)
-        return [self._hit(searcher, docnum, score, terms) for score, docnum in ordered]
+        return [self._hit(searcher, c.key, score, terms) for score, c in ranked]
 
     def _similar_query(self, searcher, title: str, body: str) -> wq.Query | None:
         """Any title word may match (OR), title-to-title matches count most; a few of the body's
-        most distinctive words widen the net."""
-        stem = self.schema["title"].analyzer
-        title_terms = list(dict.fromkeys(t.text for t in stem(title or "")))
+        most distinctive words widen the net. Stop words, and in a big index words most threads
+        hold, never match: they only slow the search (their postings are the longest) and fill the
+        pool with questions that share nothing else. The re-ranking still weighs them."""
+        common = _common_terms(searcher, similar_rank.terms(title or ""))
+        title_terms = [term for term in dict.fromkeys(similar_rank.terms(title or "")) if term not in common]
         clauses: list[wq.Query] = []
         for term in title_terms:
             clauses.append(wq.Term("title", term, boost=3.0))
             clauses.append(wq.Term("body", term, boost=1.0))
             clauses.append(wq.Term("tags", term, boost=1.5))
         if body:
-            for term in _distinctive(searcher, stem, body, SIMILAR_BODY_TERMS):
+            for term in _distinctive(searcher, similar_rank.terms(body[:5000]), SIMILAR_BODY_TERMS):
                 clauses.append(wq.Term("title", term, boost=0.8))
                 clauses.append(wq.Term("body", term, boost=0.4))
         return wq.Or(clauses) if clauses else None
@@ -623,10 +630,26 @@ def _ranked_from_stored(searcher, top_n) -> list[tuple[float, int]]:
     return sorted(top_n, key=key)
 
 
-def _distinctive(searcher, analyzer, text: str, count: int) -> list[str]:
-    terms = list(dict.fromkeys(t.text for t in analyzer(text[:5000])))
+def _candidate(searcher, score: float, docnum: int) -> similar_rank.Candidate:
+    stored = searcher.stored_fields(docnum)
+    return similar_rank.Candidate(
+        key=docnum, title=stored["title"], body=stored.get("body", "")[:similar_rank.TEXT_CHARS],
+        engine_score=float(score or 0.0), verified=stored["verified"] == "y", solved=stored["state"] == "solved",
+        last_activity=_from_epoch(stored["last_activity"]).timestamp(),
+    )
+
+
+def _common_terms(searcher, terms: list[str]) -> set[str]:
     reader = searcher.reader()
-    scored = [(reader.doc_frequency("body", term), term) for term in terms]
+    total = reader.doc_count()
+    if total < SIMILAR_COMMON_MIN_DOCS:  # in a small index every shared word looks common
+        return set()
+    return {term for term in terms if reader.doc_frequency("body", term) > SIMILAR_COMMON_SHARE * total}
+
+
+def _distinctive(searcher, terms: list[str], count: int) -> list[str]:
+    reader = searcher.reader()
+    scored = [(reader.doc_frequency("body", term), term) for term in dict.fromkeys(terms)]
     # Rare but present words say most about a question; words in no document say nothing.
     return [term for freq, term in sorted(scored) if freq > 0][:count]
 
