@@ -50,6 +50,15 @@ SIMILAR_POOL = 200
 # Of those, the best by ts_rank go to similar.rerank: more than Whoosh's, as ts_rank (no length
 # normalisation, heading matches only) orders them less well than BM25F.
 SIMILAR_RERANKED = 100
+# Threads that share two title words only in their text: any two of them, in index order (a
+# bounded bitmap scan, no ranking of all matches), a question phrased differently from its title.
+SIMILAR_BODY_POOL = 50
+SIMILAR_PAIR_WORDS = 12
+# ts_rank's weights for D, C (body), B (tags, category), A (title): body matches count a third of
+# a title match, as Whoosh's similar query boosts them (1 to 3), not ts_rank's default fifth.
+SIMILAR_WEIGHTS = "{0.1, 0.33, 0.4, 1.0}"
+SIMILAR_SCORE = ("2 * coalesce(ts_rank(:weights, d.document, qq.title_q), 0)"
+                 " + 0.5 * coalesce(ts_rank(:weights, d.document, qq.body_q), 0)")
 LIVE_CHECKS = 5
 BUILD_TABLE = "search_documents_build"
 RANKS_BUILD = "search_ranks_build"
@@ -312,24 +321,33 @@ class PostgresBackend:
 
     def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]:
         params = {"title": title or "", "body": (body or "")[:600], "pool": SIMILAR_POOL,
-                  "candidates": SIMILAR_RERANKED, "chars": similar_rank.TEXT_CHARS}
+                  "candidates": SIMILAR_RERANKED, "body_pool": SIMILAR_BODY_POOL,
+                  "weights": SIMILAR_WEIGHTS, "chars": similar_rank.TEXT_CHARS}
         where = access_sql(access, params)
         # plainto_tsquery ANDs the words; any shared word should count, so turn & into |.
         # Candidates are ranked on the small title+tags vector first; only the best few hundred
         # have their whole thread's lexemes ranked (reading those is what made this slow), and
-        # the best of those are re-ranked on their text by similar.rerank, as on Whoosh.
+        # the best of those are re-ranked on their text by similar.rerank, as on Whoosh. Threads
+        # that hold two title words only in their text join them (in_body, SIMILAR_BODY_POOL).
         sql = f"""
-            WITH {_SIMILAR_QUERIES}, pool AS (
+            WITH {_SIMILAR_QUERIES}, {_TITLE_PAIRS}, pool AS (
                 SELECT d.thread_id FROM {RANKS} d, qq
                 WHERE (d.heading @@ qq.title_q OR d.heading @@ qq.body_q) AND {where}
                 ORDER BY 2 * coalesce(ts_rank(d.heading, qq.title_q), 0)
                          + 0.5 * coalesce(ts_rank(d.heading, qq.body_q), 0) DESC
                 LIMIT :pool
+            ), in_body AS (
+                SELECT d.thread_id FROM {RANKS} d, qq, pairs
+                WHERE d.document @@ pairs.query AND NOT d.heading @@ qq.title_q
+                      AND NOT coalesce(d.heading @@ qq.body_q, false) AND {where}
+                LIMIT :body_pool
             ), matches AS (
-                SELECT d.thread_id, d.last_activity_at, 2 * coalesce(ts_rank(d.document, qq.title_q), 0)
-                          + 0.5 * coalesce(ts_rank(d.document, qq.body_q), 0) AS score
+                (SELECT d.thread_id, d.last_activity_at, {SIMILAR_SCORE} AS score
                 FROM pool JOIN {RANKS} d USING (thread_id), qq
-                ORDER BY score DESC LIMIT :candidates
+                ORDER BY score DESC LIMIT :candidates)
+                UNION ALL
+                SELECT d.thread_id, d.last_activity_at, {SIMILAR_SCORE} AS score
+                FROM in_body JOIN {RANKS} d USING (thread_id), qq
             )
             SELECT m.thread_id, m.score, t.title, left(t.body, :chars) AS body, t.category_id, t.state,
                    t.has_verified_answer, t.last_activity_at
@@ -519,6 +537,20 @@ _SIMILAR_QUERIES = """
     ), qq AS (
         SELECT CASE WHEN t = '' THEN NULL ELSE t::tsquery END AS title_q,
                CASE WHEN b = '' THEN NULL ELSE b::tsquery END AS body_q FROM q
+    )
+"""
+
+# Any two of the title's words (the first SIMILAR_PAIR_WORDS lexemes, alphabetically, so a pasted
+# paragraph stays a bounded query): one shared word in a body is too common to say anything.
+# A lexeme with a backslash is left out: quote_literal writes it as E'...', which tsquery rejects.
+_TITLE_PAIRS = f"""
+    words AS (
+        SELECT w FROM unnest(tsvector_to_array(to_tsvector('english', :title))) w
+        WHERE strpos(w, chr(92)) = 0
+        LIMIT {SIMILAR_PAIR_WORDS}
+    ), pairs AS (
+        SELECT string_agg(quote_literal(x.w) || ' & ' || quote_literal(y.w), ' | ')::tsquery AS query
+        FROM words x JOIN words y ON x.w < y.w
     )
 """
 

@@ -56,6 +56,17 @@ def test_hidden_near_duplicates_are_never_suggested_to_an_anonymous_reader(
     assert {public.id, staff_only.id, members.id, private.id} <= staff
 
 
+def test_a_thread_holding_the_title_words_only_in_its_text_is_suggested_if_readable(make_thread, search_backend):
+    for title, body in DISTRACTORS:
+        make_thread(title=title, body=body)
+    body = "Uploading a spreadsheet bigger than 20 MB freezes the progress bar for good."
+    readable = make_thread(title="Sync stalls on large attachments", body=body)
+    make_thread(title="Sync stalls on big attachments", body=body, is_private=True)
+
+    items = search_service.similar(None, "Spreadsheet upload freezes", "")
+    assert [item.thread.id for item in items] == [readable.id]
+
+
 def _candidate(key: str, title: str, body: str = "", score: float = 1.0, **flags) -> Candidate:
     return Candidate(key=key, title=title, body=body, engine_score=score, **flags)
 
