@@ -23,6 +23,7 @@ from sqlalchemy import delete
 
 from ..extensions import db
 from ..models import ScheduledRun, utcnow
+from ..services.rows import insert_once
 from . import queue
 
 log = logging.getLogger(__name__)
@@ -64,15 +65,9 @@ def claim_due(app: Flask, now: float | None = None, tasks: list[PeriodicTask] | 
     for periodic in PERIODIC_TASKS if tasks is None else tasks:
         interval = max(1, int(periodic.every_seconds(app)))
         run = ScheduledRun(task=periodic.task, slot=int(now // interval))
-        if _insert_once(run):
+        if insert_once(run):
             claimed.append(run.id)
     return claimed
-
-
-def _insert_once(run: ScheduledRun) -> bool:
-    from ..services.rows import insert_once
-
-    return insert_once(run)
 
 
 def tick(app: Flask, now: float | None = None, tasks: list[PeriodicTask] | None = None) -> int:
@@ -112,7 +107,7 @@ def prune_runs() -> int:
 
 class Scheduler:
     def __init__(self, app: Flask) -> None:
-        self.app = app
+        self.app, self.pid = app, os.getpid()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="parley-scheduler", daemon=True)
 
@@ -128,7 +123,7 @@ class Scheduler:
         every = max(0.05, float(self.app.config["SCHEDULER_TICK_SECONDS"]))
         while not self.stopped.is_set():
             try:
-                tick(self.app, tasks=PERIODIC_TASKS)
+                tick(self.app)
             except Exception:  # a database outage must not end the timer; the next tick retries
                 log.exception("scheduler tick failed")
             self.stopped.wait(every)
@@ -138,15 +133,17 @@ _started: dict[int, Scheduler] = {}  # app id -> this process's scheduler
 _start_lock = threading.Lock()
 
 
+def _running_here(app: Flask) -> Scheduler | None:
+    running = _started.get(id(app))
+    return running if running is not None and running.pid == os.getpid() else None
+
+
 def start_in_process(app: Flask) -> Scheduler:
     """This process's scheduler for `app`, started once (a forked child starts its own)."""
-    key = id(app)
     with _start_lock:
-        running = _started.get(key)
-        if running is None or running.pid != os.getpid():
-            running = Scheduler(app).start()
-            running.pid = os.getpid()
-            _started[key] = running
+        running = _running_here(app)
+        if running is None:
+            running = _started[id(app)] = Scheduler(app).start()
         return running
 
 
@@ -174,6 +171,5 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def start_scheduler() -> None:
         # On the first request, not at import: `flask` CLI commands import the app too.
-        running = _started.get(id(app))
-        if running is None or running.pid != os.getpid():
+        if _running_here(app) is None:
             start_in_process(app)

@@ -20,6 +20,7 @@ from typing import Iterable
 from whoosh.lang.porter import stem as porter_stem
 
 from .backend import ranking_boost
+from .whoosh_format import STOP_WORDS as INDEX_STOP_WORDS
 
 POOL = 50
 # Candidates are compared on their opening part: the question, not a long tail of replies.
@@ -32,9 +33,7 @@ ENGINE_WEIGHT = 0.35
 # Function words (the Whoosh index's own stop list) and the auxiliaries and pronouns of a question
 # ("how do I", "what does my"). Not a longer list: words like "why", "own", "up" or "off" tell
 # questions apart (measured: Snowball's English list lost 2 points of recall@5).
-STOP_WORDS = frozenset("""
-a an and are as at be by can for from have if in is it may not of on or tbd that the this to us we
-when will with yet you your
+STOP_WORDS = INDEX_STOP_WORDS | frozenset("""
 how do does did doing my me what which who whom am was were been being has had having
 """.split())
 
@@ -63,9 +62,7 @@ def terms(text: str) -> list[str]:
 
 
 def _counts(text: str) -> Counter:
-    counts = Counter(map(_stem, _WORD.findall(text.lower())))
-    counts.pop("", None)  # stop words
-    return counts
+    return Counter(terms(text))
 
 
 def _weights(title: str, body: str) -> dict[str, float]:

@@ -29,7 +29,7 @@ from whoosh.searching import Searcher
 
 from . import similar as similar_rank
 from . import whoosh_bulk, whoosh_scoring
-from .whoosh_format import stemmed_text
+from .whoosh_format import stemmed_positions, stemmed_text
 from .backend import (
     BOOLEAN_WORDS,
     MARK_END,
@@ -429,15 +429,16 @@ class WhooshBackend:
         most distinctive words widen the net. Stop words, and in a big index words most threads
         hold, never match: they only slow the search (their postings are the longest) and fill the
         pool with questions that share nothing else. The re-ranking still weighs them."""
-        common = _common_terms(searcher, similar_rank.terms(title or ""))
-        title_terms = [term for term in dict.fromkeys(similar_rank.terms(title or "")) if term not in common]
+        words = _query_terms(title or "")
+        common = _common_terms(searcher, words)
+        title_terms = [term for term in words if term not in common]
         clauses: list[wq.Query] = []
         for term in title_terms:
             clauses.append(wq.Term("title", term, boost=3.0))
             clauses.append(wq.Term("body", term, boost=1.0))
             clauses.append(wq.Term("tags", term, boost=1.5))
         if body:
-            for term in _distinctive(searcher, similar_rank.terms(body[:5000]), SIMILAR_BODY_TERMS):
+            for term in _distinctive(searcher, _query_terms(body[:5000]), SIMILAR_BODY_TERMS):
                 clauses.append(wq.Term("title", term, boost=0.8))
                 clauses.append(wq.Term("body", term, boost=0.4))
         return wq.Or(clauses) if clauses else None
@@ -637,6 +638,16 @@ def _candidate(searcher, score: float, docnum: int) -> similar_rank.Candidate:
         engine_score=float(score or 0.0), verified=stored["verified"] == "y", solved=stored["state"] == "solved",
         last_activity=_from_epoch(stored["last_activity"]).timestamp(),
     )
+
+
+_QUESTION_STEMS = frozenset(porter_stem(word) for word in similar_rank.STOP_WORDS)
+
+
+def _query_terms(text: str) -> list[str]:
+    """Distinct stems as the index's analyzer makes them ("node.js" and "max_connections" stay one
+    word each, as indexed), question words dropped. similar_rank.terms splits differently, which is
+    fine for comparing two texts with each other but would miss such words in the index."""
+    return [term for term in stemmed_positions(text) if term not in _QUESTION_STEMS]
 
 
 def _common_terms(searcher, terms: list[str]) -> set[str]:

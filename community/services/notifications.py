@@ -308,8 +308,19 @@ BELL_MAX = 100
 def unread_count(user: Optional[User]) -> int:
     if user is None:
         return 0
+    return _count_or_zero(select(func.count()).select_from(Notification).where(*_unread(user.id)))
+
+
+def unread_for_bell(user: Optional[User]) -> int:
+    """unread_count up to BELL_MAX, at a cost that does not grow with the unread pile."""
+    if user is None:
+        return 0
+    return _count_or_zero(select(unread_for_bell_column(user.id)))
+
+
+def _count_or_zero(statement) -> int:
     try:
-        return db.session.scalar(select(func.count()).select_from(Notification).where(*_unread(user.id))) or 0
+        return db.session.scalar(statement) or 0
     except SQLAlchemyError:
         # Every page shows the bell, error pages too: they must render even when the database is down.
         db.session.rollback()

@@ -72,7 +72,7 @@ def unread_for_bell(user: Optional[User]) -> int:
     facts = _facts(user)
     if facts is not None:
         return facts.unread_for_bell
-    return min(notifications.unread_count(user), notifications.BELL_MAX)
+    return notifications.unread_for_bell(user)
 
 
 def has_own_hidden_thread(user: Optional[User], since: datetime | None, category: Category | None = None) -> bool:

@@ -7,10 +7,11 @@
     var bell = document.querySelector(".notification-bell");
     if (!bell) return;
     var count = bell.querySelector("[data-unread-count]");
-    if (unread > 0 && count) count.textContent = unread < 100 ? String(unread) : "99+";
+    var shown = unread < 100 ? String(unread) : "99+";  // as templates/base.html shows it
+    if (unread > 0 && count) count.textContent = shown;
     if (unread === 0 && count) count.remove();
     bell.classList.toggle("has-unread", unread > 0);
-    bell.setAttribute("aria-label", unread > 0 ? "Notifications: " + unread + " unread" : "Notifications");
+    bell.setAttribute("aria-label", unread > 0 ? "Notifications: " + shown + " unread" : "Notifications");
   }
 
   function markShown(item) {

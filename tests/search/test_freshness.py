@@ -141,3 +141,21 @@ def test_verifying_an_answer_on_an_already_solved_thread_reaches_the_index(make_
     assert search_service.check_index().ok
     answers.verify_answer(staff, thread.id, reply.id)
     assert search_service.check_index().ok
+
+
+def test_a_verified_answer_moved_to_another_thread_reindexes_both(make_thread, make_post, make_user):
+    """A merge re-points the mark; neither thread row need change, yet "has a verified answer" does."""
+    from sqlalchemy import func
+
+    from community.models import VerifiedAnswer
+
+    source, target = make_thread(title="Source"), make_thread(title="Target")
+    answer = make_post(thread=source, author=make_user())
+    mark = VerifiedAnswer(thread_id=source.id, post_id=answer.id, verified_by_id=make_user(role="staff").id)
+    db.session.add(mark)
+    db.session.commit()
+    before = db.session.scalar(select(func.max(SearchOutbox.id)))
+    mark.thread_id = target.id
+    db.session.commit()
+    reindexed = set(db.session.scalars(select(SearchOutbox.thread_id).where(SearchOutbox.id > before)))
+    assert reindexed == {source.id, target.id}

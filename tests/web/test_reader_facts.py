@@ -87,18 +87,38 @@ def test_own_private_thread_shows_to_its_author_at_once_and_never_to_others(
     assert "My private invoice question" not in _page(client, f"/c/{category.slug}")
 
 
-def test_an_old_own_private_thread_is_left_out_of_a_full_home_list_as_for_everyone(
-    client, auth, make_user, make_category, make_thread
-):
+def _author_of_an_old_private_thread_behind_12_public_ones(make_user, make_category, make_thread):
     category = make_category(name="Support")
     author = make_user()
     long_ago = utcnow() - timedelta(days=30)
     make_thread(category=category, author=author, title="My old private question", is_private=True, created_at=long_ago)
     for n in range(12):
         make_thread(category=category, title=f"Public question {n}")
-    auth.sign_in(author)
+    return author
+
+
+def test_an_old_own_private_thread_is_left_out_of_a_full_home_list_as_for_everyone(
+    client, auth, make_user, make_category, make_thread
+):
+    auth.sign_in(_author_of_an_old_private_thread_behind_12_public_ones(make_user, make_category, make_thread))
     html = _page(client)
     assert "My old private question" not in html and "Public question 11" in html
+
+
+def test_an_own_private_thread_older_than_the_page_is_served_the_shared_list(
+    app, client, auth, query_counter, make_user, make_category, make_thread
+):
+    """The shortcut itself: a hidden thread older than every row shown cannot change the page, so
+    the author gets the shared fragment (one statement), not a render of their own."""
+    app.config["PAGE_CACHE_ENABLED"] = True
+    auth.sign_in(_author_of_an_old_private_thread_behind_12_public_ones(make_user, make_category, make_thread))
+    _page(client)  # fills the shared listing and this process's branding memo
+    g.pop("_login_user", None)  # as in production, where each request loads its user
+    g.pop("branding", None)
+    with query_counter() as counted:
+        html = _page(client)
+    assert "Public question 11" in html and "My old private question" not in html
+    assert counted.n == 1, counted.statements
 
 
 def test_a_role_change_or_ban_shows_on_the_next_request(client, auth, make_user):
