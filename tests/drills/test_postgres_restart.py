@@ -85,9 +85,10 @@ def test_postgres_outage_gives_fast_503s_then_recovers_without_losing_writes(mak
 def _tracebacks(server) -> str:
     """The unhandled-error log lines and tracebacks, so a rare 500 during the outage can be diagnosed."""
     text = server.log_text()
-    # Flask's own handler logs "unhandled error"; an exception that escapes the app (a middleware, a
-    # teardown) is logged by gunicorn as "Error handling request".
-    starts = [index for index in (text.find("unhandled error"), text.find("Error handling request")) if index >= 0]
+    # Our handler logs "unhandled error"; Flask logs "Exception on" when an error handler itself
+    # failed; gunicorn logs "Error handling request" for an exception that escaped the app.
+    marks = ("unhandled error", "Exception on ", "Error handling request")
+    starts = [index for index in (text.find(mark) for mark in marks) if index >= 0]
     if not starts:
-        return "(neither 'unhandled error' nor 'Error handling request' in the gunicorn log)\n" + text[-3000:]
+        return f"(none of {marks} in the gunicorn log)\n" + text[-3000:]
     return text[min(starts):min(starts) + 6000]
