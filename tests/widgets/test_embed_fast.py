@@ -76,6 +76,7 @@ def test_new_content_and_disabling_are_seen_at_once(client, make_thread, route_c
     assert _get(client, widget).status_code == 404
 
 
+@pytest.mark.xdist_group("widget-redis-cache")  # shares Redis keys with test_widget_cache_memo.py
 class TestWithRedis:
     @pytest.fixture
     def app_overrides(self, redis_url):
