@@ -9,6 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, scoped_session
 
@@ -38,7 +39,13 @@ class Database:
         return current_app.extensions["community.engine"]
 
     def _remove_session(self, _exc: BaseException | None = None) -> None:
-        self.session.remove()
+        try:
+            self.session.remove()
+        except DBAPIError:
+            # The ROLLBACK that ends the request met a connection the database just closed
+            # (restart, failover). The response is already made; SQLAlchemy has invalidated the
+            # connection, so forget the session rather than turn the answer into a 500.
+            self.session.registry.clear()
 
 
 def _app_context_id() -> int:
