@@ -129,6 +129,10 @@ class LocalStore:
     def start_token(self) -> object:
         return self._follow_other_processes(), self._gens.get(WRITES, 0)
 
+    def gens(self, names: Iterable[str]) -> tuple:
+        # Another process's commit shows here only as a new epoch, which outdates everything.
+        return self._follow_other_processes(), *(self._gens.get(name, 0) for name in names)
+
     def get(self, key: str) -> tuple[CachedPage | None, object]:
         token = self.start_token()
         entry = self._pages.get(key)
@@ -178,6 +182,9 @@ class RedisStore:
     def start_token(self) -> object:
         return self.redis.hget(self.gens_key, WRITES)
 
+    def gens(self, names: Iterable[str]) -> tuple:
+        return tuple(self.redis.hmget(self.gens_key, list(names)))
+
     def get(self, key: str) -> tuple[CachedPage | None, object]:
         raw, token = self.redis.pipeline(transaction=False).get(self.prefix + key).hget(self.gens_key, WRITES).execute()
         if raw is None:
@@ -213,13 +220,17 @@ def store_for(app: Flask):
         if app.config.get("REDIS_URL"):
             from ..jobs.redis_conn import redis_connection
 
-            namespace = app.config["PAGE_CACHE_NAMESPACE"] or _default_namespace(app)
-            store = RedisStore(redis_connection(app), namespace, seconds)
+            store = RedisStore(redis_connection(app), site_namespace(app), seconds)
         else:
             epoch = Path(app.instance_path) / "page_cache.epoch"
             store = LocalStore(epoch, int(app.config["PAGE_CACHE_LOCAL_MB"]) * 1024 * 1024, seconds)
         app.extensions["community.page_cache"] = store
     return store
+
+
+def site_namespace(app: Flask) -> str:
+    """This site's part of the Redis keys (the page cache's and the widget cache's)."""
+    return app.config["PAGE_CACHE_NAMESPACE"] or _default_namespace(app)
 
 
 def _default_namespace(app: Flask) -> str:
@@ -252,6 +263,16 @@ def store(key: str, page: CachedPage, deps: Iterable[str], token: object) -> boo
     except Exception:
         log.warning("page cache store failed", exc_info=True)
         return False
+
+
+def current_gens(app: Flask, names: Iterable[str]) -> tuple | None:
+    """The generations of `names` now, to compare with a copy taken before a page was made (None:
+    the store cannot tell, so nothing counts as current). No app context needed."""
+    try:
+        return store_for(app).gens(names)
+    except Exception:
+        log.warning("page cache generations unavailable", exc_info=True)
+        return None
 
 
 def peek(app: Flask, key: str) -> CachedPage | None:

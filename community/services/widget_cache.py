@@ -7,6 +7,9 @@ events) and, without Redis, between processes.
 With Redis, the WSGI fast path (peek_entry) keeps the content version and decoded entries in the
 process, so a warm hit makes no Redis round trip: a bump in this process is seen at once, a bump
 in another process within VERSION_SECONDS.
+
+Redis keys carry the site's namespace (page_cache.site_namespace: PAGE_CACHE_NAMESPACE, or a hash
+of DATABASE_URL), so sites sharing one Redis never read each other's version or entries.
 """
 from __future__ import annotations
 
@@ -20,9 +23,11 @@ from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from .page_cache import site_namespace
+
 CACHE_SECONDS = 60
 LOCAL_MAX_ENTRIES = 2000
-VERSION_KEY = "parley:widgets:version"
+PREFIX_MEMO = "community.widget_cache_prefix"
 _WATCHED_TABLES = frozenset(
     {"threads", "posts", "categories", "verified_answers", "tags", "thread_tags", "widgets", "widget_categories"}
 )
@@ -42,6 +47,18 @@ def _redis_of(app):
     from ..jobs.redis_conn import redis_connection
 
     return redis_connection(app)
+
+
+def redis_prefix(app) -> str:
+    """The start of every Redis key of this site's widget cache."""
+    prefix = app.extensions.get(PREFIX_MEMO)
+    if prefix is None:
+        prefix = app.extensions[PREFIX_MEMO] = f"parley:widgets:{site_namespace(app)}:"
+    return prefix
+
+
+def version_key(app) -> str:
+    return redis_prefix(app) + "version"
 
 
 def entry_key(widget_id: int, version: int) -> str:
@@ -64,10 +81,10 @@ def peek_entry(app, widget_id: int) -> dict[str, Any] | None:
         return entry[1] if entry is not None and entry[0] >= time.monotonic() else None
     connection = _redis_of(app)
     now = time.monotonic()
-    key = entry_key(widget_id, _known_version(app, connection, now))
-    memo = _peeked.get(key)
+    key = redis_prefix(app) + entry_key(widget_id, _known_version(app, connection, now))
+    memo = _peeked.get(key)  # the whole Redis key: two sites in one process keep apart here too
     if memo is None or memo[0] < now:
-        raw = connection.get(f"parley:widgets:{key}")
+        raw = connection.get(key)
         if raw is None:
             return None
         if len(_peeked) >= LOCAL_MAX_ENTRIES:
@@ -80,7 +97,7 @@ def peek_entry(app, widget_id: int) -> dict[str, Any] | None:
 def _known_version(app, connection, now: float) -> int:
     memo = app.extensions.get(VERSION_MEMO)
     if memo is None or memo[0] < now:
-        memo = _remember_version(app, int(connection.get(VERSION_KEY) or 0), now)
+        memo = _remember_version(app, int(connection.get(version_key(app)) or 0), now)
     return memo[1]
 
 
@@ -97,7 +114,7 @@ def content_version() -> int:
     connection = _redis()
     if connection is None:
         return _local_version[0]
-    return int(connection.get(VERSION_KEY) or 0)
+    return int(connection.get(version_key(current_app)) or 0)
 
 
 def bump_version() -> None:
@@ -106,13 +123,14 @@ def bump_version() -> None:
         _local_version[0] += 1
         _local_entries.clear()
     if connection is not None:
-        _remember_version(current_app._get_current_object(), int(connection.incr(VERSION_KEY)), time.monotonic())
+        app = current_app._get_current_object()
+        _remember_version(app, int(connection.incr(version_key(app))), time.monotonic())
 
 
 def get(key: str) -> Any | None:
     connection = _redis()
     if connection is not None:
-        raw = connection.get(f"parley:widgets:{key}")
+        raw = connection.get(redis_prefix(current_app) + key)
         return json.loads(raw) if raw else None
     entry = _local_entries.get(key)
     if entry is None or entry[0] < time.monotonic():
@@ -123,7 +141,7 @@ def get(key: str) -> Any | None:
 def put(key: str, value: Any) -> None:
     connection = _redis()
     if connection is not None:
-        connection.set(f"parley:widgets:{key}", json.dumps(value), ex=CACHE_SECONDS)
+        connection.set(redis_prefix(current_app) + key, json.dumps(value), ex=CACHE_SECONDS)
         return
     with _local_lock:
         if len(_local_entries) >= LOCAL_MAX_ENTRIES:

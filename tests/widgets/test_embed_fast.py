@@ -76,7 +76,6 @@ def test_new_content_and_disabling_are_seen_at_once(client, make_thread, route_c
     assert _get(client, widget).status_code == 404
 
 
-@pytest.mark.xdist_group("widget-redis-cache")  # shares Redis keys with test_widget_cache_memo.py
 class TestWithRedis:
     @pytest.fixture
     def app_overrides(self, redis_url):
@@ -86,7 +85,7 @@ class TestWithRedis:
     def fresh_version(self, app):
         # Redis outlives the test database: start from a version no earlier test cached under.
         with app.app_context():
-            widget_cache._redis().set(widget_cache.VERSION_KEY, int(uuid.uuid4().int % 10**12))
+            widget_cache._redis().set(widget_cache.version_key(app), int(uuid.uuid4().int % 10**12))
 
     def test_warm_request_skips_flask_and_sees_new_content(self, client, make_thread, route_calls):
         widget = make_widget("latest")

@@ -15,11 +15,6 @@ from tests import factories
 
 from .helpers import BRAND, make_widget
 
-# One Redis, one widget version key and widget ids that start at 1 in every test database: the
-# SQLite and PostgreSQL runs of these tests must not run at once on two workers, or each reads the
-# other's entries (a planning note: namespace the widget keys per site).
-pytestmark = pytest.mark.xdist_group("widget-redis-cache")
-
 
 @pytest.fixture
 def app_overrides(redis_url):
@@ -29,7 +24,7 @@ def app_overrides(redis_url):
 @pytest.fixture(autouse=True)
 def fresh_version(app):
     # Redis outlives the test database: start from a version no earlier test cached under.
-    widget_cache._redis().set(widget_cache.VERSION_KEY, int(uuid.uuid4().int % 10**12))
+    widget_cache._redis().set(widget_cache.version_key(app), int(uuid.uuid4().int % 10**12))
 
 
 @pytest.fixture
@@ -61,12 +56,13 @@ def _titles(client, widget) -> list[str]:
     return [item["title"] for item in response.json["items"]]
 
 
-def _other_worker(app):
-    """A second app on the same database and Redis stands in for another gunicorn worker."""
+def _other_worker(app, **settings):
+    """A second app on the same database and Redis stands in for another gunicorn worker (another
+    site, given another DATABASE_URL)."""
     keys = ("DATABASE_URL", "SECRET_KEY", "SEARCH_INDEX_DIR", "REDIS_URL", "INSTANCE_PATH")
     return create_app({**{k: app.config[k] for k in keys}, "TESTING": True, "JOB_QUEUE": "inline",
                        "JOBS_RUN_IMMEDIATELY": True, "SEED_DEMO": False, "SPAM_CHECKS_ENABLED": False,
-                       "RATELIMIT_ENABLED": False})
+                       "RATELIMIT_ENABLED": False, **settings})
 
 
 def test_a_warm_hit_makes_no_redis_call(client, make_thread, redis_calls, clock):
@@ -106,3 +102,32 @@ def test_an_older_version_read_late_does_not_undo_a_bump(app):
     assert app.extensions[widget_cache.VERSION_MEMO][1] == 7
     widget_cache._remember_version(app, 3, now=10.0 + widget_cache.VERSION_SECONDS + 1)  # Redis was emptied
     assert app.extensions[widget_cache.VERSION_MEMO][1] == 3
+
+
+def test_two_sites_on_one_redis_keep_their_widget_cache_apart(app, tmp_path):
+    # Same widget id, same version number: before the namespace these were the same Redis keys.
+    other = _other_worker(app, DATABASE_URL=f"sqlite:///{tmp_path / 'other-site.db'}")
+    version = widget_cache.content_version()
+    widget_cache.put(widget_cache.entry_key(1, version), {"found": True, "site": "this"})
+    with other.app_context():
+        widget_cache._redis().set(widget_cache.version_key(other), version)
+        assert widget_cache.get(widget_cache.entry_key(1, version)) is None
+        assert widget_cache.peek_entry(other, 1) is None
+        widget_cache.put(widget_cache.entry_key(1, version), {"found": True, "site": "other"})
+        widget_cache.bump_version()
+        assert widget_cache.content_version() == version + 1
+    assert widget_cache.content_version() == version
+    assert widget_cache.get(widget_cache.entry_key(1, version)) == {"found": True, "site": "this"}
+    assert widget_cache.peek_entry(app, 1) == {"found": True, "site": "this"}
+    assert widget_cache.redis_prefix(other) != widget_cache.redis_prefix(app)
+
+
+def test_workers_of_one_site_share_the_widget_cache(app):
+    other = _other_worker(app)
+    version = widget_cache.content_version()
+    widget_cache.put(widget_cache.entry_key(1, version), {"found": True, "site": "this"})
+    with other.app_context():
+        assert widget_cache.get(widget_cache.entry_key(1, version)) == {"found": True, "site": "this"}
+        assert widget_cache.peek_entry(other, 1) == {"found": True, "site": "this"}
+        widget_cache.bump_version()
+    assert widget_cache.content_version() == version + 1
