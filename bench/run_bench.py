@@ -10,7 +10,8 @@ BENCH_WARMUP (seconds, 2), BENCH_CONNECTIONS (32), BENCH_BACKENDS ("postgres,sql
 BENCH_PG_ADMIN_URL, BENCH_SEARCH_INDEX (backends whose search index is built, "postgres"; the
 others answer from an empty index), BENCH_KEEP=1 keeps the databases for a look afterwards,
 BENCH_PAGE_CACHE ("on,off": one gunicorn pass per setting of COMMUNITY_PAGE_CACHE_ENABLED),
-BENCH_REUSE=1 serves the databases a BENCH_KEEP=1 run of the same scale left instead of seeding again.
+BENCH_REUSE=1 serves the databases a BENCH_KEEP=1 run of the same scale left instead of seeding again,
+BENCH_PAGES (page labels separated by ";", e.g. "home;home, signed in"; all pages when unset) measures only those.
 """
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ class Options:
     # Each pass serves every page: "on" as deployed (anonymous pages from the page cache), "off"
     # what a cache miss costs (every request renders).
     page_cache: tuple[str, ...] = tuple(os.environ.get("BENCH_PAGE_CACHE", "on,off").split(","))
+    # Labels of the pages to measure; empty means every page.
+    pages: tuple[str, ...] = tuple(label.strip() for label in os.environ.get("BENCH_PAGES", "").split(";") if label.strip())
 
     def seed_size(self) -> SeedSize:
         return SeedSize(
@@ -455,7 +458,8 @@ def run_backend(backend: str, options: Options) -> BackendResult:
                     result.index_seconds = build_search_index(backend)
                 if options.keep:
                     save_seed(backend, result.seed, result.index_seconds)
-            result.pages = pages_for(app, result.seed)
+            result.pages = [page for page in pages_for(app, result.seed)
+                            if not options.pages or page.label in options.pages]
             cookie = session_cookie(app, result.seed.first_user_id + 4)  # a verified customer
             count_queries(app, result.pages, cookie)
             db.session.remove()

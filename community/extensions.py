@@ -1,9 +1,12 @@
 """Extensions, created unbound and bound to an app with init_app (as in Flask's tutorial)."""
 from __future__ import annotations
 
+import re
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
+from psycopg.pq import TransactionStatus
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -25,7 +28,7 @@ class Database:
         self.session = scoped_session(self._new_session, scopefunc=_app_context_id)
 
     def _new_session(self) -> Session:
-        return Session(bind=self.engine, expire_on_commit=False)
+        return Session(bind=_request_bind(self.engine), expire_on_commit=False)
 
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"], app.config)
@@ -53,6 +56,52 @@ def _app_context_id() -> int:
     return id(g._get_current_object())
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _request_bind(engine: Engine) -> Engine:
+    """PostgreSQL connections of GET and HEAD requests run in autocommit until their first write.
+
+    A signed-in page reads one row; inside a transaction that cost BEGIN and ROLLBACK around it,
+    two of its four round trips. Under READ COMMITTED, PostgreSQL's default, each statement of a
+    transaction already sees its own snapshot, so reading outside one changes nothing the pages
+    rely on; a write, a SAVEPOINT or a locking read first opens a real transaction
+    (_begin_before_write), which the session commits or rolls back as before.
+    """
+    if not has_request_context() or request.method not in SAFE_METHODS:
+        return engine
+    return read_engine(engine)
+
+
+def read_engine(engine: Engine) -> Engine:
+    """The engine for reads: on PostgreSQL the same pool in autocommit (see _request_bind)."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    autocommit = _autocommit_engines.get(engine)
+    if autocommit is None:
+        autocommit = _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return autocommit
+
+
+_autocommit_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
+
+
+# A statement that reads without locking runs outside a transaction; anything else opens one.
+_PLAIN_READ = re.compile(r"^\s*(SELECT|SHOW)\b", re.IGNORECASE)
+_NEEDS_TRANSACTION = re.compile(r"\b(FOR\s+(NO\s+KEY\s+)?UPDATE|FOR\s+(KEY\s+)?SHARE|INSERT|UPDATE|DELETE|MERGE)\b|_xact_", re.IGNORECASE)
+
+
+def _begin_before_write(conn, cursor, statement, _parameters, context, _executemany) -> None:
+    dbapi_connection = cursor.connection
+    if not dbapi_connection.autocommit or dbapi_connection.info.transaction_status != _IDLE:
+        return
+    streams = context is not None and context.execution_options.get("stream_results")
+    if streams or not _PLAIN_READ.match(statement) or _NEEDS_TRANSACTION.search(statement):
+        # psycopg's commit() and rollback() act on the server's transaction status, so the
+        # session's commit, rollback and the pool's reset end this transaction as usual.
+        cursor.execute("BEGIN")
+
+
 def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:
     config = config or {}
     if url.startswith("sqlite"):
@@ -60,7 +109,7 @@ def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     statement_timeout_ms = int(config.get("STATEMENT_TIMEOUT_MS", 15_000))
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=int(config.get("DB_POOL_SIZE", 5)),
@@ -71,6 +120,11 @@ def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:
             "options": f"-c statement_timeout={statement_timeout_ms}",
         },
     )
+    event.listen(engine, "before_cursor_execute", _begin_before_write)
+    return engine
+
+
+_IDLE = TransactionStatus.IDLE
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
