@@ -112,6 +112,8 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "METRICS_SENTIMENT_BATCH": (20_000, "Community posts the metrics job classifies per run (oldest unlabelled first)."),
     "METRICS_SENTIMENT_BACKFILL_DAYS": (90, "On its first run the metrics job classifies community posts from this many days back."),
     "PAGE_CACHE_ENABLED": (True, "Serve anonymous readers' home, listing, category, thread and search pages from a cache invalidated on content changes."),
+    "PAGE_CACHE_SIGNED_IN": (True, "Also keep each signed-in reader's home page, keyed by their session and checked against their user row on every request (needs PAGE_CACHE_ENABLED)."),
+    "PAGE_CACHE_SIGNED_IN_MB": (8, "Signed-in home pages kept per process (the latest per browser session), in MB; the least recently read go first."),
     "PAGE_CACHE_SECONDS": (300, "Longest a cached page lives, bounding staleness from writes outside the app (bulk SQL)."),
     "PAGE_CACHE_LOCAL_MB": (16, "Page cache size per process without Redis, in MB (with REDIS_URL pages live in Redis)."),
     "PAGE_CACHE_NAMESPACE": (None, "Redis key namespace of the page cache. Unset: derived from DATABASE_URL, so one site's workers share it."),

@@ -13,17 +13,19 @@ the queries each fact stands for.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import cache
 from datetime import datetime
 from typing import Any, Optional
 
 from flask import has_request_context, request
-from sqlalchemy import Integer, bindparam, select
+from sqlalchemy import Integer, bindparam, inspect, select
+from sqlalchemy.engine import Connection
 
 from .. import policies
 from ..extensions import db
-from ..models import Category, User
+from ..models import Category, User, utcnow
 from . import branding, forum, notifications
 
 ENVIRON_KEY = "parley.reader_facts"
@@ -53,12 +55,57 @@ def load_user(user_id: int) -> User | None:
 def _user_with_facts():
     # Built once: building the statement cost more CPU than running it.
     user_id = bindparam("user_id", type_=Integer)
-    return select(
-        User,
+    return select(User, *_fact_columns(user_id)).where(User.id == user_id)
+
+
+def _fact_columns(user_id) -> tuple:
+    return (
         notifications.unread_for_bell_column(user_id),
         forum.own_hidden_activity_column(user_id),
         branding.version_column(),
-    ).where(User.id == user_id)
+    )
+
+
+# --- fingerprints: what a signed-in page shows of its reader (web/signed_in_cache.py) -----------
+
+
+def fingerprint(user: User) -> str | None:
+    """A digest of everything the header shows of this request's reader: every column of their row,
+    their facts and whether a suspension is running. None without this request's facts."""
+    facts = _facts(user)
+    if facts is None:
+        return None
+    values = tuple(getattr(user, name) for name in _column_attributes())
+    return _digest(values, (facts.unread_for_bell, facts.own_hidden_activity, facts.branding_version))
+
+
+def fingerprint_from_database(connection: Connection, user_id: int) -> str | None:
+    """The same digest read with one statement on a bare connection, outside Flask (None: no such user)."""
+    row = connection.execute(_row_with_facts(), {"user_id": user_id}).first()
+    if row is None:
+        return None
+    width = len(_column_attributes())
+    return _digest(tuple(row[:width]), tuple(row[width:]))
+
+
+def _digest(user_values: tuple, facts: tuple) -> str:
+    suspended_until = user_values[_column_attributes().index("suspended_until")]
+    # The only thing shown that time alone changes: "Start a thread" comes back when a suspension ends.
+    suspended = suspended_until is not None and suspended_until > utcnow()
+    return hashlib.sha256(repr((user_values, facts, suspended)).encode()).hexdigest()
+
+
+@cache
+def _column_attributes() -> tuple[str, ...]:
+    mapper = inspect(User)
+    return tuple(mapper.get_property_by_column(column).key for column in User.__table__.columns)
+
+
+@cache
+def _row_with_facts():
+    user_id = bindparam("user_id", type_=Integer)
+    table = User.__table__
+    return select(*table.columns, *_fact_columns(user_id)).where(table.c.id == user_id)
 
 
 def _facts(user: Optional[User]) -> ReaderFacts | None:

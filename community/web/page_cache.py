@@ -135,6 +135,11 @@ def store_page(response: Response) -> Response:
 
 
 def _storable(response: Response) -> bool:
+    return storable_html(response) and "_user_id" not in session
+
+
+def storable_html(response: Response) -> bool:
+    """A page made for whoever sent this request, and nothing particular to this one response."""
     return (
         response.status_code == 200
         and response.mimetype == "text/html"
@@ -142,7 +147,6 @@ def _storable(response: Response) -> bool:
         and "Set-Cookie" not in response.headers
         and not session.modified
         and "_flashes" not in session
-        and "_user_id" not in session
     )
 
 
@@ -154,7 +158,7 @@ class AnonymousPageFastPath:
         names = (app.config["SESSION_COOKIE_NAME"], app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
         # A false match (another cookie's name containing one of these) only means the Flask path.
         self._cookie_marks = tuple(f"{name}=" for name in names)
-        self._headers = _fixed_hit_headers()
+        self._headers = fixed_hit_headers()
         # Static files are never cached pages: spare them the URL matching (~30 us each).
         self._static_prefix = f"{app.static_url_path}/"
 
@@ -189,7 +193,7 @@ class AnonymousPageFastPath:
         return page_cache.peek(self.app, key)
 
 
-def _fixed_hit_headers() -> list[tuple[str, str]]:
+def fixed_hit_headers() -> list[tuple[str, str]]:
     """What the Flask path adds to every hit: security headers, and Vary: Cookie (the session is read)."""
     response = add_security_headers(Response())
     security = [(name, value) for name, value in response.headers.items() if name not in ("Content-Type", "Content-Length")]
@@ -197,8 +201,11 @@ def _fixed_hit_headers() -> list[tuple[str, str]]:
 
 
 def init_app(app: Flask) -> None:
+    from . import signed_in_cache
+
     page_cache.register()
-    # create_app wraps ProxyFix around this last, so the host in the cache key is the one Flask sees.
+    # create_app wraps ProxyFix around these last, so the host in the cache keys is the one Flask sees.
+    signed_in_cache.init_app(app)
     app.wsgi_app = AnonymousPageFastPath(app, app.wsgi_app)
     app.before_request(serve_cached)
     # after_request hooks run in reverse order: at the front of the list, this one runs last, so it

@@ -111,6 +111,7 @@ def test_an_own_private_thread_older_than_the_page_is_served_the_shared_list(
     """The shortcut itself: a hidden thread older than every row shown cannot change the page, so
     the author gets the shared fragment (one statement), not a render of their own."""
     app.config["PAGE_CACHE_ENABLED"] = True
+    app.config["PAGE_CACHE_SIGNED_IN"] = False  # the render itself, not the signed-in page cache
     auth.sign_in(_author_of_an_old_private_thread_behind_12_public_ones(make_user, make_category, make_thread))
     _page(client)  # fills the shared listing and this process's branding memo
     g.pop("_login_user", None)  # as in production, where each request loads its user
