@@ -25,6 +25,7 @@ from community.extensions import db
 from community.models import Notification, Role, User, utcnow
 from community.services import threads
 from community.web.signed_in_cache import Entry, LocalPages
+from tests.factories import DEFAULT_PASSWORD
 
 PER_REQUEST = ("X-Request-ID", "X-Page-Cache", "Date")
 
@@ -248,3 +249,28 @@ def test_pages_kept_are_bounded_in_bytes_least_recently_stored_first():
     assert pages.get(bytes([0])) is None and pages.get(bytes([1])) and pages.get(bytes([2]))
     pages.put(bytes([3]), Entry(3, "f", (), b"y" * 10, "text/html", time.monotonic() - 1))
     assert pages.get(bytes([3])) is None  # past its lifetime
+
+
+class TestAsDeployed:
+    """CSRF protection on, signed in through the form with "remember me": the second home page
+    on is kept (the first carries the remember-me and session cookies)."""
+
+    @pytest.fixture
+    def app_overrides(self):
+        return {"WTF_CSRF_ENABLED": True}
+
+    def test_a_form_sign_in_with_remember_me_gets_kept_pages(self, client, make_user, flask_requests):
+        make_user(email="grace@example.com", display_name="Grace Hopper")
+        form = client.get("/sign-in").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        response = client.post("/sign-in", data={
+            "csrf_token": token, "email": "grace@example.com", "password": DEFAULT_PASSWORD, "remember": "y"})
+        assert response.status_code == 302
+        pages = [_get(client) for _ in range(4)]
+        assert all("Grace Hopper" in page.get_data(as_text=True) for page in pages)
+        assert pages[-1].headers["X-Page-Cache"] == "hit" and pages[-2].headers["X-Page-Cache"] == "hit"
+        # The kept page's sign-out form carries a token that still signs out.
+        token = re.search(r'name="csrf_token" value="([^"]+)"', pages[-1].get_data(as_text=True)).group(1)
+        assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
+        client.delete_cookie("remember_token")
+        assert "Grace Hopper" not in _html(client)
