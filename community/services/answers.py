@@ -11,8 +11,9 @@ from typing import Callable, Optional
 
 from markupsafe import Markup
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, lazyload
 
 from .. import policies
 from ..content import jsonld
@@ -236,37 +237,44 @@ class ThreadAnswers:
 
 
 def thread_answers(user: Optional[User], thread: Thread, post_ids: list[int]) -> ThreadAnswers:
-    """Marks, counts and the viewer's own reactions for one page of a thread (a few small queries)."""
-    info = ThreadAnswers(
-        accepted=db.session.scalar(select(AcceptedAnswer).where(AcceptedAnswer.thread_id == thread.id)),
-        verified=db.session.scalar(select(VerifiedAnswer).where(VerifiedAnswer.thread_id == thread.id)),
-        same_problem_count=db.session.scalar(
-            select(func.count()).select_from(SameProblem).where(SameProblem.thread_id == thread.id)
-        ) or 0,
-    )
+    """Marks, counts and the viewer's own reactions for one page of a thread: one statement for the
+    thread's marks, its "same problem" count and the viewer's own follow and "same problem", one for
+    the page's helpful votes (counts and the viewer's own)."""
+    reader = policies.reader_id(user)
+    columns = [
+        AcceptedAnswer, VerifiedAnswer,
+        select(func.count()).select_from(SameProblem).where(SameProblem.thread_id == thread.id).scalar_subquery(),
+    ]
+    if reader is not None:
+        columns += [
+            select(SameProblem.id).where(SameProblem.thread_id == thread.id, SameProblem.user_id == reader).exists(),
+            select(Follow.id).where(Follow.thread_id == thread.id, Follow.user_id == reader).exists(),
+        ]
+    row = db.session.execute(
+        select(*columns).select_from(Thread)
+        .outerjoin(AcceptedAnswer, AcceptedAnswer.thread_id == Thread.id)
+        .outerjoin(VerifiedAnswer, VerifiedAnswer.thread_id == Thread.id)
+        # The verifier's row is joined too: outer, or a thread without a verified answer would lose its row.
+        .options(joinedload(VerifiedAnswer.verified_by, innerjoin=False))
+        .where(Thread.id == thread.id)
+    ).first()
+    if row is None:  # deleted since the page loaded it
+        return ThreadAnswers()
+    info = ThreadAnswers(accepted=row[0], verified=row[1], same_problem_count=row[2] or 0)
+    if reader is not None:
+        info.has_same_problem, info.following = bool(row[3]), bool(row[4])
     if info.verified is not None:
-        verified_post = db.session.get(Post, info.verified.post_id)
+        # Usually on the page already (no statement); its thread is `thread`, in the session.
+        verified_post = db.session.get(Post, info.verified.post_id, options=[lazyload(Post.thread)])
         info.verified_post = verified_post if policies.can_read_post(user, verified_post) and verified_post.deleted_at is None else None
     if post_ids:
-        info.helpful_counts = dict(db.session.execute(
-            select(HelpfulVote.post_id, func.count()).where(HelpfulVote.post_id.in_(post_ids)).group_by(HelpfulVote.post_id)
-        ).all())
-    if policies.reader_id(user) is not None:
-        _add_viewer_reactions(info, user, thread, post_ids)
+        mine = func.max(case((HelpfulVote.user_id == reader, 1), else_=0)) if reader is not None else literal(0)
+        votes = db.session.execute(
+            select(HelpfulVote.post_id, func.count(), mine).where(HelpfulVote.post_id.in_(post_ids)).group_by(HelpfulVote.post_id)
+        ).all()
+        info.helpful_counts = {post_id: count for post_id, count, _mine in votes}
+        info.helpful_mine = {post_id for post_id, _count, own in votes if own}
     return info
-
-
-def _add_viewer_reactions(info: ThreadAnswers, user: User, thread: Thread, post_ids: list[int]) -> None:
-    info.has_same_problem = db.session.scalar(
-        select(SameProblem.id).where(SameProblem.thread_id == thread.id, SameProblem.user_id == user.id)
-    ) is not None
-    info.following = db.session.scalar(
-        select(Follow.id).where(Follow.thread_id == thread.id, Follow.user_id == user.id)
-    ) is not None
-    if post_ids:
-        info.helpful_mine = set(db.session.scalars(
-            select(HelpfulVote.post_id).where(HelpfulVote.post_id.in_(post_ids), HelpfulVote.user_id == user.id)
-        ))
 
 
 # --- structured data for search engines -----------------------------------------------------------
@@ -282,34 +290,37 @@ def _entry(post: Post, post_link: Callable[[Post], str], upvotes: int = 0) -> js
     return jsonld.Entry(text, post.author.display_name, post.created_at, post_link(post), upvotes)
 
 
-def structured_data(thread: Thread, post_link: Callable[[Post], str]) -> dict | None:
+def structured_data(thread: Thread, post_link: Callable[[Post], str], marks: ThreadAnswers) -> dict | None:
     """QAPage when the thread has a verified or accepted answer (verified wins), else a
-    DiscussionForumPosting; None for anything that is not public."""
+    DiscussionForumPosting; None for anything that is not public. `marks` are the thread's
+    answer marks (thread_answers), read once for the page."""
     if not is_publicly_indexable(thread):
         return None
     public = (Post.thread_id == thread.id, Post.deleted_at.is_(None), Post.is_hidden.is_(False))
-    opening = db.session.scalar(select(Post).where(*public, Post.position == 1))
-    if opening is None:
-        return None
-    best_id = _best_answer_id(thread.id)
+    # Every post here is in `thread`, already in the session: no join to it (nor its tags' load).
+    posts_here = select(Post).options(lazyload(Post.thread))
+    best_id = _best_answer_id(marks)
     if best_id is None:
+        opening = db.session.scalar(posts_here.where(*public, Post.position == 1))
+        if opening is None:
+            return None
         return jsonld.discussion(thread.title, _entry(opening, post_link), thread.reply_count)
+    # One statement: the opening post first, then the best answer, then the others by helpful votes.
     tally = select(HelpfulVote.post_id, func.count().label("n")).group_by(HelpfulVote.post_id).subquery()
     votes = func.coalesce(tally.c.n, 0)
-    ranked = db.session.execute(
-        select(Post, votes).outerjoin(tally, tally.c.post_id == Post.id)
-        .where(*public, Post.position > 1, Post.id != best_id)
-        .order_by(votes.desc(), Post.position).limit(jsonld.SUGGESTED_LIMIT)
+    first = case((Post.position == 1, 0), (Post.id == best_id, 1), else_=2)
+    rows = db.session.execute(
+        posts_here.add_columns(votes).outerjoin(tally, tally.c.post_id == Post.id).where(*public)
+        .order_by(first, votes.desc(), Post.position).limit(jsonld.SUGGESTED_LIMIT + 2)
     ).all()
-    best = db.session.scalar(select(Post).where(*public, Post.id == best_id))
-    best_votes = db.session.scalar(select(func.count()).select_from(HelpfulVote).where(HelpfulVote.post_id == best_id)) or 0
-    others = [_entry(post, post_link, count) for post, count in ranked]
-    accepted = _entry(best, post_link, best_votes) if best is not None else None
-    return jsonld.qa_page(thread.title, _entry(opening, post_link), thread.reply_count, accepted, others)
+    if not rows or rows[0][0].position != 1:
+        return None
+    opening = rows[0][0]
+    best = next((_entry(post, post_link, count) for post, count in rows if post.id == best_id), None)
+    others = [_entry(post, post_link, count) for post, count in rows[1:] if post.id != best_id][:jsonld.SUGGESTED_LIMIT]
+    return jsonld.qa_page(thread.title, _entry(opening, post_link), thread.reply_count, best, others)
 
 
-def _best_answer_id(thread_id: int) -> int | None:
-    verified = db.session.scalar(select(VerifiedAnswer.post_id).where(VerifiedAnswer.thread_id == thread_id))
-    if verified is not None:
-        return verified
-    return db.session.scalar(select(AcceptedAnswer.post_id).where(AcceptedAnswer.thread_id == thread_id))
+def _best_answer_id(marks: ThreadAnswers) -> int | None:
+    best = marks.verified or marks.accepted
+    return best.post_id if best is not None else None

@@ -295,8 +295,8 @@ def _post_shown_to(user: Optional[User]):
 def thread_or_merge_target(user: Optional[User], thread_id: int) -> tuple[Thread, bool]:
     """The thread for its page, or the thread it was merged into and True (its old URL redirects
     there; that page checks access). One load of the thread: the session keeps it only while
-    something refers to it."""
-    thread = db.session.get(Thread, thread_id)
+    something refers to it. The page shows no tags: they are not loaded unless asked for."""
+    thread = db.session.get(Thread, thread_id, options=[lazyload(Thread.tags)])
     if thread is not None and thread.merged_into_id is not None:
         target = db.session.get(Thread, thread.merged_into_id)
         if target is not None:

@@ -134,10 +134,10 @@ def helpful(post_id: int):
 
 def thread_page_context(thread, post_ids: list[int]) -> dict:
     """Extra context for templates/forum/thread.html (the answers/* partials use it)."""
-    user = viewer()
-    data = answers.structured_data(thread, lambda post: request.url_root.rstrip("/") + post_url(post))
+    info = answers.thread_answers(viewer(), thread, post_ids)
+    data = answers.structured_data(thread, lambda post: request.url_root.rstrip("/") + post_url(post), info)
     return {
-        "answer_info": answers.thread_answers(user, thread, post_ids),
+        "answer_info": info,
         "structured_data": data,
         "indexable": answers.is_publicly_indexable(thread),
         "answer_policies": policies,
