@@ -116,7 +116,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "PAGE_CACHE_SIGNED_IN_MB": (8, "Signed-in home pages kept per process (the latest per browser session), in MB; the least recently read go first."),
     "PAGE_CACHE_SECONDS": (300, "Longest a cached page lives, bounding staleness from writes outside the app (bulk SQL)."),
     "PAGE_CACHE_LOCAL_MB": (16, "Page cache size per process without Redis, in MB (with REDIS_URL pages live in Redis)."),
-    "PAGE_CACHE_NAMESPACE": (None, "Redis key namespace of the page cache. Unset: derived from DATABASE_URL, so one site's workers share it."),
+    "PAGE_CACHE_NAMESPACE": (None, "Redis key namespace of the page cache and the widget cache. Unset: derived from DATABASE_URL, so one site's workers share it."),
     "API_RATELIMIT": ("300 per minute;10000 per day", "Requests per API token to /api/v1 (requests without a valid token: per client address)."),
 }
 
