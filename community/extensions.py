@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from flask import Flask, g, has_request_context, request
 from psycopg.pq import TransactionStatus
@@ -77,13 +76,12 @@ def read_engine(engine: Engine) -> Engine:
     """The engine for reads: on PostgreSQL the same pool in autocommit (see _request_bind)."""
     if engine.dialect.name != "postgresql":
         return engine
-    autocommit = _autocommit_engines.get(engine)
+    # Kept on the engine itself, so the pair goes away together (a dict of engines kept every
+    # test app's pool alive).
+    autocommit = engine.__dict__.get("_community_read_engine")
     if autocommit is None:
-        autocommit = _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        autocommit = engine._community_read_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
     return autocommit
-
-
-_autocommit_engines: WeakKeyDictionary[Engine, Engine] = WeakKeyDictionary()
 
 
 # A statement that reads without locking runs outside a transaction; anything else opens one.
@@ -98,8 +96,9 @@ def _begin_before_write(conn, cursor, statement, _parameters, context, _executem
     streams = context is not None and context.execution_options.get("stream_results")
     if streams or not _PLAIN_READ.match(statement) or _NEEDS_TRANSACTION.search(statement):
         # psycopg's commit() and rollback() act on the server's transaction status, so the
-        # session's commit, rollback and the pool's reset end this transaction as usual.
-        cursor.execute("BEGIN")
+        # session's commit, rollback and the pool's reset end this transaction as usual. On the
+        # connection, not this cursor: a server-side cursor (stream_results) would DECLARE it.
+        dbapi_connection.execute("BEGIN")
 
 
 def make_engine(url: str, config: dict[str, Any] | None = None) -> Engine:

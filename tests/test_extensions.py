@@ -71,3 +71,13 @@ def test_a_post_after_a_get_on_the_same_pooled_connection_runs_in_a_transaction(
         assert connection is reused
         assert not connection.autocommit and connection.info.transaction_status == TransactionStatus.INTRANS
         db.session.remove()
+
+
+def test_a_streamed_read_in_a_get_runs_in_a_transaction_of_its_own(app):
+    # A server-side cursor lives in a transaction; BEGIN goes on the connection, not inside DECLARE.
+    db.session.add_all([Tag(name="printer"), Tag(name="wifi")])
+    db.session.commit()
+    with _request(app, "GET"):
+        names = db.session.scalars(select(Tag.name).order_by(Tag.name).execution_options(yield_per=1)).all()
+        assert names == ["printer", "wifi"]
+        db.session.remove()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, g, has_request_context
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -25,7 +25,14 @@ def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
+# A page made for one signed-in reader (their name, bell, CSRF token): no shared cache may keep it,
+# and the browser keeps no copy to show again after they sign out.
+SIGNED_IN_CACHE_CONTROL = "private, no-store"
+
+
 def add_security_headers(response: Response) -> Response:
+    if _for_a_signed_in_reader():
+        response.headers.setdefault("Cache-Control", SIGNED_IN_CACHE_CONTROL)
     # Routes that may be framed (widget iframes) set their own CSP first; keep it.
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -34,6 +41,12 @@ def add_security_headers(response: Response) -> Response:
     if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
         response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+def _for_a_signed_in_reader() -> bool:
+    # Flask-Login keeps the user it loaded for this request in g; a response that never looked at
+    # the user shows nothing of theirs.
+    return has_request_context() and getattr(g.get("_login_user"), "is_authenticated", False)
 
 
 def safe_next(target: str | None, fallback: str = "/") -> str:

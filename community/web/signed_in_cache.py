@@ -6,8 +6,8 @@ version: services/reader.py) and their session (CSRF token). Through Flask that 
 times an anonymous page. Here each process keeps the last page Flask made for a request key:
 - the key is a digest of what Flask reads from the request: the Cookie header verbatim (the
   session with its CSRF token, flashes and Flask-Login's ids, and any remember-me cookie: a
-  changed cookie is another key), the client address and User-Agent (Flask-Login's session
-  identifier), scheme, host and script root;
+  changed cookie is another key), the client address, X-Forwarded-For and User-Agent (what
+  Flask-Login's session identifier is made of), scheme, host and script root;
 - the entry holds the reader's fingerprint (every column of their row, their facts, whether a
   suspension is running) and the generations of the shared listing, both read before the page
   was made.
@@ -15,8 +15,8 @@ SignedInHomeFastPath serves the entry when the generations are unchanged and the
 read again with one statement, is the same. A notification, a read, a role, ban or name change,
 a sign-out everywhere (session version), a new thread or a branding change therefore reaches the
 reader on the very next request, in every process. The session's signature was checked by Flask
-when the page was made for that exact cookie, and entries live no longer than the page cache's
-lifetime.
+when the page was made for that exact cookie, and an entry lives no longer than the page cache's
+lifetime nor past the moment Flask would refuse that cookie as too old.
 
 Only a page Flask made for that reader is kept: a 200 HTML response that set no cookie, left the
 session unmodified and had no flash message. Anything else goes to Flask, which renders.
@@ -37,6 +37,7 @@ from ..extensions import read_engine
 from ..logs import request_id_for
 from ..services import page_cache, reader
 from .page_cache import fixed_hit_headers, storable_html
+from .security import SIGNED_IN_CACHE_CONTROL
 
 PATH = "/"
 ENDPOINT = "forum.index"
@@ -51,7 +52,9 @@ def _request_key(app: Flask, environ: dict) -> bytes | None:
     if environ.get("QUERY_STRING") or not environ.get("HTTP_COOKIE"):
         return None
     material = "\n".join((
-        environ["HTTP_COOKIE"], environ.get("REMOTE_ADDR", ""), environ.get("HTTP_USER_AGENT", ""),
+        # Flask-Login's session identifier reads X-Forwarded-For when present, else the address.
+        environ["HTTP_COOKIE"], environ.get("REMOTE_ADDR", ""), environ.get("HTTP_X_FORWARDED_FOR", ""),
+        environ.get("HTTP_USER_AGENT", ""),
         environ.get("wsgi.url_scheme", ""), environ.get("HTTP_HOST", ""), environ.get("SCRIPT_NAME", ""),
         # Settings tests (and admins, through a restart) change.
         str(app.config["THREADS_PER_PAGE"]),
@@ -83,8 +86,12 @@ class LocalPages:
         self._lock = threading.Lock()
 
     def get(self, key: bytes) -> Entry | None:
-        entry = self._entries.get(key)
-        return entry if entry is not None and entry.expires > time.monotonic() else None
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.expires <= time.monotonic():
+                return None
+            self._entries.move_to_end(key)  # the least recently read go first
+            return entry
 
     def put(self, key: bytes, entry: Entry) -> None:
         with self._lock:
@@ -132,9 +139,23 @@ def store_page(response: Response) -> Response:
         return response
     key, user_id, fingerprint, gens = pending
     pages = _pages(current_app)
-    expires = time.monotonic() + pages.seconds
-    pages.put(key, Entry(user_id, fingerprint, gens, response.get_data(), response.content_type, expires))
+    lifetime = min(pages.seconds, _session_cookie_life_left(current_app))
+    if lifetime > 0:
+        expires = time.monotonic() + lifetime
+        pages.put(key, Entry(user_id, fingerprint, gens, response.get_data(), response.content_type, expires))
     return response
+
+
+def _session_cookie_life_left(app: Flask) -> float:
+    """Seconds until Flask would refuse this request's session cookie as too old (the fast path
+    never reads the cookie, so a kept page must not outlive it)."""
+    raw = request.cookies.get(app.config["SESSION_COOKIE_NAME"], "")
+    serializer = app.session_interface.get_signing_serializer(app)
+    try:
+        _payload, signed_at = serializer.loads(raw, return_timestamp=True)
+    except Exception:  # no valid cookie: nothing to keep
+        return 0.0
+    return signed_at.timestamp() + app.permanent_session_lifetime.total_seconds() - time.time()
 
 
 # --- before Flask ---------------------------------------------------------------------------------
@@ -172,6 +193,7 @@ class SignedInHomeFastPath:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = SignedInHomeFastPath(app, app.wsgi_app, fixed_hit_headers())
+    hit_headers = [*fixed_hit_headers(), ("Cache-Control", SIGNED_IN_CACHE_CONTROL)]
+    app.wsgi_app = SignedInHomeFastPath(app, app.wsgi_app, hit_headers)
     app.before_request(note_request)
     app.after_request_funcs.setdefault(None, []).insert(0, store_page)

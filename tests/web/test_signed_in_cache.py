@@ -93,6 +93,7 @@ def test_a_hit_skips_flask_with_one_statement_and_the_flask_paths_page(client, r
     fixed = {name: value for name, value in rendered.headers.items() if name not in PER_REQUEST}
     assert {name: value for name, value in hit.headers.items() if name not in PER_REQUEST} == fixed
     assert hit.headers["X-Request-ID"] != rendered.headers["X-Request-ID"]
+    assert hit.headers["Cache-Control"] == "private, no-store"  # as the Flask path's (compared above)
     head = client.head("/")
     assert head.status_code == 200 and head.get_data() == b"" and len(flask_requests) == before
 
@@ -190,10 +191,12 @@ def test_another_reader_or_another_browser_never_gets_this_page(app, client, rea
         session["_fresh"] = True
     html = _html(other_client)
     assert "Otto Other" in html and "Rosa Reader" not in html
-    # The same cookie from another User-Agent (Flask-Login's session identifier) goes to Flask.
-    seen = len(flask_requests)
-    response = _get(client, headers={"User-Agent": "Another browser"})
-    assert len(flask_requests) == seen + 1 and "X-Page-Cache" not in response.headers
+    # The same cookie with another User-Agent or X-Forwarded-For (Flask-Login's session
+    # identifier) goes to Flask.
+    for headers in ({"User-Agent": "Another browser"}, {"X-Forwarded-For": "203.0.113.9"}):
+        seen = len(flask_requests)
+        response = _get(client, headers=headers)
+        assert len(flask_requests) == seen + 1 and "X-Page-Cache" not in response.headers
 
 
 def test_a_pending_flash_message_is_shown_and_never_stored(client, reader):
@@ -242,11 +245,13 @@ class TestRedisGenerations:
         assert "Seen through Redis generations" in response.get_data(as_text=True)
 
 
-def test_pages_kept_are_bounded_in_bytes_least_recently_stored_first():
+def test_pages_kept_are_bounded_in_bytes_least_recently_read_first():
     pages = LocalPages(max_bytes=250, seconds=60)
-    for n in range(3):
+    for n in range(2):
         pages.put(bytes([n]), Entry(n, "f", (), b"x" * 100, "text/html", time.monotonic() + 60))
-    assert pages.get(bytes([0])) is None and pages.get(bytes([1])) and pages.get(bytes([2]))
+    assert pages.get(bytes([0]))  # read: page 1 is now the least recently read
+    pages.put(bytes([2]), Entry(2, "f", (), b"x" * 100, "text/html", time.monotonic() + 60))
+    assert pages.get(bytes([1])) is None and pages.get(bytes([0])) and pages.get(bytes([2]))
     pages.put(bytes([3]), Entry(3, "f", (), b"y" * 10, "text/html", time.monotonic() - 1))
     assert pages.get(bytes([3])) is None  # past its lifetime
 
@@ -274,3 +279,16 @@ class TestAsDeployed:
         assert client.post("/sign-out", data={"csrf_token": token}).status_code == 302
         client.delete_cookie("remember_token")
         assert "Grace Hopper" not in _html(client)
+
+
+def test_a_kept_page_never_outlives_its_session_cookie(app, client, reader):
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=30)
+    _warm(client)
+    (entry,) = app.extensions["community.signed_in_pages"]._entries.values()
+    assert entry.expires - time.monotonic() <= 30  # not the page cache's 300 s
+
+
+def test_anonymous_pages_carry_no_private_cache_control(client, make_thread):
+    make_thread(title="Printer offline")
+    response = _get(client)
+    assert "Cache-Control" not in response.headers
