@@ -25,9 +25,11 @@ def resolve(task: str) -> Callable[..., Any]:
     return getattr(importlib.import_module(module_name), func_name)
 
 
-def enqueue(task: str, *args: Any) -> None:
+def enqueue(task: str, *args: Any, urgent: bool = False) -> None:
+    """urgent: a job readers wait for (a reply becoming searchable). On RQ it goes to a queue the
+    workers empty first, so a burst of slower jobs (notifications, emails) never delays it."""
     app = current_app._get_current_object()
-    if app.config.get("JOB_QUEUE") == "rq" and _enqueue_rq(app, task, args):
+    if app.config.get("JOB_QUEUE") == "rq" and _enqueue_rq(app, task, args, urgent):
         return
     if has_request_context() and not app.config.get("JOBS_RUN_IMMEDIATELY"):
         _after_response(app, task, args)
@@ -35,7 +37,7 @@ def enqueue(task: str, *args: Any) -> None:
     run_job(app, task, args)
 
 
-def _enqueue_rq(app: Flask, task: str, args: tuple) -> bool:
+def _enqueue_rq(app: Flask, task: str, args: tuple, urgent: bool) -> bool:
     """Hand the job to RQ; False when Redis cannot take it, so the caller runs it in-process.
 
     Jobs are idempotent and take ids, so running one here instead of on a worker changes where it
@@ -44,7 +46,7 @@ def _enqueue_rq(app: Flask, task: str, args: tuple) -> bool:
     from redis.exceptions import RedisError
 
     try:
-        _rq_queue(app).enqueue("community.jobs.queue.run_in_app", task, *args)
+        rq_queues(app)[0 if urgent else 1].enqueue("community.jobs.queue.run_in_app", task, *args)
         return True
     except RedisError as error:
         log.warning("Redis unavailable (%s); running job %s%r in-process", type(error).__name__, task, args)
@@ -131,12 +133,14 @@ def init_app(app: Flask) -> None:
                 run_job(app, task, args)
 
 
-def _rq_queue(app: Flask):
+def rq_queues(app: Flask) -> tuple:
+    """The urgent queue and the normal one, in the order workers take jobs from them."""
     from rq import Queue
 
     from .redis_conn import redis_connection
 
-    return Queue(app.config.get("RQ_QUEUE_NAME", "community"), connection=redis_connection(app))
+    name, connection = app.config.get("RQ_QUEUE_NAME", "community"), redis_connection(app)
+    return Queue(f"{name}-urgent", connection=connection), Queue(name, connection=connection)
 
 
 _worker_app: Flask | None = None

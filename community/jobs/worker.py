@@ -8,10 +8,10 @@ from .redis_conn import redis_connection
 
 
 def run_worker(app: Flask, burst: bool = False) -> bool:
-    from rq import Queue, Worker
+    from rq import Worker
 
     # Jobs built in this process reuse this app instead of creating their own.
     queue._worker_app = app
     connection = redis_connection(app)
-    job_queue = Queue(app.config.get("RQ_QUEUE_NAME", "community"), connection=connection)
-    return Worker([job_queue], connection=connection).work(burst=burst, with_scheduler=True)
+    # RQ takes the next job from the first queue that has one: urgent jobs first.
+    return Worker(list(queue.rq_queues(app)), connection=connection).work(burst=burst, with_scheduler=True)

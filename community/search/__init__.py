@@ -72,7 +72,7 @@ def drain_if_pending() -> bool:
         logging.getLogger(__name__).warning("search outbox not readable; skipping the start-up drain")
         return False
     if pending:
-        enqueue("community.services.search:process_outbox")
+        enqueue("community.services.search:process_outbox", urgent=True)
     return pending
 
 

@@ -139,7 +139,7 @@ def _after_commit(session: Session) -> None:
     from ..jobs.queue import enqueue
 
     try:
-        enqueue(DRAIN_TASK)
+        enqueue(DRAIN_TASK, urgent=True)
     except Exception:
         # The rows are committed; the next drain (job or app start) picks them up.
         log.exception("could not enqueue the search outbox drain")

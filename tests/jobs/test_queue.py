@@ -55,6 +55,31 @@ def test_rq_job_runs_in_a_burst_worker_against_real_redis(app, redis_url, databa
     assert db.session.get(SiteSetting, "rq-marker").value == "from-worker"
 
 
+def append_job(key: str, value: str) -> None:
+    """A job that appends to a row, to tell the order jobs ran in."""
+    row = db.session.get(SiteSetting, key) or SiteSetting(key=key, value="")
+    row.value = f"{row.value}{value}"
+    db.session.add(row)
+    db.session.commit()
+
+
+def test_a_worker_takes_urgent_jobs_before_the_ones_queued_earlier(app, redis_url, database_url, tmp_path):
+    from community.jobs.worker import run_worker
+
+    rq_app = create_app({
+        "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path / "rq"), "REDIS_URL": redis_url,
+        "JOB_QUEUE": "rq", "RQ_QUEUE_NAME": f"test-{uuid.uuid4().hex[:8]}", "LOG_LEVEL": "WARNING",
+        "SCHEDULER": "off",
+    })
+    with rq_app.app_context():
+        for n in range(3):
+            queue.enqueue("tests.jobs.test_queue:append_job", "order", f"n{n} ")
+        queue.enqueue("tests.jobs.test_queue:append_job", "order", "urgent ", urgent=True)
+        run_worker(rq_app, burst=True)
+    db.session.expire_all()
+    assert db.session.get(SiteSetting, "order").value == "urgent n0 n1 n2 "
+
+
 def _enqueue_route(app):
     @app.route("/_enqueue", methods=["GET", "POST"])
     def enqueue_view():

@@ -1,6 +1,7 @@
 """Changes made straight on the models reach the index after commit, on every backend."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from community.extensions import db
@@ -159,3 +160,27 @@ def test_a_verified_answer_moved_to_another_thread_reindexes_both(make_thread, m
     db.session.commit()
     reindexed = set(db.session.scalars(select(SearchOutbox.thread_id).where(SearchOutbox.id > before)))
     assert reindexed == {source.id, target.id}
+
+
+@pytest.mark.backends("postgres")
+def test_a_drain_leaves_the_rows_a_concurrent_drain_holds_and_takes_the_rest(app, make_thread, search_backend):
+    """Drains on several workers share the outbox: rows another drain has claimed are skipped,
+    not waited for (that wait, repeated for every reply, made the index lag seconds long)."""
+    held_thread, free_thread = make_thread(title="Held by the other worker"), make_thread(title="Free for this one")
+    held, free = SearchOutbox(thread_id=held_thread.id), SearchOutbox(thread_id=free_thread.id)
+    db.session.add_all([held, free])
+    db.session.commit()
+    other_worker = db.engine.connect()
+    transaction = other_worker.begin()
+    other_worker.execute(select(SearchOutbox.id).where(SearchOutbox.id == held.id).with_for_update())
+    try:
+        with app.app_context():
+            assert search_service.process_outbox() == 1
+            db.session.remove()
+    finally:
+        transaction.rollback()
+        other_worker.close()
+    db.session.expire_all()
+    assert db.session.get(SearchOutbox, free.id).processed_at is not None
+    assert db.session.get(SearchOutbox, held.id).processed_at is None
+    assert search_service.process_outbox() == 1
