@@ -22,7 +22,7 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "BASE_URL": ("http://127.0.0.1:5000", "Canonical base URL, used in emails and links."),
     "SEARCH_BACKEND": ("whoosh", "Search backend: whoosh or postgres."),
     "SEARCH_INDEX_DIR": (str(PROJECT_ROOT / "search_index"), "Whoosh index folder."),
-    "RQ_QUEUE_NAME": ("community", "Name of the RQ queue the app and `flask community worker` share."),
+    "RQ_QUEUE_NAME": ("community", "Name of the RQ queue the app and `flask community worker` share; search indexing goes to `<name>-urgent`, which workers empty first."),
     "DB_POOL_SIZE": (5, "PostgreSQL connections kept open per app process."),
     "DB_MAX_OVERFLOW": (10, "Extra PostgreSQL connections allowed under load, per process."),
     "STATEMENT_TIMEOUT_MS": (15_000, "PostgreSQL statement timeout in milliseconds."),
