@@ -55,6 +55,7 @@ PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("community.services.webhooks:retry_due", _fixed(60)),
     PeriodicTask("community.services.search:scheduled_maintenance", _fixed(HOUR)),
     PeriodicTask("community.jobs.scheduler:prune_runs", _fixed(HOUR)),
+    PeriodicTask("community.services.accounts:prune_revoked_logins", _fixed(HOUR)),
 ]
 
 

@@ -1,5 +1,5 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
-from .accounts import ExternalRef, Role, STAFF_ROLES, UsedToken, User
+from .accounts import ExternalRef, RevokedLogin, Role, STAFF_ROLES, UsedToken, User
 from .api_tokens import ApiToken, TokenKind
 from .answers import AcceptedAnswer, AcceptReminder, HelpfulVote, SameProblem, VerifiedAnswer
 from .base import Base, utcnow
@@ -46,7 +46,7 @@ from .webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEv
 from .widgets import Widget, WidgetEventCount, WidgetKind, WidgetSort, WidgetTheme, widget_categories
 
 __all__ = [
-    "Base", "utcnow", "ApiToken", "TokenKind", "User", "Role", "STAFF_ROLES", "UsedToken", "ExternalRef",
+    "Base", "utcnow", "ApiToken", "TokenKind", "User", "Role", "STAFF_ROLES", "UsedToken", "RevokedLogin", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
     "ScheduledRun", "SearchOutbox", "SearchDocumentRow", "SearchRank", "SearchEvent", "SearchWord", "DeflectionEvent",

@@ -48,7 +48,14 @@ class User(UserMixin, TimestampMixin, Base):
     suspension_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     is_banned: Mapped[bool] = mapped_column(default=False)
 
+    # The sign-in this user object was loaded for or made by (services/accounts.py); not a column.
+    login_id = None  # str | None
+
     def get_id(self) -> str:
+        # Flask-Login keeps this in the session and the remember-me cookie: the session version
+        # ends every sign-in at once (password change), the login id ends just this one (sign-out).
+        if self.login_id:
+            return f"{self.id}:{self.session_version}:{self.login_id}"
         return f"{self.id}:{self.session_version}"
 
     @property
@@ -80,6 +87,17 @@ class UsedToken(Base):
     purpose: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RevokedLogin(Base):
+    """A sign-in ended by signing out: its session and remember-me cookies stop working, even if
+    someone kept a copy. Kept until both cookies would have expired anyway."""
+
+    __tablename__ = "revoked_logins"
+
+    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class ExternalRef(Base):

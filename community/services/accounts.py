@@ -2,26 +2,31 @@
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from dataclasses import dataclass
+from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import policies
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
-from ..models import Category, Thread, User, utcnow
+from ..models import Category, RevokedLogin, Thread, User, utcnow
 from . import avatars, reader, tokens
+from .rows import insert_once
 from .passwords import hash_password, password_problem, verify_password
 
 EMAILS = "community.services.account_emails"
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 500
 EMAIL_MAX = 254
+LOGIN_ID_MAX = 32
+_REMEMBER_DEFAULT = timedelta(days=365)  # Flask-Login's REMEMBER_COOKIE_DURATION default
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]")
 RESERVED_USERNAMES = frozenset(
     {"admin", "administrator", "staff", "moderator", "support", "system", "settings", "me", "new", "deleted", "anonymous"}
@@ -37,14 +42,43 @@ class AccountBlocked(ServiceError):
 
 
 def load_user_from_session(session_id: str) -> User | None:
-    """Flask-Login loader. The id carries the session version so a password change ends old sessions."""
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    """Flask-Login loader, for the session and the remember-me cookie. The id carries the session
+    version, so a password change ends every sign-in, and the login id (User.get_id), so signing
+    out ends this one even where a copy of its cookies survives."""
+    user_id, _, rest = session_id.partition(":")
+    version, _, login_id = rest.partition(":")
+    if not user_id.isdigit() or not version.isdigit() or len(login_id) > LOGIN_ID_MAX:
         return None
-    user = reader.load_user(int(user_id))
+    user = reader.load_user(int(user_id), login_id or None)
     if user is None or user.session_version != int(version) or not user.is_active:
         return None
+    user.login_id = login_id or None
     return user
+
+
+def begin_login(user: User) -> User:
+    """Give this sign-in its own id (in the session and remember-me cookie) before login_user."""
+    user.login_id = secrets.token_urlsafe(16)
+    return user
+
+
+def end_login(user: User | None) -> None:
+    """Signing out: this sign-in's cookies stop working, copies included, until they would have
+    expired anyway. Sign-ins made before login ids existed end only in this browser."""
+    if user is None or not user.login_id:
+        return
+    remember = current_app.config.get("REMEMBER_COOKIE_DURATION") or _REMEMBER_DEFAULT
+    if not isinstance(remember, timedelta):
+        remember = timedelta(seconds=int(remember))
+    longest = max(current_app.permanent_session_lifetime, remember)
+    insert_once(RevokedLogin(login_id=user.login_id, user_id=user.id, expires_at=utcnow() + longest))
+
+
+def prune_revoked_logins() -> int:
+    """Periodic job: forget revoked sign-ins whose cookies have expired anyway."""
+    deleted = db.session.execute(delete(RevokedLogin).where(RevokedLogin.expires_at < utcnow())).rowcount
+    db.session.commit()
+    return deleted
 
 
 # --- input rules ---------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ CATEGORY_OF_THREAD = "page_cache.category_of_thread"
 IGNORED_TABLES = frozenset({
     "notifications", "notification_preferences", "notification_settings", "notification_digests",
     "search_outbox", "search_documents", "search_events", "deflection_events", "widget_event_counts",
-    "used_tokens", "audit_entries", "accept_reminders", "bridge_poll_logs", "bridge_cursors",
+    "used_tokens", "revoked_logins", "audit_entries", "accept_reminders", "bridge_poll_logs", "bridge_cursors",
     "webhook_deliveries", "webhook_events", "webhook_endpoints",
     # The X bridge is staff-only: no cached page shows it. (BridgePost.post_id is an X id, not a Post.)
     "bridge_cases", "bridge_posts", "bridge_outbound", "bridge_opt_outs", "bridge_canned_responses",

@@ -20,12 +20,12 @@ from datetime import datetime
 from typing import Any, Optional
 
 from flask import has_request_context, request
-from sqlalchemy import Integer, bindparam, inspect, select
+from sqlalchemy import Integer, String, bindparam, exists, inspect, select
 from sqlalchemy.engine import Connection
 
 from .. import policies
 from ..extensions import db
-from ..models import Category, User, utcnow
+from ..models import Category, RevokedLogin, User, utcnow
 from . import branding, forum, notifications
 
 ENVIRON_KEY = "parley.reader_facts"
@@ -38,16 +38,23 @@ class ReaderFacts:
     unread_for_bell: int  # capped at notifications.BELL_MAX: the bell shows "99+" beyond
     own_hidden_activity: datetime | None  # latest activity of their private or held threads
     branding_version: Any
+    login_revoked: bool  # this sign-in was ended by signing out (accounts.end_login)
 
 
-def load_user(user_id: int) -> User | None:
-    """The user by primary key; on a GET or HEAD request, with the facts in the same statement."""
+def load_user(user_id: int, login_id: str | None = None) -> User | None:
+    """The user of a sign-in (None: no such user, or the sign-in `login_id` was ended); on a GET
+    or HEAD request, with the facts in the same statement."""
     if not (has_request_context() and request.method in SAFE_METHODS):
+        if login_id and db.session.get(RevokedLogin, login_id) is not None:
+            return None
         return db.session.get(User, user_id)
-    row = db.session.execute(_user_with_facts(), {"user_id": user_id}).first()
+    row = db.session.execute(_user_with_facts(), {"user_id": user_id, "login_id": login_id or ""}).first()
     if row is None:
         return None
-    request.environ[ENVIRON_KEY] = ReaderFacts(user_id, *row[1:])
+    facts = ReaderFacts(user_id, *row[1:])
+    if facts.login_revoked:
+        return None
+    request.environ[ENVIRON_KEY] = facts
     return row[0]
 
 
@@ -59,10 +66,12 @@ def _user_with_facts():
 
 
 def _fact_columns(user_id) -> tuple:
+    login_id = bindparam("login_id", type_=String)
     return (
         notifications.unread_for_bell_column(user_id),
         forum.own_hidden_activity_column(user_id),
         branding.version_column(),
+        exists().where(RevokedLogin.login_id == login_id),
     )
 
 
@@ -76,12 +85,12 @@ def fingerprint(user: User) -> str | None:
     if facts is None:
         return None
     values = tuple(getattr(user, name) for name in _column_attributes())
-    return _digest(values, (facts.unread_for_bell, facts.own_hidden_activity, facts.branding_version))
+    return _digest(values, (facts.unread_for_bell, facts.own_hidden_activity, facts.branding_version, facts.login_revoked))
 
 
-def fingerprint_from_database(connection: Connection, user_id: int) -> str | None:
+def fingerprint_from_database(connection: Connection, user_id: int, login_id: str | None) -> str | None:
     """The same digest read with one statement on a bare connection, outside Flask (None: no such user)."""
-    row = connection.execute(_row_with_facts(), {"user_id": user_id}).first()
+    row = connection.execute(_row_with_facts(), {"user_id": user_id, "login_id": login_id or ""}).first()
     if row is None:
         return None
     width = len(_column_attributes())

@@ -55,7 +55,7 @@ def sign_up():
         user = accounts.sign_up(accounts.SignUp(form.email.data, form.display_name.data, form.password.data))
     except ValidationFailed as failed:
         return _failed("auth/sign_up.html", form, failed)
-    login_user(user)
+    login_user(accounts.begin_login(user))
     flash(f"Welcome, {user.display_name}! We sent a confirmation link to {user.email}.", "success")
     return redirect(safe_next(form.next.data))
 
@@ -72,13 +72,14 @@ def sign_in():
         return _form_page("auth/sign_in.html", form, blocked.status_code, error=blocked.message)
     except ValidationFailed as failed:
         return _failed("auth/sign_in.html", form, failed)
-    login_user(user, remember=form.remember.data)
+    login_user(accounts.begin_login(user), remember=form.remember.data)
     flash(f"Signed in as {user.display_name}.", "success")
     return redirect(safe_next(form.next.data))
 
 
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
+    accounts.end_login(viewer())
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("forum.index"))
@@ -146,6 +147,6 @@ def reset_password(token: str):
         return token_problem(error)
     except ValidationFailed as failed:
         return _failed("auth/reset_password.html", form, failed)
-    login_user(user)
+    login_user(accounts.begin_login(user))
     flash("Your password is changed and you are signed in. Other sessions were signed out.", "success")
     return redirect(url_for("forum.index"))

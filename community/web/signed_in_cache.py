@@ -8,12 +8,12 @@ times an anonymous page. Here each process keeps the last page Flask made for a 
   session with its CSRF token, flashes and Flask-Login's ids, and any remember-me cookie: a
   changed cookie is another key), the client address, X-Forwarded-For and User-Agent (what
   Flask-Login's session identifier is made of), scheme, host and script root;
-- the entry holds the reader's fingerprint (every column of their row, their facts, whether a
-  suspension is running) and the generations of the shared listing, both read before the page
-  was made.
+- the entry holds the reader's fingerprint (every column of their row, their facts, whether their
+  sign-in was ended, whether a suspension is running) and the generations of the shared listing,
+  both read before the page was made.
 SignedInHomeFastPath serves the entry when the generations are unchanged and the fingerprint,
 read again with one statement, is the same. A notification, a read, a role, ban or name change,
-a sign-out everywhere (session version), a new thread or a branding change therefore reaches the
+a sign-out (of this sign-in, or everywhere), a new thread or a branding change therefore reaches the
 reader on the very next request, in every process. The session's signature was checked by Flask
 when the page was made for that exact cookie, and an entry lives no longer than the page cache's
 lifetime nor past the moment Flask would refuse that cookie as too old.
@@ -65,6 +65,7 @@ def _request_key(app: Flask, environ: dict) -> bytes | None:
 @dataclass
 class Entry:
     user_id: int
+    login_id: str | None  # the sign-in the page was made for (a sign-out revokes it)
     fingerprint: str  # services/reader.py: the reader's row and facts when the page was made
     gens: tuple  # the generations of DEPS before the page was made
     body: bytes
@@ -129,7 +130,7 @@ def note_request() -> None:
     fingerprint = reader.fingerprint(current_user._get_current_object())
     gens = page_cache.current_gens(current_app, DEPS)
     if key is not None and fingerprint is not None and gens is not None:
-        g.signed_in_page = (key, current_user.id, fingerprint, gens)
+        g.signed_in_page = (key, current_user.id, current_user.login_id, fingerprint, gens)
 
 
 def store_page(response: Response) -> Response:
@@ -137,12 +138,13 @@ def store_page(response: Response) -> Response:
     pending = g.pop("signed_in_page", None)
     if pending is None or not storable_html(response):
         return response
-    key, user_id, fingerprint, gens = pending
+    key, user_id, login_id, fingerprint, gens = pending
     pages = _pages(current_app)
     lifetime = min(pages.seconds, _session_cookie_life_left(current_app))
     if lifetime > 0:
         expires = time.monotonic() + lifetime
-        pages.put(key, Entry(user_id, fingerprint, gens, response.get_data(), response.content_type, expires))
+        entry = Entry(user_id, login_id, fingerprint, gens, response.get_data(), response.content_type, expires)
+        pages.put(key, entry)
     return response
 
 
@@ -186,7 +188,7 @@ class SignedInHomeFastPath:
             return None
         try:
             with read_engine(self.app.extensions["community.engine"]).connect() as connection:
-                fingerprint = reader.fingerprint_from_database(connection, entry.user_id)
+                fingerprint = reader.fingerprint_from_database(connection, entry.user_id, entry.login_id)
         except Exception:  # the database is down or busy: Flask answers with its own error page
             return None
         return entry if fingerprint == entry.fingerprint else None

@@ -248,11 +248,11 @@ class TestRedisGenerations:
 def test_pages_kept_are_bounded_in_bytes_least_recently_read_first():
     pages = LocalPages(max_bytes=250, seconds=60)
     for n in range(2):
-        pages.put(bytes([n]), Entry(n, "f", (), b"x" * 100, "text/html", time.monotonic() + 60))
+        pages.put(bytes([n]), Entry(n, None, "f", (), b"x" * 100, "text/html", time.monotonic() + 60))
     assert pages.get(bytes([0]))  # read: page 1 is now the least recently read
-    pages.put(bytes([2]), Entry(2, "f", (), b"x" * 100, "text/html", time.monotonic() + 60))
+    pages.put(bytes([2]), Entry(2, None, "f", (), b"x" * 100, "text/html", time.monotonic() + 60))
     assert pages.get(bytes([1])) is None and pages.get(bytes([0])) and pages.get(bytes([2]))
-    pages.put(bytes([3]), Entry(3, "f", (), b"y" * 10, "text/html", time.monotonic() - 1))
+    pages.put(bytes([3]), Entry(3, None, "f", (), b"y" * 10, "text/html", time.monotonic() - 1))
     assert pages.get(bytes([3])) is None  # past its lifetime
 
 
