@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_login.config import COOKIE_DURATION
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
@@ -26,7 +27,6 @@ DISPLAY_NAME_MAX = 80
 BIO_MAX = 500
 EMAIL_MAX = 254
 LOGIN_ID_MAX = 32
-_REMEMBER_DEFAULT = timedelta(days=365)  # Flask-Login's REMEMBER_COOKIE_DURATION default
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,28}[a-z0-9]")
 RESERVED_USERNAMES = frozenset(
     {"admin", "administrator", "staff", "moderator", "support", "system", "settings", "me", "new", "deleted", "anonymous"}
@@ -67,7 +67,7 @@ def end_login(user: User | None) -> None:
     expired anyway. Sign-ins made before login ids existed end only in this browser."""
     if user is None or not user.login_id:
         return
-    remember = current_app.config.get("REMEMBER_COOKIE_DURATION") or _REMEMBER_DEFAULT
+    remember = current_app.config.get("REMEMBER_COOKIE_DURATION") or COOKIE_DURATION
     if not isinstance(remember, timedelta):
         remember = timedelta(seconds=int(remember))
     longest = max(current_app.permanent_session_lifetime, remember)

@@ -24,12 +24,11 @@ from sqlalchemy import Integer, String, bindparam, exists, inspect, select
 from sqlalchemy.engine import Connection
 
 from .. import policies
-from ..extensions import db
+from ..extensions import SAFE_METHODS, db
 from ..models import Category, RevokedLogin, User, utcnow
 from . import branding, forum, notifications
 
 ENVIRON_KEY = "parley.reader_facts"
-SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)

@@ -122,7 +122,7 @@ def _query_args() -> dict[str, str]:
 @bp.route("/")
 def index():
     user = viewer()
-    listing = _shared_listing("home", _LISTING_DEPS, user, lambda own: _home_listing(user, own))
+    listing = _shared_listing("home", LISTING_DEPS, user, lambda own: _home_listing(user, own))
     return _render("forum/index.html", listing=listing)
 
 
@@ -162,7 +162,7 @@ def _shared_listing(
 
 # What a shared listing shows changes with any thread or post (LISTINGS) and with names, categories
 # and settings (GLOBAL): the generations the cached home page depends on.
-_LISTING_DEPS = (page_cache.GLOBAL, page_cache.LISTINGS)
+LISTING_DEPS = (page_cache.GLOBAL, page_cache.LISTINGS)
 
 
 def _oldest_activity(page: Page) -> datetime | None:

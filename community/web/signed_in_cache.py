@@ -36,13 +36,13 @@ from flask_login import current_user
 from ..extensions import read_engine
 from ..logs import request_id_for
 from ..services import page_cache, reader
+from .forum import LISTING_DEPS
 from .page_cache import fixed_hit_headers, storable_html
 from .security import SIGNED_IN_CACHE_CONTROL
 
 PATH = "/"
 ENDPOINT = "forum.index"
-# What the shared listing on the page depends on (web/forum.py, _LISTING_DEPS).
-DEPS = (page_cache.GLOBAL, page_cache.LISTINGS)
+DEPS = LISTING_DEPS  # what the shared listing on the page depends on
 
 
 def _request_key(app: Flask, environ: dict) -> bytes | None:
