@@ -24,7 +24,7 @@ from community.api.responses import encode_cursor  # noqa: E402
 from community.extensions import db  # noqa: E402
 from community.models import Category, Role, Thread, User  # noqa: E402
 from community.services import api_tokens  # noqa: E402
-from community.services.bulk_seed import SeedSize, bulk_seed  # noqa: E402
+from community.seed.bulk import SeedSize, bulk_seed  # noqa: E402
 
 THREADS = int(os.environ.get("BENCH_THREADS", 100_000))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 7))

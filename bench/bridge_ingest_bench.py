@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from community import create_app, migrate  # noqa: E402
 from community.extensions import db  # noqa: E402
 from community.models import Base  # noqa: E402
-from community.services.bridge_ingest import import_export  # noqa: E402
+from community.bridge.ingest import import_export  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "tweets" / "twcs_sample.csv"
 DATA = Path(os.environ.get("BENCH_INGEST_DATA", DEFAULT_DATA))

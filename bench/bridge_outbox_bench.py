@@ -24,7 +24,9 @@ from community.bridge.fake_x import FakeX  # noqa: E402
 from community.extensions import db  # noqa: E402
 from community.models import Base, BridgeOutbound, Role, User, utcnow  # noqa: E402
 from community.models.bridge import OutboundState  # noqa: E402
-from community.services import bridge_ingest, bridge_invite, bridge_outbox  # noqa: E402
+from community.bridge import ingest as bridge_ingest
+from community.bridge import respond as bridge_invite
+from community.bridge import outbox as bridge_outbox  # noqa: E402
 
 N = int(os.environ.get("BENCH_OUTBOX_N", "200"))
 BRAND_ID = "2244994945"

@@ -25,8 +25,8 @@ from sqlalchemy import event, select  # noqa: E402
 from community import create_app, migrate  # noqa: E402
 from community.extensions import db  # noqa: E402
 from community.models import Category, WebhookEndpoint  # noqa: E402
-from community.services import webhooks  # noqa: E402
-from community.services.bulk_seed import SeedSize, bulk_seed  # noqa: E402
+from community.webhooks import delivery as webhooks  # noqa: E402
+from community.seed.bulk import SeedSize, bulk_seed  # noqa: E402
 
 THREADS = int(os.environ.get("BENCH_THREADS", 100_000))
 REPEAT = int(os.environ.get("BENCH_REPEAT", 5))

@@ -28,7 +28,7 @@ from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from community import create_app, migrate  # noqa: E402
 from community.extensions import db  # noqa: E402
-from community.services.bulk_seed import SeedSize, bulk_seed  # noqa: E402
+from community.seed.bulk import SeedSize, bulk_seed  # noqa: E402
 
 OUT = ROOT / "bench_out"
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -113,7 +113,7 @@ def run_backend(backend: str) -> Iterator[str]:
         })
         with app.app_context():
             from community.models import Thread
-            from community.services import metrics_rollup
+            from community.metrics import rollup as metrics_rollup
 
             add_service_history()
             facts_s, facts_n = timed(metrics_rollup.refresh_thread_facts)

@@ -8,7 +8,7 @@ directly BENCH_REQUESTS times (default 2000) with a prebuilt environ, after a wa
 - the home page signed in (a verified customer's session cookie holding a CSRF token, as a browser
   has it after its first page, so no response sets a cookie): CPU and SQL statements per request,
   rendered by Flask (the shared listing fragment cached as in production) and answered from the
-  kept page (web/signed_in_cache.py);
+  kept page (page_cache/signed_in.py);
 - widget JSON: the WSGI fast path vs the Flask route behind it; and, when Redis answers, the fast
   path on the Redis cache with the per-process version memo vs a Redis GET of the version per hit
   (VERSION_SECONDS = 0), in CPU and wall time (wall time includes the round trip; load-dependent).
@@ -30,7 +30,7 @@ from werkzeug.test import EnvironBuilder  # noqa: E402
 from bench.run_bench import OUT, session_cookie  # noqa: E402
 from bench.widgets_bench import ORIGIN, REDIS_URL, _redis_up, seed  # noqa: E402
 from community import create_app  # noqa: E402
-from community.web.page_cache import AnonymousPageFastPath  # noqa: E402
+from community.page_cache.anonymous import AnonymousPageFastPath  # noqa: E402
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "2000"))
 
@@ -121,7 +121,7 @@ def signed_in_home(app) -> None:
     headers = response_headers(app.wsgi_app, home)
     assert "Set-Cookie" not in headers, headers
     figures = {}
-    for kept in (False, True):  # rendered by Flask every time, then kept (web/signed_in_cache.py)
+    for kept in (False, True):  # rendered by Flask every time, then kept (page_cache/signed_in.py)
         app.config["PAGE_CACHE_SIGNED_IN"] = kept
         figures[kept] = (cpu_per_request(app.wsgi_app, home), queries_per_request(app, app.wsgi_app, home))
     (render, render_queries), (fast, fast_queries) = figures[False], figures[True]
@@ -160,7 +160,7 @@ def queries_per_request(app, wsgi, environ: dict) -> int:
 
 
 def redis_widget_hits(settings: dict, widget: dict) -> None:
-    from community.services import widget_cache
+    from community.widgets import cache as widget_cache
 
     app = create_app({**settings, "REDIS_URL": REDIS_URL, "JOB_QUEUE": "inline", "RATELIMIT_ENABLED": False})
     bound = widget_cache.VERSION_SECONDS

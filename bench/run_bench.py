@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from community import create_app, migrate  # noqa: E402
 from community.extensions import db  # noqa: E402
-from community.services.bulk_seed import SeedReport, SeedSize, bulk_seed  # noqa: E402
+from community.seed.bulk import SeedReport, SeedSize, bulk_seed  # noqa: E402
 
 OUT = ROOT / "bench_out"
 BIN = Path(sys.executable).parent
@@ -344,7 +344,7 @@ def bench_widget(app) -> int:
     from sqlalchemy import select
 
     from community.models import Role, User
-    from community.services import widgets
+    from community.widgets import service as widgets
 
     admin = db.session.scalar(select(User).where(User.role == Role.admin).limit(1))
     form = {"name": "Bench", "kind": "latest", "item_count": "10", "allowed_origins": WIDGET_ORIGIN}
@@ -352,7 +352,7 @@ def bench_widget(app) -> int:
 
 
 def build_search_index(backend: str) -> float:
-    from community.services.search import rebuild_index
+    from community.search.queries import rebuild_index
 
     started = time.perf_counter()
     count = rebuild_index()

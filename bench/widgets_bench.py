@@ -51,7 +51,7 @@ def seed(database: Path) -> dict[str, str]:
 def _content() -> dict[str, str]:
     sys.path.insert(0, str(ROOT))
     from community.models import Role
-    from community.services import widgets
+    from community.widgets import service as widgets
     from tests import factories
     from tests.widgets.helpers import verify
 

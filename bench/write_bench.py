@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.run_bench import BIN, OUT, SECRET, Gunicorn, loadavg, pg_database_url, session_cookie  # noqa: E402
 from community import create_app, migrate  # noqa: E402
 from community.extensions import db  # noqa: E402
-from community.services.bulk_seed import SeedSize, bulk_seed  # noqa: E402
+from community.seed.bulk import SeedSize, bulk_seed  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -88,7 +88,7 @@ def prepare(app) -> tuple[list[int], list[str]]:
     from sqlalchemy import select
 
     from community.models import Role, Thread, User
-    from community.services.search import rebuild_index
+    from community.search.queries import rebuild_index
 
     migrate.upgrade(db.engine)
     size = SeedSize(posts=max(2_000, int(1_000_000 * SCALE)), threads=max(100, int(100_000 * SCALE)),

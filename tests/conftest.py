@@ -234,7 +234,7 @@ def app(database_url, tmp_path, app_overrides):
         db.session.remove()
     # Cached-search hits are written by a thread up to 5 s later: into the next test's database, or
     # into one already dropped at the end of the run. Forget them with the app.
-    from community.services import search_hits
+    from community.search import query_log as search_hits
 
     application.extensions.pop(search_hits.PENDING_KEY, None)
     application.extensions["community.engine"].dispose()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..services import bridge_triage
+from ..bridge import triage as bridge_triage
 from . import bp, serializers
 from .responses import arg_choice, body_int, json_body, listing
 from .tokens import api_user, requires

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from ..services import metrics
+from ..metrics import dashboard as metrics
 from . import bp
 from .tokens import api_user, requires
 

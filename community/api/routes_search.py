@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from ..services import search
+from ..search import queries as search
 from . import bp, serializers
 from .responses import arg_choice, arg_int, arg_limit, arg_text, bad_request, decode_cursor, encode_cursor
 from .tokens import api_user, requires

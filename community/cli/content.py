@@ -34,7 +34,7 @@ def import_stackexchange(directory: str, category_slug: str | None) -> None:
 @with_appcontext
 def seed_demo(if_empty: bool) -> None:
     """Fill an empty database with the Acme Cloud demo community and print its sign-in details."""
-    from ..services.demo import seed_demo as run_seed
+    from ..seed.demo import seed_demo as run_seed
 
     try:
         accounts = run_seed(if_empty=if_empty)

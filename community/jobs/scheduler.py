@@ -23,7 +23,7 @@ from sqlalchemy import delete
 
 from ..extensions import db
 from ..models import ScheduledRun, utcnow
-from ..services.rows import insert_once
+from ..rows import insert_once
 from . import queue
 
 log = logging.getLogger(__name__)
@@ -46,14 +46,14 @@ PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("community.services.notifications:send_daily_digests", _fixed(HOUR)),
     PeriodicTask("community.services.lifecycle:auto_close_solved", _fixed(HOUR)),
     PeriodicTask("community.services.lifecycle:send_accept_reminders", _fixed(HOUR)),
-    PeriodicTask("community.services.bridge_ingest:scheduled_poll", lambda app: app.config["BRIDGE_POLL_SECONDS"]),
-    PeriodicTask("community.services.bridge_ingest:purge_deleted", _fixed(HOUR)),
-    PeriodicTask("community.services.bridge_outbox:process_due", _fixed(60)),
-    PeriodicTask("community.services.csat:offer_recent", _fixed(15 * 60)),
-    PeriodicTask("community.services.sla:check_breaches", _fixed(5 * 60)),
-    PeriodicTask("community.services.metrics_rollup:refresh", _fixed(15 * 60)),
-    PeriodicTask("community.services.webhooks:retry_due", _fixed(60)),
-    PeriodicTask("community.services.search:scheduled_maintenance", _fixed(HOUR)),
+    PeriodicTask("community.bridge.ingest:scheduled_poll", lambda app: app.config["BRIDGE_POLL_SECONDS"]),
+    PeriodicTask("community.bridge.ingest:purge_deleted", _fixed(HOUR)),
+    PeriodicTask("community.bridge.outbox:process_due", _fixed(60)),
+    PeriodicTask("community.metrics.csat:offer_recent", _fixed(15 * 60)),
+    PeriodicTask("community.metrics.sla:check_breaches", _fixed(5 * 60)),
+    PeriodicTask("community.metrics.rollup:refresh", _fixed(15 * 60)),
+    PeriodicTask("community.webhooks.delivery:retry_due", _fixed(60)),
+    PeriodicTask("community.search.queries:scheduled_maintenance", _fixed(HOUR)),
     PeriodicTask("community.jobs.scheduler:prune_runs", _fixed(HOUR)),
     PeriodicTask("community.services.accounts:prune_revoked_logins", _fixed(HOUR)),
 ]

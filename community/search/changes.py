@@ -15,13 +15,13 @@ from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from ..models import Category, Post, SearchOutbox, Tag, Thread, VerifiedAnswer, thread_tags, utcnow
-from ..services import page_cache
+from ..page_cache import store as page_cache
 
 log = logging.getLogger(__name__)
 
 PENDING = "search.pending"
 NEEDS_DRAIN = "search.needs_drain"
-DRAIN_TASK = "community.services.search:process_outbox"
+DRAIN_TASK = "community.search.queries:process_outbox"
 
 # Attributes whose change alters what the index holds. View counts and the like are left out, so
 # reading a thread never rewrites its search document.

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..jobs.queue import enqueue
 from ..models import Category, RevokedLogin, Thread, User, utcnow
 from . import avatars, reader, tokens
-from .rows import insert_once
+from ..rows import insert_once
 from .passwords import hash_password, password_problem, verify_password
 
 EMAILS = "community.services.account_emails"

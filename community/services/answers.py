@@ -26,7 +26,7 @@ from ..models import (
 from . import audit, notifications, posts
 from .forum import thread_for_viewer
 
-CSAT_OFFER = "community.services.csat:offer"
+CSAT_OFFER = "community.metrics.csat:offer"
 VERIFY_RACE_MESSAGE = "Another staff member changed the verified answer just now. Reload the thread and try again."
 
 

@@ -85,7 +85,7 @@ def restore_backup(source: str | os.PathLike, force: bool = False) -> BackupSumm
         if manifest.get("uploads_included"):
             _replace_uploads(Path(work) / UPLOADS)
     migrate.upgrade(db.engine)
-    from . import search
+    from ..search import queries as search
 
     search.rebuild_index()
     users, posts = _counts(database)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .. import policies
 from ..errors import PermissionDenied
 from ..extensions import db
-from .rows import insert_once
+from ..rows import insert_once
 from ..jobs.queue import enqueue
 from ..models import AcceptedAnswer, AcceptReminder, Post, Thread, ThreadState, User, utcnow
 from . import audit, notifications

@@ -78,7 +78,7 @@ def publish(kind: str, *, thread_id: int, post_id: int | None = None, actor_id: 
         raise ValueError(f"unknown notification event {kind!r}")
     enqueue("community.services.notifications:handle_event", kind, thread_id, post_id, actor_id)
     if kind in WEBHOOK_KINDS:  # the same events reach outgoing webhooks (thread/post created, verified, solved)
-        enqueue("community.services.webhooks:on_forum_event", kind, thread_id, post_id)
+        enqueue("community.webhooks.delivery:on_forum_event", kind, thread_id, post_id)
 
 
 # --- deciding who hears about an event --------------------------------------------------------

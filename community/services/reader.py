@@ -74,7 +74,7 @@ def _fact_columns(user_id) -> tuple:
     )
 
 
-# --- fingerprints: what a signed-in page shows of its reader (web/signed_in_cache.py) -----------
+# --- fingerprints: what a signed-in page shows of its reader (page_cache/signed_in.py) -----------
 
 
 def fingerprint(user: User) -> str | None:

@@ -17,7 +17,8 @@ from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 from .. import policies
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import limiter
-from ..services import forum, page_cache, posts, reader, threads
+from ..services import forum, posts, reader, threads
+from ..page_cache import store as page_cache
 from ..services.forum import Page
 from ..services.threads import REPLACEMENT_CHAR
 from .errors import wants_json

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
-from ..services import inbox, sla
+from ..services import inbox
+from ..metrics import sla
 from .errors import wants_json
 from .helpers import viewer
 

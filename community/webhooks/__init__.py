@@ -1,5 +1,5 @@
 """Outgoing webhook plumbing with no business rules: signing, URL safety and the HTTP adapter.
 
-`services/webhooks.py` decides what is sent and when; this package only knows how. Only `http.py`
+`webhooks/delivery.py` decides what is sent and when; this package only knows how. Only `http.py`
 imports httpx.
 """

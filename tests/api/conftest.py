@@ -51,7 +51,7 @@ def make_bridge_case():
 
     from community.extensions import db
     from community.models import BridgeCase, utcnow
-    from community.services import bridge_ingest
+    from community.bridge import ingest as bridge_ingest
 
     post = bridge_ingest.Incoming(post_id="1", author_id="7", text="@acmehelp it is down", posted_at=utcnow(),
                                   mentions_brand=True)

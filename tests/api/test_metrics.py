@@ -1,5 +1,5 @@
 """/api/v1/metrics gives the dashboard's own figures, scoped like the page: own for staff, all for admins."""
-from community.services import metrics
+from community.metrics import dashboard as metrics
 
 from .conftest import ApiClient, issue_token
 

@@ -6,7 +6,8 @@ from sqlalchemy import select
 from community import policies
 from community.extensions import db
 from community.models import Category, Thread, utcnow
-from community.services import search, threads
+from community.services import threads
+from community.search import queries as search
 
 from .conftest import ApiClient, issue_token, make_bridge_case
 

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import BridgeCase, utcnow
-from community.services import bridge_ingest, bridge_invites
+from community.bridge import ingest as bridge_ingest
+from community.bridge import invite_links as bridge_invites
 
 COMPLAINT = "@acmehelp my invoice shows the wrong VAT number. Who can fix it? https://t.co/abc"
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import BridgeCase, BridgeOutbound
-from community.services import bridge_ingest
+from community.bridge import ingest as bridge_ingest
 
 from .conftest import BRAND_ID, CUSTOMER_ID, World
 

@@ -10,7 +10,8 @@ from community.errors import ValidationFailed
 from community.extensions import db
 from community.models import AuditEntry, BridgeAccountLink, BridgeCase, CaseStatus, VerifiedAnswer
 from community.models.bridge import OutboundKind, OutboundState
-from community.services import bridge_followup, bridge_invite
+from community.bridge import followup as bridge_followup
+from community.bridge import respond as bridge_invite
 
 from .conftest import BRAND_ID, CUSTOMER_ID
 from .outbox_world import BASE_URL, brand_posts, mention, outbound_rows, posting  # noqa: F401

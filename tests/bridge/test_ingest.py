@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from community.bridge.x_api import XApiClient
 from community.extensions import db
 from community.models import BridgeCase, BridgeCursor, BridgeOptOut, BridgePollLog, BridgePost, CaseStatus
-from community.services import bridge_ingest, bridge_settings
+from community.bridge import ingest as bridge_ingest
+from community.bridge import settings as bridge_settings
 
 from .conftest import BRAND_ID, CUSTOMER_ID, make_client
 
@@ -227,8 +228,8 @@ def test_run_scheduled_includes_the_bridge_poll_and_purge(app):
     from community.jobs.scheduler import PERIODIC_TASKS
 
     scheduled = [periodic.task for periodic in PERIODIC_TASKS]
-    assert "community.services.bridge_ingest:scheduled_poll" in scheduled
-    assert "community.services.bridge_ingest:purge_deleted" in scheduled
+    assert "community.bridge.ingest:scheduled_poll" in scheduled
+    assert "community.bridge.ingest:purge_deleted" in scheduled
     assert bridge_ingest.scheduled_poll() == 0  # not configured: a quiet no-op
 
 

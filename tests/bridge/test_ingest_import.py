@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.models import BridgeCase, BridgePost
-from community.services import bridge_ingest
+from community.bridge import ingest as bridge_ingest
 
 from ..conftest import shared_data
 

@@ -14,7 +14,9 @@ from community.errors import Conflict, ValidationFailed
 from community.extensions import db
 from community.models import AuditEntry, BridgeCannedResponse, BridgeOutbound, CaseStatus, utcnow
 from community.models.bridge import OutboundKind, OutboundState
-from community.services import bridge_ingest, bridge_invite, bridge_outbox
+from community.bridge import ingest as bridge_ingest
+from community.bridge import respond as bridge_invite
+from community.bridge import outbox as bridge_outbox
 
 from .conftest import CUSTOMER_ID
 from .outbox_world import BASE_URL, brand_posts, case_of, customer, mention, outbound_rows, posting  # noqa: F401
@@ -235,7 +237,7 @@ def test_status_page_shows_the_invite_budget_used(app, client, auth, posting, ma
 
 
 def test_a_sent_invite_emits_the_bridge_invited_webhook_once(app, posting, staff, monkeypatch):
-    from community.services import webhooks
+    from community.webhooks import delivery as webhooks
 
     emitted = []
     monkeypatch.setattr(webhooks, "emit", lambda event, data, key=None: emitted.append((event, data, key)))
@@ -249,7 +251,7 @@ def test_a_sent_invite_emits_the_bridge_invited_webhook_once(app, posting, staff
 
 
 def test_a_failed_invite_can_be_sent_again_after_reopening_the_case(app, posting, staff):
-    from community.services import bridge_triage
+    from community.bridge import triage as bridge_triage
 
     case = mention(posting)
     posting.fake.state.add_fault("status", "POST /2/tweets", status=400)

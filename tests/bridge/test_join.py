@@ -13,7 +13,7 @@ from community.extensions import db
 from community.models import (
     AuditEntry, BridgeAccountLink, BridgeCase, BridgeInvite, BridgeJoinRejection, CaseStatus, Thread, User, utcnow,
 )
-from community.services import bridge_invites
+from community.bridge import invite_links as bridge_invites
 
 from .join_helpers import invite_token, make_case
 
@@ -181,7 +181,7 @@ def test_the_claim_update_has_exactly_one_winner(app, make_user):
 
 @pytest.mark.backends("postgres")
 def test_two_simultaneous_claims_on_postgres_leave_one_winner(app, make_user):
-    from community.services import bridge_linking
+    from community.bridge import linking as bridge_linking
 
     case = make_case()
     token = invite_token(case)
@@ -320,7 +320,7 @@ def test_a_post_deleted_on_x_is_not_shown_and_the_composer_starts_empty(app, cli
 
 
 def test_landing_and_claiming_leave_the_public_page_cache_alone(app, client, auth, make_user, monkeypatch):
-    from community.services import page_cache
+    from community.page_cache import store as page_cache
 
     bumped: list[set[str]] = []
     monkeypatch.setattr(page_cache, "store_for", lambda _app: type("Recorder", (), {

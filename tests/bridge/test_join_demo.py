@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from community.bridge.fake_x.demo import DEMO_BRAND_ID, DEMO_CLIENT_ID
-from community.cli.bridge_demo import DEMO_CUSTOMER_ID, point_app_at_fake
+from community.bridge.cli.demo import DEMO_CUSTOMER_ID, point_app_at_fake
 from community.extensions import db
 from community.models import BridgeCase
-from community.services import bridge_ingest, bridge_linking
+from community.bridge import ingest as bridge_ingest
+from community.bridge import linking as bridge_linking
 
 from .join_helpers import invite_token
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.models import AuditEntry, BridgeAccountLink, BridgeCase, BridgeJoinRejection
-from community.services import bridge_invites
+from community.bridge import invite_links as bridge_invites
 
 from .conftest import BRAND_ID, CUSTOMER_ID
 from .join_helpers import invite_token, make_case

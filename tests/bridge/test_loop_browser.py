@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import BridgeAccountLink, BridgeCase, BridgeOutbound, CaseStatus, Thread
-from community.services import bridge_ingest
+from community.bridge import ingest as bridge_ingest
 from tests.mailbox import LINK, text_body, wait_for_outbox
 from tests.web.test_forum_browser import _sign_in_browser
 

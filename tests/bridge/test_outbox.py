@@ -10,7 +10,8 @@ from sqlalchemy import update
 from community.extensions import db
 from community.models import BridgeOutbound, utcnow
 from community.models.bridge import OutboundState
-from community.services import bridge_invite, bridge_outbox
+from community.bridge import respond as bridge_invite
+from community.bridge import outbox as bridge_outbox
 
 from ..conftest import free_port
 from .conftest import BRAND_ID, make_client

@@ -10,7 +10,8 @@ from community.errors import Conflict
 from community.extensions import db
 from community.models import BridgeOutbound
 from community.models.bridge import OutboundState
-from community.services import bridge_invite, bridge_outbox
+from community.bridge import respond as bridge_invite
+from community.bridge import outbox as bridge_outbox
 
 from .outbox_world import brand_posts, customer, mention, outbound_rows, posting  # noqa: F401
 

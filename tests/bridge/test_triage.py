@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from community.errors import Conflict
 from community.extensions import db
 from community.models import AuditEntry, BridgeCase, BridgePost, CaseStatus, User, utcnow
-from community.services import bridge_ingest, bridge_triage
+from community.bridge import ingest as bridge_ingest
+from community.bridge import triage as bridge_triage
 
 
 def _case() -> BridgeCase:

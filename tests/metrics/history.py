@@ -13,7 +13,7 @@ from community.models import (
     BridgeCase, BridgePost, CsatSurvey, DeflectionEvent, PostSentiment, Role, SearchEvent, SlaBreach, ThreadState,
     VerifiedAnswer, Widget, WidgetEventCount, WidgetKind,
 )
-from community.services import metrics_rollup
+from community.metrics import rollup as metrics_rollup
 from tests import factories
 
 BUSINESS = {"BUSINESS_TIMEZONE": "America/New_York", "BUSINESS_HOURS": "09:00-17:00", "BUSINESS_DAYS": "mon-fri"}

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from community.services.business_hours import BusinessHoursError, parse
+from community.metrics.business_hours import BusinessHoursError, parse
 
 NEW_YORK = parse("America/New_York", "09:00-17:00", "mon-fri")
 

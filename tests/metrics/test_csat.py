@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.models import CsatSurvey, Notification, Role
-from community.services import answers, csat
+from community.services import answers
+from community.metrics import csat
 from tests.mailbox import outbox, text_body
 
 LINK_PATH = "/csat/r/"

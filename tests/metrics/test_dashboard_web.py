@@ -7,7 +7,7 @@ import io
 import pytest
 
 from community.extensions import db
-from community.web.dashboard import safe_cell
+from community.metrics.views import safe_cell
 
 from . import history
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from community.errors import PermissionDenied
-from community.services import metrics
+from community.metrics import dashboard as metrics
 
 from . import history
 from .history import END, NOW, START
@@ -114,7 +114,7 @@ def test_customers_and_anonymous_are_refused(world):
 
 def test_rollup_follows_changes_and_drops_deleted_threads(world):
     from community.extensions import db
-    from community.services import metrics_rollup
+    from community.metrics import rollup as metrics_rollup
 
     t3 = world.threads["t3"]
     t3.deleted_at = NOW

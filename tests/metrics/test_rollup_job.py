@@ -11,7 +11,7 @@ from community.models import PostSentiment, Role, ThreadFacts
 def test_community_posts_are_labelled_once(app, make_thread, make_post):
     thread = make_thread(body="This is terrible. Worst service ever, still broken after three calls. I want a refund!")
     make_post(thread=thread, body="Thanks, that fixed it. Great help!")
-    from community.services import metrics_rollup
+    from community.metrics import rollup as metrics_rollup
 
     assert metrics_rollup.classify_community_posts() == 2
     assert metrics_rollup.classify_community_posts() == 0
@@ -24,7 +24,7 @@ def test_run_scheduled_refreshes_the_rollups(app, make_user, make_thread, make_p
     thread = make_thread()
     make_post(thread=thread, author=make_user(role=Role.staff))
     result = app.test_cli_runner().invoke(args=["community", "run-scheduled"])
-    assert "community.services.metrics_rollup:refresh" in result.output, result.output
+    assert "community.metrics.rollup:refresh" in result.output, result.output
     facts = db.session.get(ThreadFacts, thread.id)
     assert facts is not None and facts.staff_replies == 1
     assert db.session.scalar(select(func.count()).select_from(PostSentiment)) == 2

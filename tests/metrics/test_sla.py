@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.models import AuditEntry, Role, SlaBreach, SlaTarget, utcnow
-from community.services import sla
+from community.metrics import sla
 from tests.mailbox import outbox, text_body
 
 
 @pytest.fixture
 def emitted(monkeypatch):
-    from community.services import webhooks
+    from community.webhooks import delivery as webhooks
 
     events = []
     monkeypatch.setattr(webhooks, "emit", lambda kind, data, key=None: events.append((kind, data, key)))

@@ -65,7 +65,7 @@ def test_check_reports_missing_and_stale_then_reindex_fixes_it(app, make_thread,
 
 def test_search_keeps_working_during_a_rebuild(app, make_thread, search_backend):
     """The rebuild writes aside; searches in the middle of it still answer from the old index."""
-    from community.services import search as search_service
+    from community.search import queries as search_service
 
     thread = make_thread(title="Served during rebuild")
     seen = []

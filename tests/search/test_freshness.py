@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import Post, SearchOutbox, Tag, Visibility, utcnow
-from community.services import search as search_service
+from community.search import queries as search_service
 
 
 def found(text: str, user=None) -> list[int]:

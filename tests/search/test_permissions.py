@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from community.models import Role, Visibility
-from community.services import search as search_service
+from community.search import queries as search_service
 
 ROLES = ("anonymous", "member", "verified_customer", "staff")
 LEVELS = ("public", "members", "customers", "staff", "private")

@@ -7,7 +7,7 @@ import pytest
 
 from community.extensions import db
 from community.models import DeflectionEvent, Role, SearchEvent, ThreadState, Visibility, utcnow
-from community.services import search as search_service
+from community.search import queries as search_service
 
 CID = "compose1234abcd"
 

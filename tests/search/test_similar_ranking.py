@@ -5,7 +5,7 @@ from __future__ import annotations
 from community.models import Role, Visibility
 from community.search import backend as search_backend_in_use
 from community.search.similar import Candidate, rerank
-from community.services import search as search_service
+from community.search import queries as search_service
 
 DISTRACTORS = [
     ("Change the email address on my account", "Where do I change the address my account email goes to?"),

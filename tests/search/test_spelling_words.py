@@ -8,7 +8,7 @@ from sqlalchemy import text
 from community.extensions import db
 from community.models import SearchWord, Visibility
 from community.search import backend as current_backend
-from community.services import search as search_service
+from community.search import queries as search_service
 
 pytestmark = pytest.mark.backends("postgres")
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import Thread, User
-from community.services import search as search_service
+from community.search import queries as search_service
 from community.storage import storage
 
 

@@ -8,7 +8,7 @@ from community.content.markdown import render_markdown
 from community.errors import Conflict, ValidationFailed
 from community.extensions import db
 from community.models import Category, Post, Role, Thread, User
-from community.services.bulk_seed import BENCH_PASSWORD, SeedSize, bulk_seed
+from community.seed.bulk import BENCH_PASSWORD, SeedSize, bulk_seed
 from community.services.passwords import verify_password
 
 SMALL = SeedSize(posts=2_000, threads=150, categories=6, users=80)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import AuditEntry, BridgeCase, BridgeOptOut, BridgePollLog, CaseStatus, utcnow
-from community.services import bridge_ingest
+from community.bridge import ingest as bridge_ingest
 
 BRAND = bridge_ingest.Brand("999", "acmehelp")
 
@@ -72,7 +72,7 @@ def test_inbox_orders_by_priority_and_filters(client, auth, make_user):
 
 
 def test_priority_formula():
-    from community.services.bridge_triage import priority
+    from community.bridge.triage import priority
 
     now = utcnow()
     case = BridgeCase(complaint_score=0.5, author_followers=999, detected_at=now - timedelta(hours=100))

@@ -1,7 +1,7 @@
 """The WSGI fast paths answer before Flask, so they skip every app-wide request hook.
 
-AnonymousPageFastPath (web/page_cache.py), SignedInHomeFastPath (web/signed_in_cache.py) and the
-widget fast path (web/embed_fast.py) each repeat by hand what these hooks would add to a cached
+AnonymousPageFastPath (page_cache/anonymous.py), SignedInHomeFastPath (page_cache/signed_in.py) and the
+widget fast path (widgets/embed_fast.py) each repeat by hand what these hooks would add to a cached
 response: the request id and the security headers. This test lists the hooks they were checked
 against; a new one fails it, so that whoever adds it decides what the fast paths must do about it.
 """
@@ -15,15 +15,15 @@ CHECKED_BEFORE_REQUEST = [
     "flask_wtf.csrf.CSRFProtect.init_app.<locals>.csrf_protect",  # GET/HEAD need no token
     "flask_limiter._extension.Limiter._check_request_limit",  # no limit on the cached pages' GETs
     "community.search._drain_outbox_once.<locals>.drain_leftovers",  # the first request goes to Flask
-    "community.web.signed_in_cache.note_request",
-    "community.web.page_cache.serve_cached",
+    "community.page_cache.signed_in.note_request",
+    "community.page_cache.anonymous.serve_cached",
     "community.api._unrouted_api_request",  # /api paths only
     # Starts the scheduler at a process's first request through Flask; a process serves some.
     "community.jobs.scheduler.init_app.<locals>.start_scheduler",
 ]
 CHECKED_AFTER_REQUEST = [
-    "community.web.page_cache.store_page",
-    "community.web.signed_in_cache.store_page",
+    "community.page_cache.anonymous.store_page",
+    "community.page_cache.signed_in.store_page",
     "community.logs.configure_logging.<locals>.send_request_id",  # fast paths: X-Request-ID
     "flask_limiter._extension.Limiter.__inject_headers",  # headers only for limited routes
     "flask_login.login_manager.LoginManager._update_remember_cookie",  # a kept page set no cookie
@@ -45,4 +45,4 @@ def test_the_fast_paths_were_checked_against_every_app_wide_request_hook(app):
     new_after = set(_names(app.after_request_funcs.get(None, []))) - set(CHECKED_AFTER_REQUEST)
     message = "new app-wide request hooks: check what the WSGI fast paths must do, then list them here"
     assert not new_before and not new_after, (message, new_before, new_after)
-    assert "community.web.signed_in_cache.note_request" in _names(app.before_request_funcs[None])
+    assert "community.page_cache.signed_in.note_request" in _names(app.before_request_funcs[None])

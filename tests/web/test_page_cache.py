@@ -108,7 +108,7 @@ def test_category_made_staff_only_is_not_served_from_cache(client, make_user, th
 
 
 def test_signed_in_readers_pages_are_never_served_to_anonymous_readers(client, auth, make_user, make_category, make_thread):
-    # A signed-in page is kept only under its reader's own key (web/signed_in_cache.py).
+    # A signed-in page is kept only under its reader's own key (page_cache/signed_in.py).
     staff_only = make_category(name="Staff room", visibility=Visibility.staff)
     secret = make_thread(category=staff_only, title="Salary bands for next year")
     anonymous_home = _get(client, "/")[1]
@@ -227,7 +227,7 @@ def test_raw_sql_writes_invalidate_unless_their_table_is_ignored(client, thread)
 def test_store_after_another_process_wrote_refuses_instead_of_hanging(tmp_path):
     import threading
 
-    from community.services.page_cache import CachedPage, LocalStore
+    from community.page_cache.store import CachedPage, LocalStore
 
     here, there = (LocalStore(tmp_path / "page_cache.epoch", 1 << 20, 60) for _ in range(2))
     _page, token = here.get("key")
@@ -256,7 +256,7 @@ def test_rows_of_one_thread_cost_one_category_lookup_per_flush(app, make_user, m
 
 
 def test_a_cached_page_keeps_its_metadata_through_the_redis_encoding():
-    from community.services.page_cache import CachedPage
+    from community.page_cache.store import CachedPage
 
     fragment = CachedPage(b"<ul>..</ul>", "text/html", {"g": 3}, ("vat", 2), "2026-11-24T03:00:00")
     assert CachedPage.decode(fragment.encode()) == fragment

@@ -1,4 +1,4 @@
-"""The WSGI fast path for anonymous page-cache hits (web/page_cache.py, AnonymousPageFastPath).
+"""The WSGI fast path for anonymous page-cache hits (page_cache/anonymous.py, AnonymousPageFastPath).
 
 A hit from a visitor without a session or remember-me cookie is answered before Flask: a
 before_request hook counting its calls tells the fast path from the Flask path.

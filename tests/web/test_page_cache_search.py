@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from community.extensions import db
 from community.models import Role, Visibility
-from community.services import page_cache, posts
+from community.services import posts
+from community.page_cache import store as page_cache
 
 
 def _search(client, query_string: str):

@@ -1,4 +1,4 @@
-"""The signed-in home page from the page cache (web/signed_in_cache.py).
+"""The signed-in home page from the page cache (page_cache/signed_in.py).
 
 A reader's page is answered before Flask once Flask has stored it, with one statement (their row
 and facts), and nothing a reader or anyone else would notice changes: every change to what the
@@ -24,7 +24,7 @@ from community import create_app
 from community.extensions import db
 from community.models import Notification, Role, User, utcnow
 from community.services import threads
-from community.web.signed_in_cache import Entry, LocalPages
+from community.page_cache.signed_in import Entry, LocalPages
 from tests.factories import DEFAULT_PASSWORD
 
 PER_REQUEST = ("X-Request-ID", "X-Page-Cache", "Date")

@@ -9,7 +9,7 @@ import pytest
 
 from community.extensions import db
 from community.models import WebhookEndpoint
-from community.services import webhooks
+from community.webhooks import delivery as webhooks
 from community.webhooks import signing
 from community.webhooks.transport import SendResult
 

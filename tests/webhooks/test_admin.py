@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import AuditEntry, DeliveryState, Role, WebhookDelivery, WebhookEndpoint
-from community.services import webhooks
+from community.webhooks import delivery as webhooks
 
 PAGES = ["/admin/webhooks", "/admin/webhooks/new", "/admin/webhooks/{id}", "/admin/webhooks/{id}/edit"]
 ACTIONS = ["enable", "disable", "delete", "test", "rotate-secret", "deliveries/{delivery}/redeliver"]

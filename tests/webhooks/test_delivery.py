@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.models import AuditEntry, DeliveryState, Role, WebhookDelivery, WebhookEndpoint, utcnow
-from community.services import webhooks
+from community.webhooks import delivery as webhooks
 
 from .conftest import SECRET
 

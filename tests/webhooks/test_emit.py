@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.models import DeliveryState, WebhookDelivery, WebhookEvent
-from community.services import webhooks
+from community.webhooks import delivery as webhooks
 
 
 def test_emit_records_one_delivery_per_subscribed_enabled_endpoint(app, make_endpoint, sender):

@@ -7,7 +7,9 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import Post, Role, utcnow
-from community.services import answers, bridge_ingest, posts, threads, webhooks
+from community.services import answers, posts, threads
+from community.bridge import ingest as bridge_ingest
+from community.webhooks import delivery as webhooks
 
 
 def _by_type(sender, event_type: str) -> list[dict]:
@@ -98,7 +100,7 @@ def test_a_thread_started_through_the_web_is_delivered_after_the_response(app, c
 
 def test_sla_breach_of_a_private_thread_names_no_title(app, make_endpoint, sender, make_user, make_category, make_thread):
     from community.models import SlaTarget
-    from community.services import sla
+    from community.metrics import sla
 
     make_endpoint(events=["sla.breached"])
     category = make_category()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from community import create_app
 from community.extensions import db
 from community.models import DeliveryState, WebhookDelivery, WebhookEndpoint
-from community.services import webhooks
+from community.webhooks import delivery as webhooks
 
 from .conftest import SECRET
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from community.extensions import db
 from community.models import Role, VerifiedAnswer, Visibility
-from community.services import widgets as widget_service
+from community.widgets import service as widget_service
 from tests import factories
 
 BRAND = "https://brand.example"

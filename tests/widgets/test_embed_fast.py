@@ -1,4 +1,4 @@
-"""The widget JSON fast path (web/embed_fast.py) answers warm requests exactly as the route would.
+"""The widget JSON fast path (widgets/embed_fast.py) answers warm requests exactly as the route would.
 
 To tell the two apart, the Flask view is swapped for one that counts its calls once the cache is
 warm: a request the fast path answers never reaches it.
@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from community.extensions import db
-from community.services import widget_cache
+from community.widgets import cache as widget_cache
 
 from .helpers import BRAND, make_widget
 

@@ -1,4 +1,4 @@
-"""With Redis, a warm widget JSON hit makes no Redis round trip (services/widget_cache.py): the
+"""With Redis, a warm widget JSON hit makes no Redis round trip (widgets/cache.py): the
 version and the entry are kept in the process. This process's changes are seen at once; another
 process's within VERSION_SECONDS."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from community import create_app
 from community.extensions import db
-from community.services import widget_cache
+from community.widgets import cache as widget_cache
 from tests import factories
 
 from .helpers import BRAND, make_widget

@@ -1,0 +1,143 @@
+"""Search page, result clicks, similar-question suggestions and the staff insights page."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from ..errors import ValidationFailed
+from . import queries as search_service
+from . import query_log as search_hits
+from ..web.helpers import thread_url, viewer
+
+bp = Blueprint("search", __name__)
+
+MAX_PAGE = 500
+
+
+@bp.route("/search")
+def search():
+    args = request.args
+    text = args.get("q", "")
+    input_errors: dict[str, str] = {}
+    filters = _filters(args, input_errors)
+    screen = search_service.search_screen(viewer(), text, filters, input_errors)
+    if screen.page.searched and screen.page.page == 1:
+        g.search_recorded = (screen.page.query, screen.page.total)  # the page cache counts its hits too
+    status = 400 if input_errors else 422 if screen.errors else 200
+    return render_template(
+        "search/search.html", page=screen.page, raw_query=text, args=args, errors=screen.errors,
+        categories=screen.categories, ask_url=compose_url(text),
+    ), status
+
+
+def _filters(args, errors: dict[str, str]) -> search_service.SearchFilters:
+    return search_service.SearchFilters(
+        category_id=_int(args.get("category"), "category", errors),
+        state=args.get("state") or None,
+        verified_only=args.get("verified") in ("1", "on", "true"),
+        date_from=_date(args.get("from"), "from", errors),
+        date_to=_date(args.get("to"), "to", errors, end_of_day=True),
+        sort=args.get("sort") or "relevance",
+        page=_int(args.get("page"), "page", errors) or 1,
+    )
+
+
+def _int(raw: str | None, name: str, errors: dict[str, str]) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        errors[name] = "Choose a valid value."
+        return None
+    return int(raw)
+
+
+def _date(raw: str | None, name: str, errors: dict[str, str], end_of_day: bool = False) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        day = datetime.strptime(raw.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        errors[name] = "Use a date like 2024-05-31."
+        return None
+    moment = datetime.combine(day, time.min, tzinfo=timezone.utc)
+    return moment + timedelta(days=1) - timedelta(microseconds=1) if end_of_day else moment
+
+
+def compose_url(title: str = "", body: str = "") -> str:
+    """The new-thread composer, prefilled; a plain path until the forum's endpoint exists."""
+    params = {key: value for key, value in (("title", title[:150]), ("body", body)) if value}
+    try:
+        return url_for("forum.new_thread", **params)
+    except BuildError:
+        return "/new" + ("?" + urlencode(params) if params else "")
+
+
+@bp.route("/search/click")
+def click():
+    thread_id = request.args.get("t", "")
+    if not thread_id.isdigit():
+        abort(404)
+    thread = search_service.record_click(viewer(), int(thread_id), request.args.get("q", ""))
+    return redirect(thread_url(thread))
+
+
+@bp.route("/search/similar")
+def similar():
+    """JSON for the composer's live suggestions."""
+    items = search_service.similar(
+        viewer(), request.args.get("title", ""), request.args.get("body", ""), request.args.get("cid")
+    )
+    cid = request.args.get("cid", "")
+    return jsonify(
+        {"results": [_similar_json(item, cid) for item in items]}
+    )
+
+
+def _similar_json(item, cid: str) -> dict:
+    return {
+        "id": item.thread.id,
+        "title": item.thread.title,
+        "url": url_for("search.open_suggestion", t=item.thread.id, cid=cid) if cid else thread_url(item.thread),
+        "snippet_html": str(item.hit.snippet_html),
+        "state": item.thread.state.value,
+        "has_verified_answer": item.hit.has_verified_answer,
+        "score": round(item.hit.score, 4),
+    }
+
+
+@bp.route("/search/similar/page")
+def similar_page():
+    """The no-JavaScript fallback: similar questions as a page, then on to the composer."""
+    title, body = request.args.get("title", ""), request.args.get("body", "")
+    items = search_service.similar(viewer(), title, body)
+    return render_template(
+        "search/similar_page.html", items=items, title=title, body=body, compose_url=compose_url(title, body)
+    )
+
+
+@bp.route("/search/similar/open")
+def open_suggestion():
+    thread_id = request.args.get("t", "")
+    if not thread_id.isdigit():
+        abort(404)
+    thread = search_service.open_suggestion(viewer(), int(thread_id), request.args.get("cid", ""))
+    return redirect(thread_url(thread))
+
+
+@bp.route("/search/deflection", methods=["POST"])
+def deflection():
+    """The composer reports posted-anyway or abandoned (sent with navigator.sendBeacon)."""
+    try:
+        search_service.record_compose_outcome(viewer(), request.form.get("kind", ""), request.form.get("cid", ""))
+    except ValidationFailed as failure:
+        return jsonify({"error": {"status": 422, "message": failure.message, "fields": failure.fields}}), 422
+    return "", 204
+
+
+@bp.route("/search/insights")
+def insights():
+    search_hits.flush(current_app)  # this process's cached searches; other workers' within FLUSH_SECONDS
+    return render_template("search/insights.html", insights=search_service.insights(viewer()))
