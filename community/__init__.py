@@ -1,4 +1,9 @@
-"""Parley: a self-hosted, branded customer community."""
+"""Parley: a self-hosted, branded customer community.
+
+create_app is the one place the app is wired: every extension, request hook, blueprint, domain and
+WSGI middleware is listed below in the order it is installed, with the reason where the order
+matters. No blueprint or domain module changes the app on its own (README "Architecture").
+"""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -22,30 +27,124 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(_flask_settings(settings))
     from .web.converters import DatabaseIdConverter
+    from .widgets.embed_views import CookielessEmbedSessions
 
     app.url_map.converters["int"] = DatabaseIdConverter
-    configure_logging(app)
+    app.session_interface = CookielessEmbedSessions()  # the embed routes never read or set a cookie
+    _early_request_hooks(app)
     _init_extensions(app)
+    _request_hooks(app)
+    _blueprints(app)
+    _domains(app)
+    _wsgi_middleware(app)
+    return app
 
-    from .web import register_web
 
-    register_web(app)
+def _early_request_hooks(app: Flask) -> None:
+    """Hooks that must run before the extensions' own (CSRFProtect and the limiter read the request)."""
+    from .web.forms import decode_invalid_utf8_consistently
 
-    from .api import init_app as init_api
+    # Before CSRFProtect reads the form, or the raw body is already consumed (forum forms only).
+    app.before_request(decode_invalid_utf8_consistently)
+    configure_logging(app)  # the request id, before anything logs; echoed in X-Request-ID
 
-    init_api(app)
 
-    from .cli import register_cli
+def _init_extensions(app: Flask) -> None:
+    from .extensions import csrf, db, limiter, login_manager
+    from .web.reader import load_user_from_session
 
-    register_cli(app)
-    # Last, so it is the outermost middleware: the fast paths and the job runner see the client's
-    # host and scheme, as Flask does.
+    db.init_app(app)
+    csrf.init_app(app)  # before_request: refuses a state-changing request without a valid token
+    limiter.init_app(app)  # before_request: rate limits; after_request: the X-RateLimit headers
+    login_manager.init_app(app)  # after_request: refreshes the remember-me cookie
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user_from_session)
+
+
+def _request_hooks(app: Flask) -> None:
+    """App-wide hooks. before_request hooks run in the order added; after_request in reverse."""
+    from . import search
+    from .api import unrouted_api_request
+    from .jobs import queue, scheduler
+    from .page_cache import anonymous, signed_in
+    from .web import errors, helpers
+    from .web.security import add_security_headers
+
+    # A job queued by any hook below (or any after_request) is handed to the response's runner.
+    app.teardown_request(queue.hand_over_pending_jobs)
+    if scheduler.runs_in(app, "web"):
+        app.before_request(scheduler.start_on_first_request)  # not at import: CLI commands load the app too
+    app.before_request(search.drain_outbox_on_first_request)  # a crash may have left outbox rows
+    # The page cache's lookups come after CSRF, limits and the request id, so a hit is limited and
+    # logged like any page; the signed-in one first notes what the page will be kept under.
+    app.before_request(signed_in.note_request)
+    app.before_request(anonymous.serve_cached)
+    app.before_request(unrouted_api_request)  # /api/v1/<unknown>: a JSON 404, not the HTML page
+    app.after_request(add_security_headers)  # runs first of the after_request hooks
+    # The page cache stores last, once every other hook has set its cookies and headers: at the
+    # front of the list, since Flask runs after_request hooks from the end.
+    app.after_request_funcs.setdefault(None, []).insert(0, signed_in.store_page)
+    app.after_request_funcs[None].insert(0, anonymous.store_page)
+    errors.init_app(app)  # HTML or JSON error pages for every status and for database outages
+    helpers.init_app(app)  # /brand.css, /favicon.ico, template filters and the template context
+
+
+def _blueprints(app: Flask) -> None:
+    from .api import blueprint as api_blueprint
+    from .bridge import join_views, views as bridge_views
+    from .metrics import csat_views, views as dashboard_views
+    from .search import views as search_views
+    from .web import account, admin, answers, api_tokens, auth, feeds, forum, health, inbox, mod, notifications
+    from .web import users_admin
+    from .webhooks import views as webhooks_views
+    from .widgets import embed_views, views as widget_views
+
+    for blueprint in (
+        # the forum core
+        answers.bp, inbox.bp, auth.bp, account.bp, forum.bp, admin.bp, admin.brand_bp, users_admin.bp,
+        search_views.bp, health.bp, notifications.bp, mod.bp,
+        # side domains
+        bridge_views.bp, join_views.bp, widget_views.bp, embed_views.bp, dashboard_views.bp, csat_views.bp,
+        webhooks_views.bp, feeds.bp,
+        # the JSON API, and the pages where people make and revoke its tokens
+        api_blueprint(), api_tokens.bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def _domains(app: Flask) -> None:
+    """Each domain's own set-up: its CLI commands, settings checks, backends, change listeners."""
+    from . import bridge, cli, search, seed, webhooks
+    from .page_cache import store as page_cache_store
+
+    page_cache_store.register()  # the Session listener that bumps the page cache's generations
+    search.init_app(app)  # the backend for SEARCH_BACKEND, and its change listener
+    for domain in (bridge, seed, webhooks):
+        domain.init_app(app)
+    cli.init_app(app)  # the `flask community` group, once every domain added its commands
+
+
+def _wsgi_middleware(app: Flask) -> None:
+    """Innermost first. Each fast path answers before Flask only what Flask would answer the same."""
+    from .jobs.queue import RunJobsAfterResponse
+    from .page_cache.anonymous import AnonymousPageFastPath
+    from .page_cache.signed_in import SignedInHomeFastPath, hit_headers
+    from .widgets.embed_fast import WidgetJsonFastPath
+
+    # Jobs queued by a request run once its body is sent: innermost, so only Flask queues them.
+    app.wsgi_app = RunJobsAfterResponse(app, app.wsgi_app)
+    app.wsgi_app = SignedInHomeFastPath(app, app.wsgi_app, hit_headers())
+    app.wsgi_app = AnonymousPageFastPath(app, app.wsgi_app)
+    app.wsgi_app = WidgetJsonFastPath(app, app.wsgi_app)  # warm widget JSON, the busiest embed route
+    # Last, so it is the outermost: the fast paths and the job runner see the client's host and
+    # scheme, as Flask does, and the cache keys carry them.
     if app.config["PROXY_FIX_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
-    return app
 
 
 def _flask_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -69,28 +168,3 @@ def _flask_settings(settings: dict[str, Any]) -> dict[str, Any]:
     }
     flask_settings.update(settings)
     return flask_settings
-
-
-def _init_extensions(app: Flask) -> None:
-    from .extensions import csrf, db, limiter, login_manager
-
-    db.init_app(app)
-    csrf.init_app(app)
-    limiter.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.sign_in"
-    login_manager.login_message = "Please sign in to continue."
-    login_manager.login_message_category = "info"
-
-    from .jobs import queue, scheduler
-
-    queue.init_app(app)
-    scheduler.init_app(app)
-
-    from . import search
-
-    search.init_app(app)
-
-    from .services.accounts import load_user_from_session
-
-    login_manager.user_loader(load_user_from_session)

@@ -55,7 +55,7 @@ def _app_context_id() -> int:
     return id(g._get_current_object())
 
 
-SAFE_METHODS = frozenset({"GET", "HEAD"})  # also what services/reader.py reads facts for
+SAFE_METHODS = frozenset({"GET", "HEAD"})  # also what web/reader.py reads facts for
 
 
 def _request_bind(engine: Engine) -> Engine:

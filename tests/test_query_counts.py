@@ -83,7 +83,7 @@ def test_signed_in_home_is_one_statement_once_its_listing_is_shared(
     role, app, client, auth, query_counter, make_user, make_thread
 ):
     """The user row, with the bell count, the reader's own hidden threads and the branding version
-    in the same statement (services/reader.py); the listing comes from the shared fragment. It was
+    in the same statement (web/reader.py); the listing comes from the shared fragment. It was
     four: user, own hidden threads, branding, unread count."""
     app.config["PAGE_CACHE_ENABLED"] = True
     make_thread(title="A shared listing row")

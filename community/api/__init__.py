@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ServiceError
@@ -61,7 +61,7 @@ def _unexpected(error: Exception):
     return error_response(500, None, "Something went wrong on our side; it has been logged.")
 
 
-def _unrouted_api_request():
+def unrouted_api_request():
     """404/405 under /api/v1 happen before any blueprint is known: answer them in the API's shape."""
     failure = request.routing_exception
     if failure is None or not request.path.startswith(PREFIX + "/") or getattr(failure, "code", 0) < 400:
@@ -72,12 +72,8 @@ def _unrouted_api_request():
     return response
 
 
-def init_app(app: Flask) -> None:
+def blueprint() -> Blueprint:
+    """The API blueprint with every route module attached (create_app registers it)."""
     from . import routes_bridge, routes_forum, routes_meta, routes_metrics, routes_search, routes_users  # noqa: F401
 
-    app.before_request(_unrouted_api_request)
-    app.register_blueprint(bp)
-    # The pages where people make and revoke tokens (account settings, admin) come with the API.
-    from ..web.api_tokens import bp as token_pages
-
-    app.register_blueprint(token_pages)
+    return bp

@@ -23,7 +23,7 @@ from sqlalchemy.orm import lazyload
 
 from .classify import active_classifier
 from .client import Page, RateLimitInfo, SocialClient, SocialError, SocialPost, BadResponse
-from .fake_x.twcs import TwcsRow, _row as twcs_record_to_row, parse_twcs, user_id_for
+from .twcs import TwcsRow, parse_twcs, row_from_record as twcs_record_to_row, user_id_for
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import BridgeCase, BridgeCursor, BridgeOptOut, BridgePollLog, BridgePost, CaseStatus, utcnow

@@ -150,7 +150,7 @@ def rejection_counts(days: int = 7) -> dict[str, int]:
     return counts
 
 
-def _refused(reason: str, detail: str = "") -> InviteRefused:
+def refused(reason: str, detail: str = "") -> InviteRefused:
     count_rejection(reason, detail)
     return refuse(reason)
 
@@ -158,10 +158,10 @@ def _refused(reason: str, detail: str = "") -> InviteRefused:
 def find_invite(token: str) -> BridgeInvite:
     """The invite for this token, whatever its state; InviteRefused('invalid') when there is none."""
     if not TOKEN_PATTERN.match(token or ""):
-        raise _refused("invalid", "malformed token")
+        raise refused("invalid", "malformed token")
     invite = db.session.scalar(select(BridgeInvite).where(BridgeInvite.token_hash == hash_token(token)))
     if invite is None:
-        raise _refused("invalid", "unknown token")
+        raise refused("invalid", "unknown token")
     return invite
 
 
@@ -183,9 +183,9 @@ def land(token: str, viewer: Optional[User]) -> Landing:
     invite = find_invite(token)
     mine = viewer is not None and invite.claimed_by_id == viewer.id
     if invite.claimed_at is not None and not mine:
-        raise _refused("used", f"invite {invite.id}")
+        raise refused("used", f"invite {invite.id}")
     if invite.claimed_at is None and invite.expires_at <= utcnow():
-        raise _refused("expired", f"invite {invite.id}")
+        raise refused("expired", f"invite {invite.id}")
     if invite.landed_at is None:
         _record_landing(invite)
     return Landing(invite, invite.case, _original_text(invite.case), mine)

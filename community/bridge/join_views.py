@@ -15,7 +15,7 @@ from ..services import forum, posts, threads
 from . import invite_links as bridge_invites
 from . import linking as bridge_linking
 from .invite_links import InviteRefused
-from ..web.forum import ThreadForm, _int_or_none, _is_preview, posting_limit
+from ..web.forms import ThreadForm, int_or_none, is_preview, posting_limit
 from ..web.helpers import thread_url, viewer
 
 bp = Blueprint("bridge_join", __name__, url_prefix="/join")
@@ -114,10 +114,10 @@ def thread(token: str):
         form = ThreadForm(formdata=None, data=bridge_linking.composer_prefill(user, token))
         return _composer(token, form)
     form = ThreadForm()
-    if _is_preview():
+    if is_preview():
         return _composer(token, form, preview=posts.preview_html(user, form.body.data))
     try:
-        created = bridge_linking.post_thread(user, token, _int_or_none(form.category.data), form.title.data,
+        created = bridge_linking.post_thread(user, token, int_or_none(form.category.data), form.title.data,
                                              form.body.data, is_private=bool(form.private.data))
     except ValidationFailed as error:
         return _composer(token, form, errors=error.fields, message=error.message, status=422)

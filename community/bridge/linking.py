@@ -22,7 +22,7 @@ from ..extensions import db
 from ..models import BridgeAccountLink, BridgeCase, BridgeInvite, CaseStatus, Thread, User, utcnow
 from ..services import audit, threads
 from ..webhooks import delivery as webhooks
-from .invite_links import InviteRefused, _refused, claim, find_invite
+from .invite_links import InviteRefused, claim, refused, find_invite
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def _link_of(case: BridgeCase) -> Optional[BridgeAccountLink]:
 def _upsert_link(user: User, case: BridgeCase, consent: bool) -> BridgeAccountLink:
     link = _link_of(case)
     if link is not None and link.user_id != user.id:
-        raise _refused("taken", f"case {case.id} author {case.author_id} is linked to user {link.user_id}")
+        raise refused("taken", f"case {case.id} author {case.author_id} is linked to user {link.user_id}")
     if link is None:
         link = BridgeAccountLink(user_id=user.id, network=case.network, network_user_id=case.author_id,
                                  username=case.author_username)
@@ -70,18 +70,18 @@ def accept_invite(user: Optional[User], token: str, *, consent: bool) -> BridgeI
         db.session.commit()
         return invite
     if invite.claimed_at is not None:
-        raise _refused("used", f"invite {invite.id}")
+        raise refused("used", f"invite {invite.id}")
     if invite.expires_at <= now:
-        raise _refused("expired", f"invite {invite.id}")
+        raise refused("expired", f"invite {invite.id}")
     # Claim first: on PostgreSQL the UPDATE locks the invite row, so a racing claim waits, then
     # matches nothing. Only the winner goes on to write the link.
     if not claim(invite, user, now):
-        raise _refused("used", f"invite {invite.id} (lost the race)")
+        raise refused("used", f"invite {invite.id} (lost the race)")
     link = _upsert_link(user, case, consent)
     try:
         db.session.flush()
     except IntegrityError:  # the same X account was linked by a concurrent claim of another invite
-        raise _refused("taken", f"case {case.id} author {case.author_id} (race)") from None
+        raise refused("taken", f"case {case.id} author {case.author_id} (race)") from None
     db.session.execute(update(BridgeCase).where(BridgeCase.id == case.id, BridgeCase.joined_at.is_(None))
                        .values(joined_at=now, version=BridgeCase.version + 1)
                        .execution_options(synchronize_session=False))
@@ -180,7 +180,7 @@ def finish_x_login(user: Optional[User], token: str, code: str, verifier: str) -
         audit.record(user, "bridge.link_mismatch", "bridge_case", case.id,
                      after={"expected": case.author_id, "signed_in_as": proven})
         db.session.commit()
-        raise _refused("other_author", f"case {case.id} author {case.author_id}, X login {proven}")
+        raise refused("other_author", f"case {case.id} author {case.author_id}, X login {proven}")
     if not link.verified:
         link.verified, link.verified_at = True, utcnow()
         audit.record(user, "bridge.link_verified", "bridge_case", case.id,

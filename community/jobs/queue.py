@@ -116,21 +116,19 @@ class _BodyThenJobs:
             run_jobs()
 
 
-def init_app(app: Flask) -> None:
-    app.wsgi_app = RunJobsAfterResponse(app, app.wsgi_app)
+def hand_over_pending_jobs(_error) -> None:
+    """teardown_request (create_app adds it), not after_request: a job queued by any after_request
+    hook is handed over too, to RunJobsAfterResponse, which runs them once the body is sent."""
+    from flask import g, request
 
-    # At teardown, not after_request: a job queued by any after_request hook is handed over too.
-    @app.teardown_request
-    def hand_over_pending_jobs(_error):
-        from flask import g, request
-
-        pending = g.pop("pending_jobs", [])
-        jobs = request.environ.get(JOBS_ENVIRON_KEY)
-        if jobs is not None:
-            jobs.extend(pending)
-        elif pending:  # app.wsgi_app called without the middleware: run them rather than lose them
-            for task, args in pending:
-                run_job(app, task, args)
+    pending = g.pop("pending_jobs", [])
+    jobs = request.environ.get(JOBS_ENVIRON_KEY)
+    if jobs is not None:
+        jobs.extend(pending)
+    elif pending:  # app.wsgi_app called without the middleware: run them rather than lose them
+        app = current_app._get_current_object()
+        for task, args in pending:
+            run_job(app, task, args)
 
 
 def rq_queues(app: Flask) -> tuple:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import delete
 
 from ..extensions import db
@@ -165,12 +165,8 @@ def runs_in(app: Flask, where: str) -> bool:
     return setting == where
 
 
-def init_app(app: Flask) -> None:
-    if not runs_in(app, "web"):
-        return
-
-    @app.before_request
-    def start_scheduler() -> None:
-        # On the first request, not at import: `flask` CLI commands import the app too.
-        if _running_here(app) is None:
-            start_in_process(app)
+def start_on_first_request() -> None:
+    """before_request where the scheduler runs in the web processes (create_app adds it)."""
+    app = current_app._get_current_object()
+    if _running_here(app) is None:
+        start_in_process(app)

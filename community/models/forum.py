@@ -83,7 +83,7 @@ class Thread(TimestampMixin, SoftDeleteMixin, Base):
         # A category's solved threads, newest solved first (the solved Atom feed) without sorting them all.
         Index("ix_threads_category_solved", "category_id", "solved_at", "id"),
         # Each author's private or held threads by latest activity: one index entry answers the
-        # signed-in pages' "does the shared listing miss one of mine" (services/reader.py).
+        # signed-in pages' "does the shared listing miss one of mine" (web/reader.py).
         Index(
             "ix_threads_author_hidden", "author_id", "last_activity_at",
             postgresql_where=text("deleted_at IS NULL AND (is_private OR is_pending)"),

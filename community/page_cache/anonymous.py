@@ -199,16 +199,3 @@ def fixed_hit_headers() -> list[tuple[str, str]]:
     response = add_security_headers(Response())
     security = [(name, value) for name, value in response.headers.items() if name not in ("Content-Type", "Content-Length")]
     return [("X-Page-Cache", "hit"), *security, ("Vary", "Cookie")]
-
-
-def init_app(app: Flask) -> None:
-    from . import signed_in as signed_in_cache
-
-    page_cache.register()
-    # create_app wraps ProxyFix around these last, so the host in the cache keys is the one Flask sees.
-    signed_in_cache.init_app(app)
-    app.wsgi_app = AnonymousPageFastPath(app, app.wsgi_app)
-    app.before_request(serve_cached)
-    # after_request hooks run in reverse order: at the front of the list, this one runs last, so it
-    # sees every cookie the other hooks set (only the session cookie is added later: see _storable).
-    app.after_request_funcs.setdefault(None, []).insert(0, store_page)

@@ -2,7 +2,7 @@
 
 The home page a signed-in reader gets is the shared listing (cached per audience) inside a header
 made of their user row, their reader facts (bell count, own private or held threads, branding
-version: services/reader.py) and their session (CSRF token). Through Flask that cost about four
+version: web/reader.py) and their session (CSRF token). Through Flask that cost about four
 times an anonymous page. Here each process keeps the last page Flask made for a request key:
 - the key is a digest of what Flask reads from the request: the Cookie header verbatim (the
   session with its CSRF token, flashes and Flask-Login's ids, and any remember-me cookie: a
@@ -35,7 +35,7 @@ from flask_login import current_user
 
 from ..extensions import read_engine
 from ..logs import request_id_for
-from ..services import reader
+from ..web import reader
 from . import store as page_cache
 from ..web.forum import LISTING_DEPS
 from .anonymous import fixed_hit_headers, storable_html
@@ -67,7 +67,7 @@ def _request_key(app: Flask, environ: dict) -> bytes | None:
 class Entry:
     user_id: int
     login_id: str | None  # the sign-in the page was made for (a sign-out revokes it)
-    fingerprint: str  # services/reader.py: the reader's row and facts when the page was made
+    fingerprint: str  # web/reader.py: the reader's row and facts when the page was made
     gens: tuple  # the generations of DEPS before the page was made
     body: bytes
     content_type: str
@@ -195,8 +195,6 @@ class SignedInHomeFastPath:
         return entry if fingerprint == entry.fingerprint else None
 
 
-def init_app(app: Flask) -> None:
-    hit_headers = [*fixed_hit_headers(), ("Cache-Control", SIGNED_IN_CACHE_CONTROL)]
-    app.wsgi_app = SignedInHomeFastPath(app, app.wsgi_app, hit_headers)
-    app.before_request(note_request)
-    app.after_request_funcs.setdefault(None, []).insert(0, store_page)
+def hit_headers() -> list[tuple[str, str]]:
+    """What the Flask path adds to every signed-in hit (create_app gives them to the fast path)."""
+    return [*fixed_hit_headers(), ("Cache-Control", SIGNED_IN_CACHE_CONTROL)]

@@ -30,7 +30,8 @@ def make_backend(name: str, *, index_dir: str, database_url: str) -> SearchBacke
 
 
 def init_app(app: Flask) -> None:
-    from . import changes
+    """The backend SEARCH_BACKEND names, the change listener, and `flask community search ...`."""
+    from . import changes, cli  # noqa: F401  (cli attaches its commands to the community group)
 
     app.extensions["community.search"] = make_backend(
         app.config["SEARCH_BACKEND"],
@@ -38,22 +39,17 @@ def init_app(app: Flask) -> None:
         database_url=app.config["DATABASE_URL"],
     )
     changes.register()
-    _drain_outbox_once(app)
 
 
-def _drain_outbox_once(app: Flask) -> None:
-    """At the first request after start, queue a drain if a crash left outbox rows behind.
-
-    Lazily, so creating the app (CLI, migrations on an empty database) never touches the tables.
-    """
-    state = {"checked": False}
-
-    @app.before_request
-    def drain_leftovers() -> None:
-        if state["checked"]:
-            return
-        state["checked"] = True
-        drain_if_pending()
+def drain_outbox_on_first_request() -> None:
+    """before_request: at the first request after start, queue a drain if a crash left outbox rows
+    behind. Lazily, so creating the app (CLI, migrations on an empty database) never touches the
+    tables."""
+    state = current_app.extensions
+    if state.get("community.search.outbox_checked"):
+        return
+    state["community.search.outbox_checked"] = True
+    drain_if_pending()
 
 
 def drain_if_pending() -> bool:

@@ -6,11 +6,12 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_login.config import COOKIE_DURATION
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import policies
@@ -18,7 +19,7 @@ from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
 from ..models import Category, RevokedLogin, Thread, User, utcnow
-from . import avatars, reader, tokens
+from . import avatars, tokens
 from ..rows import insert_once
 from .passwords import hash_password, password_problem, verify_password
 
@@ -39,21 +40,6 @@ class AccountBlocked(ServiceError):
     """The password was right but the account may not sign in (banned or suspended)."""
 
     status_code = 403
-
-
-def load_user_from_session(session_id: str) -> User | None:
-    """Flask-Login loader, for the session and the remember-me cookie. The id carries the session
-    version, so a password change ends every sign-in, and the login id (User.get_id), so signing
-    out ends this one even where a copy of its cookies survives."""
-    user_id, _, rest = session_id.partition(":")
-    version, _, login_id = rest.partition(":")
-    if not user_id.isdigit() or not version.isdigit() or len(login_id) > LOGIN_ID_MAX:
-        return None
-    user = reader.load_user(int(user_id), login_id or None)
-    if user is None or user.session_version != int(version) or not user.is_active:
-        return None
-    user.login_id = login_id or None
-    return user
 
 
 def begin_login(user: User) -> User:
@@ -461,3 +447,11 @@ def recent_threads(viewer: User | None, author: User, limit: int = 10) -> list[T
     if not policies.is_staff(viewer) and (viewer is None or viewer.id != author.id):
         query = query.where(Thread.is_private.is_(False), Thread.is_pending.is_(False))
     return list(db.session.scalars(query).unique())
+
+
+def existing_mentions(names: set[str]) -> dict[str, str]:
+    """Lower-cased name → profile URL for the names that belong to active accounts."""
+    rows = db.session.scalars(
+        select(User.username).where(func.lower(User.username).in_(names), User.deleted_at.is_(None))
+    )
+    return {username.lower(): f"/u/{quote(username)}" for username in rows}

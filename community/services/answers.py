@@ -75,7 +75,7 @@ def unsolved_state(thread: Thread) -> ThreadState:
     return ThreadState.answered if thread.first_reply_at is not None else ThreadState.open
 
 
-def _has_marks(thread_id: int) -> bool:
+def has_marks(thread_id: int) -> bool:
     accepted = db.session.scalar(select(AcceptedAnswer.id).where(AcceptedAnswer.thread_id == thread_id))
     verified = db.session.scalar(select(VerifiedAnswer.id).where(VerifiedAnswer.thread_id == thread_id))
     return accepted is not None or verified is not None
@@ -83,7 +83,7 @@ def _has_marks(thread_id: int) -> bool:
 
 def _unsolve_if_unmarked(thread: Thread) -> None:
     db.session.flush()
-    if thread.state == ThreadState.solved and not _has_marks(thread.id):
+    if thread.state == ThreadState.solved and not has_marks(thread.id):
         thread.state = unsolved_state(thread)
 
 

@@ -15,7 +15,7 @@ from .. import policies
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Category, Post, Tag, Thread, ThreadState, User, thread_tags
-from .forum import STATE_FILTERS, _post_shown_to, require_category_access, thread_for_viewer, visible_threads
+from .forum import STATE_FILTERS, post_shown_to, require_category_access, thread_for_viewer, visible_threads
 
 THREAD_STATES = (*STATE_FILTERS, *(state.value for state in ThreadState if state.value not in STATE_FILTERS))
 
@@ -80,7 +80,7 @@ def thread_posts(
 ) -> tuple[Thread, list[Post], tuple | None]:
     """The thread and a page of its posts in order (deleted and hidden ones stay as placeholders)."""
     thread = thread_for_viewer(user, thread_id)
-    query = select(Post).where(Post.thread_id == thread.id, _post_shown_to(user))
+    query = select(Post).where(Post.thread_id == thread.id, post_shown_to(user))
     if after is not None:
         query = query.where(Post.position > after[0])
     rows = list(db.session.scalars(query.order_by(Post.position).limit(limit + 1)))

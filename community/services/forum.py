@@ -203,7 +203,7 @@ def has_own_hidden_thread(user: Optional[User], since: datetime | None, category
 
 def own_hidden_activity_column(user_id):
     """The latest activity among the user's own private or held threads (NULL: none), as a
-    column to select with the user row (services/reader.py)."""
+    column to select with the user row (web/reader.py)."""
     return select(func.max(Thread.last_activity_at)).where(*_own_hidden(user_id)).scalar_subquery()
 
 
@@ -279,12 +279,12 @@ def thread_posts(user: Optional[User], thread: Thread, page: int) -> Page[Post]:
     # the default joined load would join it (with its category and author) to every post row.
     query = (
         select(Post).options(lazyload(Post.thread))
-        .where(Post.thread_id == thread.id, _post_shown_to(user)).order_by(Post.position)
+        .where(Post.thread_id == thread.id, post_shown_to(user)).order_by(Post.position)
     )
     return paginate(query, page, current_app.config["POSTS_PER_PAGE"], skip_by=Post.id)
 
 
-def _post_shown_to(user: Optional[User]):
+def post_shown_to(user: Optional[User]):
     """Posts held for review are left out entirely (no placeholder) for all but the author and staff."""
     if policies.is_staff(user):
         return true()
@@ -318,6 +318,6 @@ def post_location(user: Optional[User], post_id: int) -> tuple[Thread, int]:
     """The thread a post is in and the page that shows it, for /p/<id> permalinks."""
     post = post_for_viewer(user, post_id)
     earlier = db.session.scalar(
-        select(func.count()).where(Post.thread_id == post.thread_id, Post.position < post.position, _post_shown_to(user))
+        select(func.count()).where(Post.thread_id == post.thread_id, Post.position < post.position, post_shown_to(user))
     )
     return post.thread, earlier // current_app.config["POSTS_PER_PAGE"] + 1

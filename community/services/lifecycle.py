@@ -20,7 +20,7 @@ from ..rows import insert_once
 from ..jobs.queue import enqueue
 from ..models import AcceptedAnswer, AcceptReminder, Post, Thread, ThreadState, User, utcnow
 from . import audit, notifications
-from .answers import unsolved_state, _has_marks
+from .answers import has_marks, unsolved_state
 from .forum import thread_for_viewer
 from .mail import absolute_url, send_email
 
@@ -53,7 +53,7 @@ def reopen_thread(user: Optional[User], thread_id: int, reason: str = "") -> Thr
     if thread.state not in (ThreadState.closed, ThreadState.solved):
         return thread
     before = thread.state
-    if before == ThreadState.closed and _has_marks(thread.id):
+    if before == ThreadState.closed and has_marks(thread.id):
         thread.state = ThreadState.solved
     else:
         thread.state = unsolved_state(thread)

@@ -58,7 +58,7 @@ def clean_reason(raw: str | None, field_name: str = "reason", required: bool = F
     return reason
 
 
-def _post(post_id: int) -> Post:
+def existing_post(post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None:
         raise NotFound("There is no such post.")
@@ -181,7 +181,7 @@ def queue_size() -> int:
 
 def dismiss_flags(actor: Optional[User], post_id: int, reason: str = "") -> int:
     require_moderator(actor)
-    post = _post(post_id)
+    post = existing_post(post_id)
     count = _resolve_flags(actor, post.id, "dismissed")
     was_hidden = post.is_hidden
     if was_hidden and count:
@@ -197,7 +197,7 @@ def dismiss_flags(actor: Optional[User], post_id: int, reason: str = "") -> int:
 def approve_post(actor: Optional[User], post_id: int, reason: str = "") -> Post:
     """A held post goes public; a held opening post makes its thread public too."""
     require_moderator(actor)
-    post = _post(post_id)
+    post = existing_post(post_id)
     if not post.is_pending:
         return post
     post.is_pending = False
@@ -216,7 +216,7 @@ def approve_post(actor: Optional[User], post_id: int, reason: str = "") -> Post:
 
 def set_post_hidden(actor: Optional[User], post_id: int, hidden: bool, reason: str = "") -> Post:
     require_moderator(actor)
-    post = _post(post_id)
+    post = existing_post(post_id)
     reason = clean_reason(reason)
     if hidden:
         _resolve_flags(actor, post.id, "hidden")
@@ -236,7 +236,7 @@ def delete_flagged_post(actor: Optional[User], post_id: int, reason: str = "") -
     from . import posts
 
     require_moderator(actor)
-    post = _post(post_id)
+    post = existing_post(post_id)
     _resolve_flags(actor, post.id, "deleted")
     return posts.delete_post(actor, post.id, reason=clean_reason(reason))
 

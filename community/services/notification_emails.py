@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Notification, User
 from .branding import get_branding
 from .mail import absolute_url, send_email
+from .notification_kinds import ALL_KINDS, KINDS
 from .tokens import TokenInvalid
 
 UNSUBSCRIBE = "unsubscribe"
@@ -68,7 +69,6 @@ def unsubscribe_token(user_id: int, kind: str) -> str:
 
 def read_unsubscribe_token(token: str) -> tuple[User, str]:
     """The user and kind a link names; TokenInvalid for a forged, truncated or stale link."""
-    from .notifications import ALL_KINDS, KINDS
 
     try:
         payload = _serializer().loads(token)
@@ -100,7 +100,6 @@ def send_single(user: User, row: Notification) -> None:
 
 
 def send_digest_email(user: User, rows: list[Notification]) -> None:
-    from .notifications import ALL_KINDS
 
     link = absolute_url("notifications.unsubscribe", token=unsubscribe_token(user.id, ALL_KINDS))
     items = [{"summary": summary(row), "excerpt": excerpt(row), "link": target_link(row)} for row in rows]
@@ -113,6 +112,5 @@ def send_digest_email(user: User, rows: list[Notification]) -> None:
 
 
 def _kind_label(kind: str) -> str:
-    from .notifications import KINDS
 
     return KINDS[kind].label

@@ -8,7 +8,6 @@ run twice: the (user, event_key) unique constraint turns a second run into a no-
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Optional
 
@@ -34,33 +33,11 @@ from ..models import (
     User,
     utcnow,
 )
+from .accounts import existing_mentions
 from .forum import paginate
 from .notification_emails import send_digest_email, send_single
+from .notification_kinds import ALL_KINDS, EMAIL, EVENT_KINDS, IN_APP, KINDS, OFF  # noqa: F401  (re-exported)
 
-EVENT_KINDS = frozenset(
-    {"post_created", "answer_accepted", "answer_verified", "thread_made_private", "thread_moved", "thread_closed"}
-)
-
-
-@dataclass(frozen=True)
-class KindInfo:
-    label: str
-    default: NotificationChannel
-
-
-EMAIL, IN_APP, OFF = NotificationChannel.email, NotificationChannel.in_app, NotificationChannel.off
-
-# What a user can hear about, in the order the preferences page lists them.
-KINDS: dict[str, KindInfo] = {
-    "reply": KindInfo("Replies to my threads", EMAIL),
-    "mention": KindInfo("Mentions of me (@username)", EMAIL),
-    "followed": KindInfo("Replies in threads I follow", IN_APP),
-    "answer_accepted": KindInfo("My answer was accepted", EMAIL),
-    "answer_verified": KindInfo("My answer was verified by staff", EMAIL),
-    "thread_made_private": KindInfo("My thread was made private", EMAIL),
-    "thread_moved": KindInfo("My thread was moved", EMAIL),
-    "thread_closed": KindInfo("My thread was closed", EMAIL),
-}
 # One post can be a reply to my thread, in a thread I follow and mention me: the most personal
 # reason the recipient hasn't switched off names the single notification they get.
 POST_REASONS = ("mention", "reply", "followed")
@@ -68,8 +45,6 @@ ANSWER_EVENTS = frozenset({"answer_accepted", "answer_verified"})
 # Thread changes can happen again later (closed, reopened, closed): they refresh one row.
 REPEATABLE_EVENTS = frozenset({"thread_made_private", "thread_moved", "thread_closed"})
 WEBHOOK_KINDS = frozenset({"post_created", "answer_accepted", "answer_verified"})
-# Unsubscribe links name a kind, or "all" (the digest's link) for every email.
-ALL_KINDS = "all"
 
 
 def publish(kind: str, *, thread_id: int, post_id: int | None = None, actor_id: int | None = None) -> None:
@@ -133,8 +108,6 @@ def post_reasons(thread: Thread, post: Post) -> dict[int, list[str]]:
 
 def mentioned_user_ids(body: str) -> list[int]:
     """Accounts the post's markdown links as mentions (not names inside code, not unknown names)."""
-    from .threads import existing_mentions  # threads publishes through this module: import late
-
     names = rendered_mentions(body, existing_mentions)
     if not names:
         return []
@@ -328,7 +301,7 @@ def _count_or_zero(statement) -> int:
 
 
 def unread_for_bell_column(user_id):
-    """The unread count up to BELL_MAX, as a column to select with the user row (services/reader.py):
+    """The unread count up to BELL_MAX, as a column to select with the user row (web/reader.py):
     at most BELL_MAX entries of ix_notifications_user_unread, however many there are. The ORDER BY
     is that index's: with a bare LIMIT, PostgreSQL expected to find BELL_MAX rows of a user with
     20,000 unread soon and scanned the whole table (18 ms) instead of the index (0.2 ms)."""

@@ -13,7 +13,7 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..models import Post, Thread, User, utcnow
 from . import audit, notifications
-from .moderation import _post, clean_reason, require_moderator
+from .moderation import clean_reason, existing_post, require_moderator
 from .threads import clean_title, refresh_counters, render_body, slugify
 
 MOVED_NOTE = "A post here was moved to a private conversation with our team."
@@ -21,7 +21,7 @@ MOVED_NOTE = "A post here was moved to a private conversation with our team."
 
 def move_post_to_private(actor: Optional[User], post_id: int, title: str | None = None, reason: str = "") -> Thread:
     require_moderator(actor)
-    post = _post(post_id)
+    post = existing_post(post_id)
     problem = _move_problem(post)
     if problem:
         raise ValidationFailed(problem, fields={"post": problem})

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from typing import Optional
-from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Category, Post, Thread, ThreadState, User, utcnow
 from . import notifications
+from .accounts import existing_mentions
 from .spam import screen_new_post
 
 REPLACEMENT_CHAR = "\ufffd"
@@ -67,14 +67,6 @@ def posting_refusal(user: Optional[User]) -> str:
 
 
 # --- rendering and slugs ----------------------------------------------------------------------
-
-
-def existing_mentions(names: set[str]) -> dict[str, str]:
-    """Lower-cased name → profile URL for the names that belong to active accounts."""
-    rows = db.session.scalars(
-        select(User.username).where(func.lower(User.username).in_(names), User.deleted_at.is_(None))
-    )
-    return {username.lower(): f"/u/{quote(username)}" for username in rows}
 
 
 def render_body(body: str) -> str:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, request
 
-from .. import policies
 from ..content import jsonld
 from ..errors import ValidationFailed
 from ..services import answers, forum, lifecycle, reactions
-from . import forum as forum_views
+from .forms import ReplyForm, posting_limit
+from .thread_page import invalid_submission, last_page, post_url_for, render_thread, submitted
 from .errors import wants_json
 from .helpers import post_url, thread_url, viewer
 
@@ -41,7 +41,7 @@ def _thread_state(thread) -> dict:
 def accept(thread_id: int):
     accepted = answers.accept_answer(viewer(), thread_id, _form_int("post_id"))
     thread = forum.thread_for_viewer(viewer(), thread_id)
-    return _respond("You accepted this answer. Thanks for closing the loop!", forum_views.post_url_for(accepted.post_id),
+    return _respond("You accepted this answer. Thanks for closing the loop!", post_url_for(accepted.post_id),
                     accepted_post_id=accepted.post_id, **_thread_state(thread))
 
 
@@ -56,7 +56,7 @@ def unaccept(thread_id: int):
 def verify(thread_id: int):
     verified = answers.verify_answer(viewer(), thread_id, _form_int("post_id"), replacing=_form_int("replacing"))
     thread = forum.thread_for_viewer(viewer(), thread_id)
-    return _respond("The answer is marked as staff-verified.", forum_views.post_url_for(verified.post_id),
+    return _respond("The answer is marked as staff-verified.", post_url_for(verified.post_id),
                     verified_post_id=verified.post_id, **_thread_state(thread))
 
 
@@ -68,18 +68,18 @@ def unverify(thread_id: int):
 
 
 @bp.route("/t/<int:thread_id>/official", methods=["POST"])
-@forum_views.posting_limit
+@posting_limit
 def official_answer(thread_id: int):
     """The staff reply form's "Post as official answer" button posts here."""
     user = viewer()
-    form = forum_views.ReplyForm()
+    form = ReplyForm()
     try:
         reply = answers.post_official_answer(user, thread_id, form.body.data)
     except ValidationFailed as error:
         found = forum.thread_for_viewer(user, thread_id)
-        return forum_views._invalid(error, lambda: forum_views._render_thread(
-            found, forum_views._last_page(found), form, errors=error.fields, status=422))
-    return forum_views._done(post_url(reply))
+        return invalid_submission(error, lambda: render_thread(
+            found, last_page(found), form, errors=error.fields, status=422))
+    return submitted(post_url(reply))
 
 
 # --- close and reopen ---------------------------------------------------------------------------
@@ -126,22 +126,7 @@ def same_problem(thread_id: int):
 def helpful(post_id: int):
     active, count = reactions.toggle_helpful(viewer(), post_id)
     message = "Marked as helpful." if active else "Removed your helpful vote."
-    return _respond(message, forum_views.post_url_for(post_id), active=active, count=count)
-
-
-# --- what the thread page needs -----------------------------------------------------------------
-
-
-def thread_page_context(thread, post_ids: list[int]) -> dict:
-    """Extra context for templates/forum/thread.html (the answers/* partials use it)."""
-    info = answers.thread_answers(viewer(), thread, post_ids)
-    data = answers.structured_data(thread, lambda post: request.url_root.rstrip("/") + post_url(post), info)
-    return {
-        "answer_info": info,
-        "structured_data": data,
-        "indexable": answers.is_publicly_indexable(thread),
-        "answer_policies": policies,
-    }
+    return _respond(message, post_url_for(post_id), active=active, count=count)
 
 
 @bp.app_template_filter("jsonld")

@@ -1,116 +1,23 @@
 """Categories, listings, threads and posts: parse the request, call a service, render or redirect."""
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Callable
-from urllib.parse import parse_qsl
 
-from flask import (
-    Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for,
-)
-from flask_wtf import FlaskForm
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
-from werkzeug.datastructures import ImmutableMultiDict
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
 
 from .. import policies
 from ..errors import ServiceError, ValidationFailed
-from ..extensions import limiter
-from ..services import forum, posts, reader, threads
 from ..page_cache import store as page_cache
+from ..services import forum, posts, threads
 from ..services.forum import Page
-from ..services.threads import REPLACEMENT_CHAR
-from .errors import wants_json
-from .helpers import category_url, post_url, thread_url, viewer
+from . import reader
+from .forms import EditForm, ReplyForm, ThreadForm, int_or_none, is_preview, posting_limit
+from .helpers import category_url, post_url, render_page, thread_url, viewer
+from .thread_page import invalid_submission, last_page, post_url_for, render_thread, submitted
 
 bp = Blueprint("forum", __name__)
-
-
-# --- forms: field holders only; the services own the rules ------------------------------------
-
-
-class ThreadForm(FlaskForm):
-    category = StringField("Category")
-    title = StringField("Title")
-    body = TextAreaField("Your question or topic")
-    private = BooleanField("Private: only you and staff can see this thread")
-
-
-class ReplyForm(FlaskForm):
-    body = TextAreaField("Your reply")
-    reply_to = HiddenField()
-
-
-class EditForm(FlaskForm):
-    title = StringField("Title")
-    body = TextAreaField("Post")
-    reason = StringField("Reason for the edit (optional)")
-
-
-# --- rate limit on new threads and replies ----------------------------------------------------
-
-
-def _posting_limit() -> str:
-    return current_app.config["RATELIMIT_POSTING"]
-
-
-def _poster_key() -> str:
-    user = viewer()
-    return f"poster:{user.id}" if user else f"anonymous:{request.remote_addr}"
-
-
-def _is_preview() -> bool:
-    return "preview" in request.form
-
-
-posting_limit = limiter.shared_limit(
-    _posting_limit, scope="posting", key_func=_poster_key, methods=["POST"], exempt_when=_is_preview
-)
-
-
-def _decode_invalid_utf8_consistently():
-    """Werkzeug drops a urlencoded form holding raw invalid UTF-8 and keeps '%FF' as literal text.
-    Decode both the same way instead (invalid bytes become U+FFFD), so the services can refuse
-    them with a clear message and the form can show back everything else the user typed."""
-    if request.method != "POST" or request.mimetype != "application/x-www-form-urlencoded":
-        return
-    if request.blueprint != bp.name:
-        return
-    raw = request.get_data(cache=True, parse_form_data=False)
-    escaped = re.sub(rb"[\x80-\xff]", lambda byte: b"%%%02X" % byte[0][0], raw).decode("ascii")
-    pairs = parse_qsl(escaped, keep_blank_values=True, encoding="utf-8", errors="replace")
-    if any(REPLACEMENT_CHAR in key + value for key, value in pairs):
-        current = request._get_current_object()
-        current.form, current.files = ImmutableMultiDict(pairs), ImmutableMultiDict()
-
-
-@bp.record_once
-def _decode_forms_before_csrf_check(state) -> None:
-    # Must run before CSRFProtect reads the form (an app-level hook registered earlier), or the
-    # raw body is already consumed; hence first in the app's list, limited to this blueprint.
-    state.app.before_request_funcs.setdefault(None, []).insert(0, _decode_invalid_utf8_consistently)
-
-
-def _render(template: str, status: int = 200, **context):
-    return render_template(template, policies=policies, **context), status
-
-
-def _invalid(error: ValidationFailed, render_form):
-    """A refused submission: the form again (422, typed text kept), or JSON for JSON clients."""
-    if wants_json():
-        body = {"status": 422, "code": "invalid", "message": error.message, "fields": error.fields}
-        return jsonify(error=body), 422
-    return render_form()
-
-
-def _done(url: str):
-    return (jsonify(url=url), 201) if wants_json() else redirect(url)
-
-
-def _int_or_none(raw: object) -> int | None:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
 
 
 def _query_args() -> dict[str, str]:
@@ -124,7 +31,7 @@ def _query_args() -> dict[str, str]:
 def index():
     user = viewer()
     listing = _shared_listing("home", LISTING_DEPS, user, lambda own: _home_listing(user, own))
-    return _render("forum/index.html", listing=listing)
+    return render_page("forum/index.html", listing=listing)
 
 
 def _home_listing(user, own: bool) -> tuple[str, Page]:
@@ -180,14 +87,14 @@ def _fragment_variant() -> str:
 
 @bp.route("/categories")
 def categories():
-    return _render("forum/categories.html", categories=forum.readable_categories(viewer()))
+    return render_page("forum/categories.html", categories=forum.readable_categories(viewer()))
 
 
 @bp.route("/latest")
 def latest():
     state = _state_arg()
     page = forum.list_threads(viewer(), state=state, page=forum.page_number(request.args.get("page")))
-    return _render("forum/listing.html", heading="Latest", threads=page, endpoint="forum.latest", state=state)
+    return render_page("forum/listing.html", heading="Latest", threads=page, endpoint="forum.latest", state=state)
 
 
 def _state_arg() -> str | None:
@@ -199,7 +106,7 @@ def _state_arg() -> str | None:
 @bp.route("/unanswered")
 def unanswered():
     page = forum.list_threads(viewer(), unanswered=True, page=forum.page_number(request.args.get("page")))
-    return _render(
+    return render_page(
         "forum/listing.html", heading="Unanswered", threads=page, endpoint="forum.unanswered",
         empty="Every thread has a reply. Nice work!",
     )
@@ -220,7 +127,7 @@ def category(slug: str):
 
     deps = (page_cache.GLOBAL, page_cache.category_gen(found.id))
     listing = _shared_listing(f"category:{found.id}:{state}:{number}", deps, user, render, category=found)
-    return _render(
+    return render_page(
         "forum/category.html", category=found, listing=listing, can_start=policies.can_start_thread(user, found)
     )
 
@@ -253,17 +160,17 @@ def _composer(fixed_category):
         form = ThreadForm(formdata=None, data=_composer_prefill(fixed_category))
         return _render_composer(form, fixed_category)
     form = ThreadForm()
-    category_id = fixed_category.id if fixed_category else _int_or_none(form.category.data)
-    if _is_preview():
+    category_id = fixed_category.id if fixed_category else int_or_none(form.category.data)
+    if is_preview():
         return _render_composer(form, fixed_category, preview=posts.preview_html(user, form.body.data))
     try:
         created = threads.create_thread(
             user, category_id, form.title.data, form.body.data, is_private=bool(form.private.data)
         )
     except ValidationFailed as error:
-        return _invalid(error, lambda: _render_composer(form, fixed_category, errors=error.fields, status=422))
+        return invalid_submission(error, lambda: _render_composer(form, fixed_category, errors=error.fields, status=422))
     _flash_if_held(created)
-    return _done(thread_url(created))
+    return submitted(thread_url(created))
 
 
 def _composer_prefill(fixed_category) -> dict:
@@ -278,7 +185,7 @@ def _render_composer(form, fixed_category, errors=None, preview=None, status=200
     choices = [fixed_category] if fixed_category else forum.postable_categories(user)
     if not choices:
         abort(403, threads.posting_refusal(user) if not policies.can_post(user) else "There is no category you can post in.")
-    return _render(
+    return render_page(
         "forum/composer.html", status, form=form, category=fixed_category, choices=choices,
         errors=errors or {}, preview=preview,
     )
@@ -300,11 +207,11 @@ def thread(thread_id: int, slug: str):
     # make every anonymous thread view set a cookie (and never be page-cached). The template's
     # forms carry csrf() themselves, and only readers who can post see them.
     form = ReplyForm(formdata=None, data={"body": _quote_prefill(user, request.args.get("quote"))}, meta={"csrf": False})
-    return _render_thread(found, forum.page_number(request.args.get("page")), form)
+    return render_thread(found, forum.page_number(request.args.get("page")), form)
 
 
 def _quote_prefill(user, raw_post_id) -> str:
-    post_id = _int_or_none(raw_post_id)
+    post_id = int_or_none(raw_post_id)
     if post_id is None:
         return ""
     try:
@@ -313,48 +220,27 @@ def _quote_prefill(user, raw_post_id) -> str:
         return ""  # a stale or foreign ?quote= must not break the page it is on
 
 
-def post_url_for(post_id: int) -> str:
-    return url_for("forum.post_permalink", post_id=post_id)
-
-
-def _render_thread(found, page_number: int, form, errors=None, preview=None, status=200):
-    user = viewer()
-    page = forum.thread_posts(user, found, page_number)
-    from .answers import thread_page_context  # the answers blueprint imports this module
-
-    return _render(
-        "forum/thread.html", status, thread=found, posts=page, form=form, errors=errors or {},
-        preview=preview, can_reply=policies.can_reply(user, found),
-        **thread_page_context(found, [post.id for post in page.items]),
-    )
-
-
 @bp.route("/t/<int:thread_id>/reply", methods=["POST"])
 @posting_limit
 def reply(thread_id: int):
     user = viewer()
     form = ReplyForm()
-    if _is_preview():
+    if is_preview():
         found = posts.reply_target(user, thread_id)
         preview = posts.preview_html(user, form.body.data)
-        return _render_thread(found, _last_page(found), form, preview=preview)
+        return render_thread(found, last_page(found), form, preview=preview)
     try:
-        created = posts.create_reply(user, thread_id, form.body.data, _int_or_none(form.reply_to.data))
+        created = posts.create_reply(user, thread_id, form.body.data, int_or_none(form.reply_to.data))
     except ValidationFailed as error:
         found = forum.thread_for_viewer(user, thread_id)
-        return _invalid(error, lambda: _render_thread(found, _last_page(found), form, errors=error.fields, status=422))
+        return invalid_submission(error, lambda: render_thread(found, last_page(found), form, errors=error.fields, status=422))
     _flash_if_held(created)
-    return _done(post_url(created))
+    return submitted(post_url(created))
 
 
 def _flash_if_held(post) -> None:
     if post.is_pending:
         flash("Thanks! Your post is waiting for a moderator to review it; only you and staff can see it until then.", "info")
-
-
-def _last_page(found) -> int:
-    per_page = current_app.config["POSTS_PER_PAGE"]
-    return max(1, (found.reply_count + 1 + per_page - 1) // per_page)
 
 
 # --- single posts -----------------------------------------------------------------------------
@@ -379,15 +265,15 @@ def edit_post(post_id: int):
     post = posts.editable_post(user, post_id)
     if request.method == "GET":
         form = EditForm(formdata=None, data={"title": post.thread.title, "body": post.body_markdown})
-        return _render("forum/edit_post.html", post=post, form=form, errors={})
+        return render_page("forum/edit_post.html", post=post, form=form, errors={})
     form = EditForm()
-    if _is_preview():
+    if is_preview():
         preview = posts.preview_html(user, form.body.data)
-        return _render("forum/edit_post.html", post=post, form=form, errors={}, preview=preview)
+        return render_page("forum/edit_post.html", post=post, form=form, errors={}, preview=preview)
     try:
         posts.edit_post(user, post_id, form.body.data, form.title.data, form.reason.data or "")
     except ValidationFailed as error:
-        return _invalid(error, lambda: _render("forum/edit_post.html", 422, post=post, form=form, errors=error.fields))
+        return invalid_submission(error, lambda: render_page("forum/edit_post.html", 422, post=post, form=form, errors=error.fields))
     flash("Your changes are saved.", "success")
     return redirect(post_url(post))
 
@@ -412,7 +298,7 @@ def restore_post(post_id: int):
 @bp.route("/p/<int:post_id>/revisions")
 def revisions(post_id: int):
     post, history = posts.post_revisions(viewer(), post_id)
-    return _render("forum/revisions.html", post=post, history=history)
+    return render_page("forum/revisions.html", post=post, history=history)
 
 
 @bp.route("/preview", methods=["POST"])
@@ -424,5 +310,5 @@ def preview():
     try:
         html = posts.preview_html(viewer(), payload.get("body", ""))
     except ValidationFailed as error:
-        return _invalid(error, None)
+        return invalid_submission(error, None)
     return jsonify(html=html)

@@ -3,15 +3,21 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from flask import Flask, Response, g, redirect, url_for
+from flask import Flask, Response, g, redirect, render_template, url_for
 from flask_login import current_user
 
-from ..services.reader import current_branding
+from .. import policies
+from .reader import current_branding
 
 
 def viewer():
     """The signed-in user, or None for an anonymous visitor (what the policies expect)."""
     return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def render_page(template: str, status: int = 200, **context):
+    """A page with its status; every page's template gets the policies for its permission checks."""
+    return render_template(template, policies=policies, **context), status
 
 
 def branding() -> dict:
@@ -90,7 +96,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def inject() -> dict:
-        # The viewer first: a signed-in reader's row comes with the branding version (services/reader.py).
+        # The viewer first: a signed-in reader's row comes with the branding version (web/reader.py).
         reader = viewer()
         return {
             "brand": branding(),

@@ -5,22 +5,18 @@ check permissions and write the audit rows.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import login_required
 
 from .. import policies
 from ..errors import ValidationFailed
 from ..models import FLAG_REASON_LABELS
-from ..services import audit_log, forum, moderation, private_threads, spam
+from ..services import audit, forum, moderation, private_threads, spam
 from .errors import wants_json
-from .helpers import post_url, thread_url, viewer
+from .helpers import post_url, render_page, thread_url, viewer
 from .security import safe_next
 
 bp = Blueprint("mod", __name__)
-
-
-def _render(template: str, status: int = 200, **context):
-    return render_template(template, policies=policies, **context), status
 
 
 def _reason() -> str:
@@ -65,7 +61,7 @@ def _json_object() -> dict:
 
 
 def _flag_form(post, typed, errors, status: int = 200):
-    return _render("mod/flag.html", status, post=post, typed=typed, errors=errors, reasons=FLAG_REASON_LABELS)
+    return render_page("mod/flag.html", status, post=post, typed=typed, errors=errors, reasons=FLAG_REASON_LABELS)
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -74,7 +70,7 @@ def _flag_form(post, typed, errors, status: int = 200):
 @bp.route("/mod/queue")
 @login_required
 def queue():
-    return _render("mod/queue.html", items=moderation.moderation_queue(viewer()))
+    return render_page("mod/queue.html", items=moderation.moderation_queue(viewer()))
 
 
 POST_ACTIONS = {
@@ -110,11 +106,11 @@ def _staff_form(template: str, run, done: str, **context):
     """GET shows the form; POST runs the action and goes to the thread it returns, or re-shows the
     form (422) with the typed values and the field messages."""
     if request.method == "GET":
-        return _render(template, typed={}, errors={}, **context)
+        return render_page(template, typed={}, errors={}, **context)
     try:
         result = run()
     except ValidationFailed as error:
-        return _render(template, 422, typed=request.form, errors=error.fields or {"form": error.message}, **context)
+        return render_page(template, 422, typed=request.form, errors=error.fields or {"form": error.message}, **context)
     flash(done, "success")
     return redirect(thread_url(result))
 
@@ -172,7 +168,7 @@ def member(user_id: int):
 
 
 def _member_page(member, typed, errors, status: int = 200):
-    return _render("mod/member.html", status, member=member, typed=typed, errors=errors,
+    return render_page("mod/member.html", status, member=member, typed=typed, errors=errors,
                    can_act=policies.can_suspend(viewer(), member))
 
 
@@ -204,11 +200,11 @@ def member_action(user_id: int, action: str):
 def watched_words():
     user = viewer()
     if request.method == "GET":
-        return _render("mod/watched_words.html", words=spam.watched_word_rows(user), typed={}, errors={})
+        return render_page("mod/watched_words.html", words=spam.watched_word_rows(user), typed={}, errors={})
     try:
         spam.add_watched_word(user, request.form.get("word"))
     except ValidationFailed as error:
-        return _render("mod/watched_words.html", 422, words=spam.watched_word_rows(user), typed=request.form, errors=error.fields)
+        return render_page("mod/watched_words.html", 422, words=spam.watched_word_rows(user), typed=request.form, errors=error.fields)
     flash("The word is on the list.", "success")
     return redirect(url_for("mod.watched_words"))
 
@@ -227,19 +223,19 @@ def remove_watched_word(word_id: int):
 @bp.route("/staff/audit")
 @login_required
 def audit():
-    filters = audit_log.AuditFilters(**{
+    filters = audit.AuditFilters(**{
         name: request.args.get(name, "").strip()[:100] for name in ("actor", "action", "target_type", "since", "until")
     })
     user = viewer()
     try:
-        entries = audit_log.audit_entries(user, filters, forum.page_number(request.args.get("page")))
+        entries = audit.audit_entries(user, filters, forum.page_number(request.args.get("page")))
     except ValidationFailed as error:
         return _audit_page(filters, None, error.fields, 422)
     return _audit_page(filters, entries, {})
 
 
 def _audit_page(filters, entries, errors, status: int = 200):
-    return _render(
+    return render_page(
         "mod/audit.html", status, filters=filters, entries=entries, errors=errors,
-        actions=audit_log.known_actions(), target_types=audit_log.known_target_types(),
+        actions=audit.known_actions(), target_types=audit.known_target_types(),
     )

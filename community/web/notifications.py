@@ -9,7 +9,8 @@ from wtforms.fields.choices import SelectChoice
 
 from ..errors import ValidationFailed
 from ..extensions import csrf
-from ..services import notification_emails, notifications, reader
+from ..services import notification_emails, notifications
+from . import reader
 from ..services.forum import page_number
 from .auth_forms import apply_errors
 from .errors import wants_json
@@ -28,7 +29,7 @@ FREQUENCY_CHOICES = [
 @bp.app_context_processor
 def inject_unread_count() -> dict:
     # A callable, so only pages that show the bell (signed-in viewers) ask; on GET and HEAD the count
-    # came with the user row (services/reader.py).
+    # came with the user row (web/reader.py).
     return {"unread_notifications": lambda: reader.unread_for_bell(viewer())}
 
 

@@ -33,7 +33,8 @@ from ..jobs.queue import enqueue
 from ..models import Post, Role, Thread, ThreadState, User, utcnow
 from ..models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from . import addresses, signing
-from .transport import SendResult, get_sender
+from .sender import get_sender
+from .transport import SendResult
 from ..services import audit
 from ..services.mail import absolute_url, send_email
 

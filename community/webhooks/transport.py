@@ -1,14 +1,12 @@
 """The interface deliveries go through: post a signed body, get back what happened.
 
-The app uses the httpx sender; tests may put another object with the same `post` method in
-app.extensions["community.webhook_sender"].
+sender.py picks the implementation (the httpx one, http.py, unless a test put another).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-from flask import Flask
 
 EXCERPT_CHARS = 500
 
@@ -27,12 +25,3 @@ class SendResult:
 
 class Sender(Protocol):
     def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> SendResult: ...
-
-
-def get_sender(app: Flask) -> Sender:
-    sender = app.extensions.get("community.webhook_sender")
-    if sender is None:
-        from .http import HttpxSender
-
-        sender = app.extensions["community.webhook_sender"] = HttpxSender()
-    return sender

@@ -87,7 +87,3 @@ class WidgetJsonFastPath:
                 self._prepared.clear()
             prepared = self._prepared[key] = (body, ok, common)
         return prepared
-
-
-def install(app) -> None:
-    app.wsgi_app = WidgetJsonFastPath(app, app.wsgi_app)

@@ -18,13 +18,14 @@ from ..extensions import csrf, limiter
 from . import oembed as oembed_service
 from . import events as widget_events
 from . import service as widget_service
+from .urls import oembed_links, widget_links
 
 bp = Blueprint("embed", __name__)
 csrf.exempt(bp)
 COOKIELESS_PREFIXES = ("/embed.js", "/embed/", "/oembed")
 
 
-class _CookielessEmbedSessions(SecureCookieSessionInterface):
+class CookielessEmbedSessions(SecureCookieSessionInterface):
     """The embed routes neither read nor write the session: an empty one in, no cookie (or Vary) out."""
 
     def open_session(self, app, request):
@@ -36,14 +37,6 @@ class _CookielessEmbedSessions(SecureCookieSessionInterface):
         if request.path.startswith(COOKIELESS_PREFIXES):
             return
         super().save_session(app, session, response)
-
-
-@bp.record_once
-def _install_cookieless_sessions(state) -> None:
-    state.app.session_interface = _CookielessEmbedSessions()
-    from .embed_fast import install
-
-    install(state.app)  # warm widget JSON is answered before Flask sees the request
 
 MAX_QUERY_STRING = 1024
 MAX_EVENT_BYTES = 512
@@ -104,7 +97,7 @@ def _cors(response: Response, origin: str | None, methods: str = "GET, OPTIONS")
 
 
 def _live_entry(key: str) -> widget_service.EmbedEntry:
-    entry = widget_service.embed_entry(_widget_id(key))
+    entry = widget_service.embed_entry(_widget_id(key), widget_links())
     if not entry.found:
         raise NotFound("There is no such widget.")
     return entry
@@ -143,7 +136,7 @@ def widget_search(key: str) -> Response:
         return _cors(Response(status=204), origin)
     if entry.kind != "search":
         raise NotFound("This widget has no search.")
-    results = widget_service.search_widget(_widget_id(key), request.args.get("q", ""))
+    results = widget_service.search_widget(_widget_id(key), request.args.get("q", ""), widget_links())
     response = jsonify(results)
     response.headers["Cache-Control"] = "no-store"
     return _cors(response, origin)
@@ -217,7 +210,7 @@ def oembed() -> Response:
     _check_query_string()
     if request.args.get("format", "json") != "json":
         return _json_error(501, "format_not_supported", "Only format=json is supported.")
-    data = oembed_service.oembed_for(request.args.get("url", ""), request.host_url, _int_arg("maxwidth"))
+    data = oembed_service.oembed_for(request.args.get("url", ""), request.host_url, _int_arg("maxwidth"), oembed_links())
     response = jsonify(data)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=300"
@@ -237,7 +230,7 @@ def _int_arg(name: str) -> int | None:
 def thread_card(key: str) -> Response:
     if not _WIDGET_KEY.fullmatch(key):
         raise NotFound("There is no such thread.")
-    card = oembed_service.thread_card(int(key))
+    card = oembed_service.thread_card(int(key), oembed_links())
     html = _render_bare("widgets/thread_card.html", card=card, static=_static_url)
     # A public thread card may be embedded anywhere, like any oEmbed provider's.
     return _frameable(html, "*")
@@ -245,4 +238,4 @@ def thread_card(key: str) -> Response:
 
 @bp.app_template_global("oembed_discovery_url")
 def oembed_discovery_url(thread) -> str | None:
-    return oembed_service.discovery_url(thread)
+    return oembed_service.discovery_url(thread, oembed_links())

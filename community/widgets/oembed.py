@@ -6,13 +6,13 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import url_for
 from sqlalchemy import select
 
 from .. import policies
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Post, Thread, VerifiedAnswer
+from .links import OembedLinks
 from .service import excerpt_of
 
 _THREAD_PATH = re.compile(r"/t/([0-9]{1,9})(?:-[^/]*)?/?")
@@ -41,17 +41,17 @@ def thread_id_from_url(url: str, own_base: str) -> int:
     return int(match.group(1))
 
 
-def oembed_for(url: str, own_base: str, max_width: int | None) -> dict[str, Any]:
+def oembed_for(url: str, own_base: str, max_width: int | None, links: OembedLinks) -> dict[str, Any]:
     thread = public_thread(thread_id_from_url(url, own_base))
     width = min(max_width or DEFAULT_WIDTH, DEFAULT_WIDTH)
-    src = url_for("embed.thread_card", key=str(thread.id), _external=True)
+    src = links.card(thread.id)
     html = (
         f'<iframe src="{escape(src)}" width="{width}" height="{CARD_HEIGHT}" title="{escape(thread.title)}" '
         'loading="lazy" frameborder="0"></iframe>'
     )
     return {
         "version": "1.0", "type": "rich", "provider_name": _provider_name(),
-        "provider_url": url_for("forum.index", _external=True), "title": thread.title,
+        "provider_url": links.community, "title": thread.title,
         "author_name": thread.author.display_name, "width": width, "height": CARD_HEIGHT, "html": html,
         "cache_age": 300,
     }
@@ -63,7 +63,7 @@ def _provider_name() -> str:
     return get_branding().get("name") or "Community"
 
 
-def thread_card(thread_id: int) -> dict[str, Any]:
+def thread_card(thread_id: int, links: OembedLinks) -> dict[str, Any]:
     thread = public_thread(thread_id)
     opening = db.session.scalar(select(Post).where(
         Post.thread_id == thread.id, Post.position == 1, Post.deleted_at.is_(None),
@@ -73,14 +73,13 @@ def thread_card(thread_id: int) -> dict[str, Any]:
     return {
         "title": thread.title, "excerpt": excerpt_of(opening.body_html) if opening else "",
         "replies": thread.reply_count, "verified": verified, "solved": verified or thread.solved_at is not None,
-        "url": url_for("forum.thread", thread_id=thread.id, slug=thread.slug, _external=True),
+        "url": links.thread(thread.id, thread.slug),
         "category": thread.category.name, "community": _provider_name(),
     }
 
 
-def discovery_url(thread: Thread) -> str | None:
+def discovery_url(thread: Thread, links: OembedLinks) -> str | None:
     """The oEmbed discovery link for a thread page, only when the thread is public."""
     if not policies.can_read_thread(None, thread):
         return None
-    page = url_for("forum.thread", thread_id=thread.id, slug=thread.slug, _external=True)
-    return url_for("embed.oembed", url=page, format="json", _external=True)
+    return links.oembed(links.thread(thread.id, thread.slug))

@@ -11,7 +11,8 @@ from typing import Any, Mapping
 
 from ..errors import ValidationFailed
 from ..models.widgets import WidgetKind, WidgetSort, WidgetTheme
-from .service import _clean_form, _require_manager, widget_payload, widget_search_results
+from .links import WidgetLinks
+from .service import clean_form, _require_manager, widget_payload, widget_search_results
 
 
 @dataclass
@@ -31,7 +32,7 @@ class WidgetDraft:
 def _draft(user, form: Mapping[str, Any], widget_id: int | None) -> WidgetDraft:
     _require_manager(user)
     # The name and the origins matter only when saving; a half-typed draft still previews.
-    values, errors = _clean_form(
+    values, errors = clean_form(
         {**form, "name": form.get("name") or "Preview", "allowed_origins": "https://preview.example"}
     )
     if errors:
@@ -42,13 +43,13 @@ def _draft(user, form: Mapping[str, Any], widget_id: int | None) -> WidgetDraft:
     )
 
 
-def preview(user, form: Mapping[str, Any], widget_id: int | None = None) -> dict[str, Any]:
+def preview(user, form: Mapping[str, Any], links: WidgetLinks, widget_id: int | None = None) -> dict[str, Any]:
     """The JSON a widget with these (unsaved) settings would get from /embed/w/ID.json."""
-    payload = widget_payload(_draft(user, form, widget_id))
+    payload = widget_payload(_draft(user, form, widget_id), links)
     payload["preview"] = True
     return payload
 
 
-def preview_search(user, form: Mapping[str, Any], query: str) -> dict[str, Any]:
+def preview_search(user, form: Mapping[str, Any], query: str, links: WidgetLinks) -> dict[str, Any]:
     """Live search results as the draft search widget would show them."""
-    return widget_search_results(_draft(user, form, None), query)
+    return widget_search_results(_draft(user, form, None), query, links)

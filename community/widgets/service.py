@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from flask import url_for
 from sqlalchemy import func, select
 
 from .. import policies
@@ -18,6 +17,7 @@ from ..extensions import db
 from ..models import Category, Post, Tag, Thread, User, VerifiedAnswer, thread_tags, utcnow
 from ..models.widgets import Widget, WidgetKind, WidgetSort, WidgetTheme
 from . import cache as widget_cache
+from .links import WidgetLinks
 from ..services.forum import visible_threads
 from .labels import LABELS
 
@@ -90,7 +90,7 @@ def delete_widget(user: User | None, widget_id: int) -> None:
 
 
 def _apply_form(widget: Widget, form: Mapping[str, Any]) -> None:
-    values, errors = _clean_form(form)
+    values, errors = clean_form(form)
     if errors:
         db.session.rollback()
         raise ValidationFailed("Please correct the marked fields.", fields=errors)
@@ -99,7 +99,7 @@ def _apply_form(widget: Widget, form: Mapping[str, Any]) -> None:
     widget.categories = values["categories"]
 
 
-def _clean_form(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def clean_form(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     errors: dict[str, str] = {}
     values: dict[str, Any] = {"name": str(form.get("name") or "").strip()}
     if not values["name"] or len(values["name"]) > 80:
@@ -227,21 +227,21 @@ class EmbedEntry:
     kind: str = ""
 
 
-def embed_entry(widget_id: int) -> EmbedEntry:
+def embed_entry(widget_id: int, links: WidgetLinks) -> EmbedEntry:
     """A live widget's origins and JSON body; found=False for unknown or disabled widgets."""
     key = widget_cache.entry_key(widget_id, widget_cache.content_version())
     cached = widget_cache.get(key)
     if cached is None:
-        cached = _build_entry(widget_id)
+        cached = _build_entry(widget_id, links)
         widget_cache.put(key, cached)
     return EmbedEntry(**cached)
 
 
-def _build_entry(widget_id: int) -> dict[str, Any]:
+def _build_entry(widget_id: int, links: WidgetLinks) -> dict[str, Any]:
     widget = db.session.get(Widget, widget_id)
     if widget is None or not widget.is_enabled:
         return {"found": False, "origins": []}
-    body = json.dumps(widget_payload(widget), separators=(",", ":"), ensure_ascii=False)
+    body = json.dumps(widget_payload(widget, links), separators=(",", ":"), ensure_ascii=False)
     etag = hashlib.sha256(body.encode()).hexdigest()[:32]
     return {"found": True, "origins": widget.origins, "body": body, "etag": etag, "kind": widget.kind.value}
 
@@ -253,21 +253,20 @@ def live_widget(widget_id: int) -> Widget:
     return widget
 
 
-def widget_payload(widget: Widget) -> dict[str, Any]:
+def widget_payload(widget: Widget, links: WidgetLinks) -> dict[str, Any]:
     """Everything a widget shows. Only public content, whoever asks: the query runs as anonymous."""
     from .stats import community_stats
 
     payload: dict[str, Any] = {
         "id": widget.id, "kind": widget.kind.value, "theme": widget.theme.value, "lang": widget.language,
         "labels": LABELS.get(widget.language, LABELS["en"]), "colors": _brand_colors(),
-        "links": {"community": url_for("forum.index"), "search": url_for("search.search"),
-                  "ask": url_for("forum.new_thread")},
+        "links": {"community": links.community, "search": links.search, "ask": links.ask},
         "items": [],
     }
     if widget.kind in (WidgetKind.solved, WidgetKind.latest):
         listed = _listed_threads(widget)
         verified = verified_thread_ids([thread.id for thread, _excerpt in listed])
-        payload["items"] = [_item(thread, excerpt, thread.id in verified) for thread, excerpt in listed]
+        payload["items"] = [_item(thread, excerpt, thread.id in verified, links) for thread, excerpt in listed]
     elif widget.kind == WidgetKind.stats:
         payload["stats"] = community_stats([c.id for c in widget.categories])
     return payload
@@ -332,19 +331,19 @@ def verified_thread_ids(thread_ids: list[int]) -> set[int]:
     return set(db.session.scalars(select(VerifiedAnswer.thread_id).where(VerifiedAnswer.thread_id.in_(thread_ids))))
 
 
-def _item(thread: Thread, excerpt: str, verified: bool) -> dict[str, Any]:
+def _item(thread: Thread, excerpt: str, verified: bool, links: WidgetLinks) -> dict[str, Any]:
     return {
-        "id": thread.id, "title": thread.title, "url": url_for("forum.thread", thread_id=thread.id, slug=thread.slug),
+        "id": thread.id, "title": thread.title, "url": links.thread(thread.id, thread.slug),
         "excerpt": excerpt, "replies": thread.reply_count, "solved": verified or thread.solved_at is not None, "verified": verified,
     }
 
 
-def search_widget(widget_id: int, query: str) -> dict[str, Any]:
+def search_widget(widget_id: int, query: str, links: WidgetLinks) -> dict[str, Any]:
     """Live results for a search widget: anonymous search, so only public threads."""
-    return widget_search_results(live_widget(widget_id), query)
+    return widget_search_results(live_widget(widget_id), query, links)
 
 
-def widget_search_results(widget, query: str) -> dict[str, Any]:
+def widget_search_results(widget, query: str, links: WidgetLinks) -> dict[str, Any]:
     """Search results as a widget (saved, or a draft being previewed) shows them."""
     from ..search.queries import SearchFilters, search
 
@@ -360,8 +359,8 @@ def widget_search_results(widget, query: str) -> dict[str, Any]:
     verified = verified_thread_ids([t.id for t in threads])
     return {
         "query": page.query, "total": page.total,
-        "items": [_item(t, "", t.id in verified) for t in threads],
-        "more": url_for("search.search", q=page.query),
+        "items": [_item(t, "", t.id in verified, links) for t in threads],
+        "more": links.search_for(page.query),
     }
 
 

@@ -11,6 +11,7 @@ from . import events as widget_events
 from . import preview as widget_preview
 from . import service as widget_service
 from .labels import LANGUAGE_NAMES
+from .urls import widget_links
 from ..web.helpers import viewer
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
@@ -94,7 +95,7 @@ def preview():
     raw_id = request.form.get("widget_id", "")
     widget_id = int(raw_id) if raw_id.isdigit() and len(raw_id) <= 9 else None
     try:
-        return _no_store(jsonify(widget_preview.preview(viewer(), _submitted(), widget_id)))
+        return _no_store(jsonify(widget_preview.preview(viewer(), _submitted(), widget_links(), widget_id)))
     except ValidationFailed as failure:
         return _preview_error(failure)
 
@@ -104,7 +105,7 @@ def preview():
 def preview_search():
     """Live search results for a draft search widget in the preview."""
     try:
-        return _no_store(jsonify(widget_preview.preview_search(viewer(), _submitted(), request.form.get("q", ""))))
+        return _no_store(jsonify(widget_preview.preview_search(viewer(), _submitted(), request.form.get("q", ""), widget_links())))
     except ValidationFailed as failure:
         return _preview_error(failure)
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from community.bridge.fake_x.twcs import load_rows, parse_twcs, read_twcs, user_id_for
+from community.bridge.fake_x.twcs import load_rows
+from community.bridge.twcs import parse_twcs, read_twcs, user_id_for
 
 from ..conftest import shared_data
 from .conftest import make_client

@@ -11,6 +11,7 @@ from community.extensions import db
 from community.models import (
     AuditEntry, Flag, Follow, Post, Role, SearchOutbox, Thread, ThreadState, VerifiedAnswer, utcnow,
 )
+from community.web import reader as web_reader
 from community.services import accounts, answers, forum, moderation, notifications, posts, reactions, spam, threads
 
 
@@ -245,7 +246,7 @@ def test_suspension_needs_days_and_a_reason(author, staff, days, reason, field):
 def test_ban_ends_sessions_and_blocks_sign_in(author, staff):
     old_session_id = author.get_id()
     moderation.set_banned(staff, author.id, True, "spam account")
-    assert accounts.load_user_from_session(old_session_id) is None
+    assert web_reader.load_user_from_session(old_session_id) is None
     with pytest.raises(accounts.AccountBlocked):
         accounts.authenticate(author.email, "correct horse battery staple")
     moderation.set_banned(staff, author.id, False)

@@ -10,16 +10,16 @@ from __future__ import annotations
 import functools
 
 CHECKED_BEFORE_REQUEST = [
-    "community.web.forum._decode_invalid_utf8_consistently",  # forms only: fast paths answer GET/HEAD
+    "community.web.forms.decode_invalid_utf8_consistently",  # forms only: fast paths answer GET/HEAD
     "community.logs.configure_logging.<locals>.assign_request_id",  # fast paths: request_id_for()
     "flask_wtf.csrf.CSRFProtect.init_app.<locals>.csrf_protect",  # GET/HEAD need no token
     "flask_limiter._extension.Limiter._check_request_limit",  # no limit on the cached pages' GETs
-    "community.search._drain_outbox_once.<locals>.drain_leftovers",  # the first request goes to Flask
+    "community.search.drain_outbox_on_first_request",  # the first request goes to Flask
     "community.page_cache.signed_in.note_request",
     "community.page_cache.anonymous.serve_cached",
-    "community.api._unrouted_api_request",  # /api paths only
+    "community.api.unrouted_api_request",  # /api paths only
     # Starts the scheduler at a process's first request through Flask; a process serves some.
-    "community.jobs.scheduler.init_app.<locals>.start_scheduler",
+    "community.jobs.scheduler.start_on_first_request",
 ]
 CHECKED_AFTER_REQUEST = [
     "community.page_cache.anonymous.store_page",

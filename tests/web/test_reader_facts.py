@@ -1,5 +1,5 @@
 """A signed-in page reads its reader's bell count, own hidden threads and branding version with the
-user row (services/reader.py): one statement, and nothing a reader would notice as stale.
+user row (web/reader.py): one statement, and nothing a reader would notice as stale.
 
 Each request here loads the user from the session as production does (test requests otherwise
 share the fixture's app context, and with it Flask-Login's user and the request's branding).

@@ -178,7 +178,7 @@ def test_the_end_of_a_suspension_shows_without_any_change_to_the_row(client, rea
     _commit(update(User).where(User.id == reader.id).values(suspended_until=now + timedelta(hours=1)))
     assert "Start a thread" not in _warm(client).get_data(as_text=True)
     later = now + timedelta(hours=2)
-    for module in ("community.services.reader", "community.policies"):
+    for module in ("community.web.reader", "community.policies"):
         monkeypatch.setattr(f"{module}.utcnow", lambda: later)
     assert "Start a thread" in _html(client)
 

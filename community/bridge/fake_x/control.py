@@ -8,7 +8,8 @@ from flask import Blueprint, Response, jsonify, request
 from .api import state
 from .payloads import iso_time
 from .state import FakePost
-from .twcs import load_rows, parse_twcs
+from ..twcs import parse_twcs
+from .twcs import load_rows
 
 bp = Blueprint("fake_x_control", __name__, url_prefix="/_control")
 

@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import click
 
-from community.bridge.fake_x import FakeX
-from community.bridge.fake_x.demo import seed_demo
-
 from . import bridge_cli
 
 
@@ -17,6 +14,10 @@ from . import bridge_cli
 @click.option("--empty", is_flag=True, help="Start without the demo brand, customers and mentions.")
 def fake_x_command(host: str, port: int, redirect_uri: str, empty: bool) -> None:
     """Serve a fake X API v2 (with /_control/... to seed it) until interrupted."""
+    # Imported here, so the app (which registers this command) never loads the fake.
+    from ..fake_x import FakeX
+    from ..fake_x.demo import seed_demo
+
     fake = FakeX(host, port, log_requests=True).bind()
     if not empty:
         credentials = seed_demo(fake.state, redirect_uri)

@@ -26,9 +26,25 @@ from sqlalchemy.engine import Connection
 from .. import policies
 from ..extensions import SAFE_METHODS, db
 from ..models import Category, RevokedLogin, User, utcnow
-from . import branding, forum, notifications
+from ..services import branding, forum, notifications
+from ..services.accounts import LOGIN_ID_MAX
 
 ENVIRON_KEY = "parley.reader_facts"
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    """Flask-Login loader, for the session and the remember-me cookie. The id carries the session
+    version, so a password change ends every sign-in, and the login id (User.get_id), so signing
+    out ends this one even where a copy of its cookies survives."""
+    user_id, _, rest = session_id.partition(":")
+    version, _, login_id = rest.partition(":")
+    if not user_id.isdigit() or not version.isdigit() or len(login_id) > LOGIN_ID_MAX:
+        return None
+    user = load_user(int(user_id), login_id or None)
+    if user is None or user.session_version != int(version) or not user.is_active:
+        return None
+    user.login_id = login_id or None
+    return user
 
 
 @dataclass(frozen=True)
