@@ -11,7 +11,7 @@ from flask_login import login_required
 from .. import policies
 from ..errors import ValidationFailed
 from ..models import FLAG_REASON_LABELS
-from ..services import audit, forum, moderation, private_threads, spam
+from ..services import audit as audit_log, forum, moderation, private_threads, spam
 from .errors import wants_json
 from .helpers import post_url, render_page, thread_url, viewer
 from .security import safe_next
@@ -223,12 +223,12 @@ def remove_watched_word(word_id: int):
 @bp.route("/staff/audit")
 @login_required
 def audit():
-    filters = audit.AuditFilters(**{
+    filters = audit_log.AuditFilters(**{
         name: request.args.get(name, "").strip()[:100] for name in ("actor", "action", "target_type", "since", "until")
     })
     user = viewer()
     try:
-        entries = audit.audit_entries(user, filters, forum.page_number(request.args.get("page")))
+        entries = audit_log.audit_entries(user, filters, forum.page_number(request.args.get("page")))
     except ValidationFailed as error:
         return _audit_page(filters, None, error.fields, 422)
     return _audit_page(filters, entries, {})
@@ -237,5 +237,5 @@ def audit():
 def _audit_page(filters, entries, errors, status: int = 200):
     return render_page(
         "mod/audit.html", status, filters=filters, entries=entries, errors=errors,
-        actions=audit.known_actions(), target_types=audit.known_target_types(),
+        actions=audit_log.known_actions(), target_types=audit_log.known_target_types(),
     )
