@@ -96,14 +96,14 @@ def _blueprints(app: Flask) -> None:
     from .bridge import join_views, views as bridge_views
     from .metrics import csat_views, views as dashboard_views
     from .search import views as search_views
-    from .web import account, admin, answers, api_tokens, auth, feeds, forum, health, inbox, mod, notifications
-    from .web import users_admin
+    from .web import account_settings, admin, answers, api_tokens, auth, feeds, forum, health, inbox, member_admin
+    from .web import mod, notifications
     from .webhooks import views as webhooks_views
     from .widgets import embed_views, views as widget_views
 
     for blueprint in (
         # the forum core
-        answers.bp, inbox.bp, auth.bp, account.bp, forum.bp, admin.bp, admin.brand_bp, users_admin.bp,
+        answers.bp, inbox.bp, auth.bp, account_settings.bp, forum.bp, admin.bp, admin.brand_bp, member_admin.bp,
         search_views.bp, health.bp, notifications.bp, mod.bp,
         # side domains
         bridge_views.bp, join_views.bp, widget_views.bp, embed_views.bp, dashboard_views.bp, csat_views.bp,
