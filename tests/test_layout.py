@@ -8,6 +8,8 @@ README "Architecture" says where things go instead.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,3 +200,19 @@ def test_planted_private_fake_and_request_imports_are_found():
     assert graph.private == ["community.services.alpha imports community.services.beta._secret"]
     assert graph.fake == ["community.bridge.ingest imports community.bridge.fake_x.twcs.parse"]
     assert graph.request == ["community.services.alpha imports flask.request"]
+
+
+def test_the_running_app_never_loads_the_fake_x(tmp_path):
+    # Imports inside functions pass the static check; this one also serves a page and lists commands.
+    script = (
+        "import sys\n"
+        "from community import create_app\n"
+        f"app = create_app({{'TESTING': True, 'INSTANCE_PATH': {str(tmp_path)!r},"
+        f" 'DATABASE_URL': 'sqlite:///{tmp_path}/app.db', 'SEARCH_INDEX_DIR': {str(tmp_path / 'index')!r}}})\n"
+        "app.test_client().get('/healthz')\n"
+        "app.cli.commands['bridge'].list_commands(None)\n"
+        "print(sorted(name for name in sys.modules if name.startswith('community.bridge.fake_x')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
