@@ -352,7 +352,7 @@ def bench_widget(app) -> int:
 
 
 def build_search_index(backend: str) -> float:
-    from community.search.queries import rebuild_index
+    from community.search.upkeep import rebuild_index
 
     started = time.perf_counter()
     count = rebuild_index()

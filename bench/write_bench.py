@@ -88,7 +88,7 @@ def prepare(app) -> tuple[list[int], list[str]]:
     from sqlalchemy import select
 
     from community.models import Role, Thread, User
-    from community.search.queries import rebuild_index
+    from community.search.upkeep import rebuild_index
 
     migrate.upgrade(db.engine)
     size = SeedSize(posts=max(2_000, int(1_000_000 * SCALE)), threads=max(100, int(100_000 * SCALE)),

@@ -53,7 +53,7 @@ PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("community.metrics.sla:check_breaches", _fixed(5 * 60)),
     PeriodicTask("community.metrics.rollup:refresh", _fixed(15 * 60)),
     PeriodicTask("community.webhooks.delivery:retry_due", _fixed(60)),
-    PeriodicTask("community.search.queries:scheduled_maintenance", _fixed(HOUR)),
+    PeriodicTask("community.search.upkeep:scheduled_maintenance", _fixed(HOUR)),
     PeriodicTask("community.jobs.scheduler:prune_runs", _fixed(HOUR)),
     PeriodicTask("community.services.accounts:prune_revoked_logins", _fixed(HOUR)),
 ]

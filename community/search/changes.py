@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 PENDING = "search.pending"
 NEEDS_DRAIN = "search.needs_drain"
-DRAIN_TASK = "community.search.queries:process_outbox"
+DRAIN_TASK = "community.search.outbox:process_outbox"
 
 # Attributes whose change alters what the index holds. View counts and the like are left out, so
 # reading a thread never rewrites its search document.

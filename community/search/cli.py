@@ -20,11 +20,11 @@ def search_cli() -> None:
 @with_appcontext
 def reindex() -> None:
     """Rebuild the whole index aside and swap it in; the site keeps serving meanwhile."""
-    from . import queries as search_service
+    from . import upkeep as search_upkeep
 
-    total = search_service.indexable_count()
+    total = search_upkeep.indexable_count()
     with click.progressbar(length=total, label="Indexing threads") as bar:
-        count = search_service.rebuild_index(progress=bar.update)
+        count = search_upkeep.rebuild_index(progress=bar.update)
     click.echo(f"Indexed {count} threads with the {current_app.config['SEARCH_BACKEND']} backend.")
 
 
@@ -32,9 +32,9 @@ def reindex() -> None:
 @with_appcontext
 def check() -> None:
     """Report documents missing from, stale in, or left over in the index. Exit 1 if any."""
-    from . import queries as search_service
+    from . import upkeep as search_upkeep
 
-    result = search_service.check_index()
+    result = search_upkeep.check_index()
     for label, ids in (("missing", result.missing), ("stale", result.stale), ("extra", result.extra)):
         shown = ", ".join(map(str, ids[:50])) + (" …" if len(ids) > 50 else "")
         click.echo(f"{label}: {len(ids)}" + (f" ({shown})" if ids else ""))
@@ -47,18 +47,18 @@ def check() -> None:
 @with_appcontext
 def drain() -> None:
     """Index every thread waiting in the search outbox now."""
-    from . import queries as search_service
+    from . import outbox as search_outbox
 
-    click.echo(f"Indexed {search_service.process_outbox()} threads from the outbox.")
+    click.echo(f"Indexed {search_outbox.process_outbox()} threads from the outbox.")
 
 
 @search_cli.command("purge")
 @with_appcontext
 def purge() -> None:
     """Forget who searched after 30 days and close out abandoned compose sessions (run daily)."""
-    from . import queries as search_service
+    from . import deflection as search_deflection
 
-    search_service.purge_old_events()
+    search_deflection.purge_old_events()
     click.echo("Search events purged.")
 
 

@@ -1,17 +1,18 @@
-"""Search: queries filtered by what the viewer may read, indexing jobs, the outbox, and events."""
+"""Search as readers meet it: the search page, its filters and spelling correction, and the
+similar questions shown while composing. Indexing is outbox.py and upkeep.py; what readers do with
+results (clicks, suggestions opened, compose sessions) is deflection.py."""
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Callable
+from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Category, DeflectionEvent, SearchEvent, SearchOutbox, Thread, User, utcnow
+from ..models import Category, Thread, User
 from ..policies import can_read_category, can_read_thread, is_staff, readable_visibilities, reader_id
 from . import backend as current_backend
 from .backend import (
@@ -22,19 +23,11 @@ from .backend import (
     SearchResults,
     clean_query,
 )
-from .documents import all_docs, count_indexable, docs_for
-from ..page_cache import store as page_cache
+from .deflection import is_compose_id, record_deflection, record_search
 
 log = logging.getLogger(__name__)
 
-OUTBOX_BATCH = 500
-OUTBOX_KEEP = timedelta(days=1)
-IDENTITY_KEEP = timedelta(days=30)
-ABANDON_AFTER = timedelta(hours=1)
 SIMILAR_LIMIT = 5
-DEFLECTION_KINDS = frozenset({"shown", "opened", "abandoned", "posted"})
-CLIENT_DEFLECTION_KINDS = frozenset({"posted", "abandoned"})
-_COMPOSE_ID = re.compile(r"[A-Za-z0-9_-]{8,40}")
 
 
 def viewer_by_email(email: str) -> User:
@@ -51,9 +44,6 @@ def access_for(user) -> Access:
         user_id=reader_id(user),
         sees_all_private=is_staff(user),
     )
-
-
-# --- searching ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -112,7 +102,7 @@ def search(user, text: str, filters: SearchFilters | None = None) -> SearchPage:
     if results.total == 0:
         page.corrected = _checked_correction(query, access, filters)
     if filters.page == 1:
-        _record_search(user, query, results.total)
+        record_search(user, query, results.total)
     return page
 
 
@@ -224,8 +214,8 @@ def similar(user, title: str, body: str = "", compose_id: str | None = None) -> 
         log.warning("similar-questions lookup failed for %r", title, exc_info=True)
         return []
     items = _readable_items(user, hits)
-    if items and compose_id and _COMPOSE_ID.fullmatch(compose_id):
-        _record_deflection(user, "shown", compose_id)
+    if items and compose_id and is_compose_id(compose_id):
+        record_deflection(user, "shown", compose_id)
     return items
 
 
@@ -233,238 +223,3 @@ def clean_query_body(body: str) -> str:
     from .backend import clean_text
 
     return " ".join(clean_text(body or "").split())[:5000]
-
-
-# --- indexing ----------------------------------------------------------------------------------
-
-
-def process_outbox(batch: int = OUTBOX_BATCH) -> int:
-    """Job: index every thread waiting in the outbox. Safe to run twice or concurrently: on
-    PostgreSQL each run claims its rows (SKIP LOCKED), so concurrent drains on several workers
-    share the waiting rows instead of indexing the same threads and waiting on each other's
-    locks (bench/write_bench.py, index lag p99: 15 s before, 0.7-1.9 s after)."""
-    done = 0
-    while True:
-        rows = db.session.execute(
-            select(SearchOutbox.id, SearchOutbox.thread_id)
-            .where(SearchOutbox.processed_at.is_(None)).order_by(SearchOutbox.id).limit(batch)
-            .with_for_update(skip_locked=True)
-        ).all()
-        if not rows:
-            break
-        thread_ids = {row.thread_id for row in rows}
-        reindex_threads(thread_ids)
-        db.session.execute(
-            update(SearchOutbox).where(SearchOutbox.id.in_([row.id for row in rows])).values(processed_at=utcnow())
-        )
-        db.session.commit()
-        done += len(thread_ids)
-    _forget_old_outbox_rows()
-    if done:
-        from ..jobs.queue import enqueue
-
-        enqueue("community.search.queries:compact_index")
-    return done
-
-
-def compact_index() -> int:
-    """Job: merge the small pieces indexing leaves (Whoosh segments). A job of its own, so the
-    indexing job never waits for a merge."""
-    compact = getattr(current_backend(), "compact", None)
-    if compact:
-        compact()
-    return 1
-
-
-def reindex_threads(thread_ids) -> None:
-    docs, gone = docs_for(db.session, thread_ids)
-    search_backend = current_backend()
-    search_backend.index(docs)
-    search_backend.delete(gone)
-    db.session.commit()
-    page_cache.search_index_changed()
-
-
-def _forget_old_outbox_rows() -> None:
-    db.session.execute(
-        delete(SearchOutbox).where(SearchOutbox.processed_at < utcnow() - OUTBOX_KEEP)
-    )
-    db.session.commit()
-
-
-def has_pending_outbox() -> bool:
-    return db.session.scalar(select(SearchOutbox.id).where(SearchOutbox.processed_at.is_(None)).limit(1)) is not None
-
-
-def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the whole index aside and swap it in; then replay changes made meanwhile."""
-    started = utcnow()
-    count = current_backend().rebuild(all_docs(db.session), progress)
-    db.session.rollback()
-    page_cache.search_index_changed()
-    changed = set(db.session.scalars(select(SearchOutbox.thread_id).where(SearchOutbox.created_at >= started)))
-    if changed:
-        reindex_threads(changed)
-    return count
-
-
-def scheduled_maintenance() -> int:
-    """Scheduled (run-scheduled): compact the Whoosh index, or refresh PostgreSQL's word table."""
-    current_backend().maintain()
-    db.session.commit()
-    return 1
-
-
-def indexable_count() -> int:
-    return count_indexable(db.session)
-
-
-@dataclass
-class IndexCheck:
-    missing: list[int]
-    stale: list[int]
-    extra: list[int]
-
-    @property
-    def ok(self) -> bool:
-        return not (self.missing or self.stale or self.extra)
-
-
-def check_index() -> IndexCheck:
-    """Compare the index with the database: missing, stale (changed since indexed) and extra docs."""
-    indexed = current_backend().stamps()
-    missing, stale, seen = [], [], set()
-    for doc in all_docs(db.session):
-        seen.add(doc.thread_id)
-        stamp = indexed.get(doc.thread_id)
-        if stamp is None:
-            missing.append(doc.thread_id)
-        elif stamp != doc.stamp:
-            stale.append(doc.thread_id)
-    extra = sorted(set(indexed) - seen)
-    return IndexCheck(missing=missing, stale=stale, extra=extra)
-
-
-# --- events ------------------------------------------------------------------------------------
-
-
-def normalise_query(text: str) -> str:
-    return " ".join(clean_query(text).lower().split())[:200]
-
-
-def _record_search(user, query: str, result_count: int) -> None:
-    db.session.add(
-        SearchEvent(kind="search", query=normalise_query(query), result_count=result_count, user_id=reader_id(user))
-    )
-    db.session.commit()
-
-
-def record_click(user, thread_id: int, query: str) -> Thread:
-    """A click on a search result; returns the thread to redirect to."""
-    thread = db.session.get(Thread, thread_id)
-    if thread is None or not can_read_thread(user, thread):
-        raise NotFound("That thread does not exist or is not visible to you.")
-    db.session.add(
-        SearchEvent(kind="click", query=normalise_query(query), thread_id=thread.id, user_id=reader_id(user))
-    )
-    db.session.commit()
-    return thread
-
-
-def open_suggestion(user, thread_id: int, compose_id: str) -> Thread:
-    """A similar-question suggestion opened from the composer; returns the thread."""
-    thread = db.session.get(Thread, thread_id)
-    if thread is None or not can_read_thread(user, thread):
-        raise NotFound("That thread does not exist or is not visible to you.")
-    if _COMPOSE_ID.fullmatch(compose_id or ""):
-        _record_deflection(user, "opened", compose_id, thread.id)
-    return thread
-
-
-def record_compose_outcome(user, kind: str, compose_id: str) -> None:
-    """The composer reports how a compose session ended: posted anyway, or abandoned."""
-    errors = {}
-    if kind not in CLIENT_DEFLECTION_KINDS:
-        errors["kind"] = "Unknown event."
-    if not _COMPOSE_ID.fullmatch(compose_id or ""):
-        errors["compose_id"] = "Missing or malformed compose id."
-    if errors:
-        raise ValidationFailed("Bad deflection event.", fields=errors)
-    _record_deflection(user, kind, compose_id)
-
-
-def _record_deflection(user, kind: str, compose_id: str, thread_id: int | None = None) -> None:
-    db.session.add(DeflectionEvent(kind=kind, compose_id=compose_id, thread_id=thread_id, user_id=reader_id(user)))
-    db.session.commit()
-
-
-def purge_old_events(now: datetime | None = None) -> None:
-    """Job: forget who searched after 30 days, and close out compose sessions left after a suggestion."""
-    now = now or utcnow()
-    cutoff = now - IDENTITY_KEEP
-    for model in (SearchEvent, DeflectionEvent):
-        db.session.execute(update(model).where(model.created_at < cutoff, model.user_id.is_not(None)).values(user_id=None))
-    _record_abandoned(now)
-    db.session.commit()
-
-
-def _record_abandoned(now: datetime) -> None:
-    """A compose session that opened a suggestion and neither posted nor came back within the hour."""
-    opened = select(DeflectionEvent.compose_id).where(
-        DeflectionEvent.kind == "opened", DeflectionEvent.created_at < now - ABANDON_AFTER
-    )
-    closed = select(DeflectionEvent.compose_id).where(DeflectionEvent.kind.in_(("posted", "abandoned")))
-    for compose_id in set(db.session.scalars(opened.where(DeflectionEvent.compose_id.not_in(closed)))):
-        db.session.add(DeflectionEvent(kind="abandoned", compose_id=compose_id, created_at=now))
-
-
-@dataclass
-class Insights:
-    top_queries: list[tuple[str, int]]
-    zero_result_queries: list[tuple[str, int]]
-    clicks: int
-    searches: int
-    sessions_shown: int
-    sessions_abandoned: int
-    sessions_posted: int
-
-    @property
-    def abandon_rate(self) -> float | None:
-        return self.sessions_abandoned / self.sessions_shown if self.sessions_shown else None
-
-
-def insights(user, days: int = 30) -> Insights:
-    from ..errors import PermissionDenied
-
-    if not is_staff(user):
-        raise PermissionDenied("Search insights are for staff.")
-    since = utcnow() - timedelta(days=days)
-    searches = select(SearchEvent.query, func.count().label("n")).where(
-        SearchEvent.kind == "search", SearchEvent.created_at >= since
-    )
-    top = searches.group_by(SearchEvent.query).order_by(func.count().desc(), SearchEvent.query).limit(25)
-    zero = (
-        searches.where(SearchEvent.result_count == 0).group_by(SearchEvent.query)
-        .order_by(func.count().desc(), SearchEvent.query).limit(25)
-    )
-    return Insights(
-        top_queries=[(r.query, r.n) for r in db.session.execute(top)],
-        zero_result_queries=[(r.query, r.n) for r in db.session.execute(zero)],
-        clicks=_count_events(SearchEvent, "click", since),
-        searches=_count_events(SearchEvent, "search", since),
-        sessions_shown=_count_sessions("shown", since),
-        sessions_abandoned=_count_sessions("abandoned", since),
-        sessions_posted=_count_sessions("posted", since),
-    )
-
-
-def _count_events(model, kind: str, since: datetime) -> int:
-    return db.session.scalar(select(func.count()).where(model.kind == kind, model.created_at >= since)) or 0
-
-
-def _count_sessions(kind: str, since: datetime) -> int:
-    return db.session.scalar(
-        select(func.count(func.distinct(DeflectionEvent.compose_id))).where(
-            DeflectionEvent.kind == kind, DeflectionEvent.created_at >= since
-        )
-    ) or 0

@@ -14,7 +14,7 @@ from flask import Flask
 
 from ..extensions import db
 from ..models import SearchEvent
-from .queries import normalise_query
+from .deflection import normalise_query
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from werkzeug.routing import BuildError
 
 from ..errors import ValidationFailed
 from . import queries as search_service
+from . import deflection as search_deflection
 from . import query_log as search_hits
 from ..web.helpers import thread_url, viewer
 
@@ -80,7 +81,7 @@ def click():
     thread_id = request.args.get("t", "")
     if not thread_id.isdigit():
         abort(404)
-    thread = search_service.record_click(viewer(), int(thread_id), request.args.get("q", ""))
+    thread = search_deflection.record_click(viewer(), int(thread_id), request.args.get("q", ""))
     return redirect(thread_url(thread))
 
 
@@ -123,7 +124,7 @@ def open_suggestion():
     thread_id = request.args.get("t", "")
     if not thread_id.isdigit():
         abort(404)
-    thread = search_service.open_suggestion(viewer(), int(thread_id), request.args.get("cid", ""))
+    thread = search_deflection.open_suggestion(viewer(), int(thread_id), request.args.get("cid", ""))
     return redirect(thread_url(thread))
 
 
@@ -131,7 +132,7 @@ def open_suggestion():
 def deflection():
     """The composer reports posted-anyway or abandoned (sent with navigator.sendBeacon)."""
     try:
-        search_service.record_compose_outcome(viewer(), request.form.get("kind", ""), request.form.get("cid", ""))
+        search_deflection.record_compose_outcome(viewer(), request.form.get("kind", ""), request.form.get("cid", ""))
     except ValidationFailed as failure:
         return jsonify({"error": {"status": 422, "message": failure.message, "fields": failure.fields}}), 422
     return "", 204
@@ -140,4 +141,4 @@ def deflection():
 @bp.route("/search/insights")
 def insights():
     search_hits.flush(current_app)  # this process's cached searches; other workers' within FLUSH_SECONDS
-    return render_template("search/insights.html", insights=search_service.insights(viewer()))
+    return render_template("search/insights.html", insights=search_deflection.insights(viewer()))

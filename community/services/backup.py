@@ -85,9 +85,9 @@ def restore_backup(source: str | os.PathLike, force: bool = False) -> BackupSumm
         if manifest.get("uploads_included"):
             _replace_uploads(Path(work) / UPLOADS)
     migrate.upgrade(db.engine)
-    from ..search import queries as search
+    from ..search import upkeep as search_upkeep
 
-    search.rebuild_index()
+    search_upkeep.rebuild_index()
     users, posts = _counts(database)
     return BackupSummary(source, users, posts, int(manifest.get("upload_files") or 0), migrate.current_revision(db.engine))
 

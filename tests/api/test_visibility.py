@@ -7,7 +7,7 @@ from community import policies
 from community.extensions import db
 from community.models import Category, Thread, utcnow
 from community.services import threads
-from community.search import queries as search
+from community.search import upkeep as search_upkeep
 
 from .conftest import ApiClient, issue_token, make_bridge_case
 
@@ -46,7 +46,7 @@ def world(app, make_user, make_category, make_thread, make_post):
     for thread in made.values():
         threads.refresh_counters(thread)  # the stored counters, as the services keep them
     db.session.commit()
-    search.rebuild_index()
+    search_upkeep.rebuild_index()
     return {"people": people, "threads": made, "posts": posts, "categories": {**categories, "gone": gone}}
 
 

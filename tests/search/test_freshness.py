@@ -7,6 +7,8 @@ from sqlalchemy import select
 from community.extensions import db
 from community.models import Post, SearchOutbox, Tag, Visibility, utcnow
 from community.search import queries as search_service
+from community.search import outbox as search_outbox
+from community.search import upkeep as search_upkeep
 
 
 def found(text: str, user=None) -> list[int]:
@@ -45,7 +47,7 @@ def test_deleted_or_hidden_posts_and_deleted_threads_leave_the_index(make_thread
     thread.deleted_at = utcnow()
     db.session.commit()
     assert found("battery") == []
-    assert search_service.check_index().ok
+    assert search_upkeep.check_index().ok
 
 
 def test_hard_delete_removes_the_document(make_thread, search_backend):
@@ -94,10 +96,10 @@ def test_outbox_rows_left_by_a_crash_are_indexed_at_next_drain(app, make_thread,
     db.session.execute(SearchOutbox.__table__.update().values(processed_at=None))
     db.session.commit()
     assert found("platypus") == []
-    assert search_service.has_pending_outbox()
-    assert search_service.process_outbox() >= 1
+    assert search_outbox.has_pending_outbox()
+    assert search_outbox.process_outbox() >= 1
     assert found("platypus") == [thread.id]
-    assert not search_service.has_pending_outbox()
+    assert not search_outbox.has_pending_outbox()
 
 
 def test_app_start_drains_leftover_outbox(app, make_thread, search_backend):
@@ -127,7 +129,7 @@ def test_update_statements_that_skip_the_flush_reach_the_index(make_thread, make
     db.session.execute(update(Post).where(Post.id == reply.id).values(body_html="<p>Replace the capybara.</p>"))
     db.session.commit()
     assert found("capybara") == [thread.id]
-    assert search_service.check_index().ok
+    assert search_upkeep.check_index().ok
 
 
 def test_verifying_an_answer_on_an_already_solved_thread_reaches_the_index(make_thread, make_post, make_user, search_backend):
@@ -139,9 +141,9 @@ def test_verifying_an_answer_on_an_already_solved_thread_reaches_the_index(make_
     reply = make_post(thread=thread, author=staff, body="Clean the vent.")
     thread.state = ThreadState.solved
     db.session.commit()
-    assert search_service.check_index().ok
+    assert search_upkeep.check_index().ok
     answers.verify_answer(staff, thread.id, reply.id)
-    assert search_service.check_index().ok
+    assert search_upkeep.check_index().ok
 
 
 def test_a_verified_answer_moved_to_another_thread_reindexes_both(make_thread, make_post, make_user):
@@ -175,7 +177,7 @@ def test_a_drain_leaves_the_rows_a_concurrent_drain_holds_and_takes_the_rest(app
     other_worker.execute(select(SearchOutbox.id).where(SearchOutbox.id == held.id).with_for_update())
     try:
         with app.app_context():
-            assert search_service.process_outbox() == 1
+            assert search_outbox.process_outbox() == 1
             db.session.remove()
     finally:
         transaction.rollback()
@@ -183,4 +185,4 @@ def test_a_drain_leaves_the_rows_a_concurrent_drain_holds_and_takes_the_rest(app
     db.session.expire_all()
     assert db.session.get(SearchOutbox, free.id).processed_at is not None
     assert db.session.get(SearchOutbox, held.id).processed_at is None
-    assert search_service.process_outbox() == 1
+    assert search_outbox.process_outbox() == 1

@@ -7,7 +7,7 @@ import pytest
 
 from community.extensions import db
 from community.models import DeflectionEvent, Role, SearchEvent, ThreadState, Visibility, utcnow
-from community.search import queries as search_service
+from community.search import deflection as search_deflection
 
 CID = "compose1234abcd"
 
@@ -71,12 +71,12 @@ def test_purge_forgets_identities_after_30_days_and_closes_abandoned_composes(ma
         DeflectionEvent(kind="posted", compose_id="posted-anyway", created_at=recent),
     ])
     db.session.commit()
-    search_service.purge_old_events()
+    search_deflection.purge_old_events()
     identities = {e.query: e.user_id for e in db.session.query(SearchEvent)}
     assert identities == {"old": None, "new": user.id}
     abandoned = [e.compose_id for e in db.session.query(DeflectionEvent).filter_by(kind="abandoned")]
     assert abandoned == ["left-after-open"]
-    search_service.purge_old_events()
+    search_deflection.purge_old_events()
     assert db.session.query(DeflectionEvent).filter_by(kind="abandoned").count() == 1
 
 

@@ -9,6 +9,7 @@ from community.extensions import db
 from community.models import SearchWord, Visibility
 from community.search import backend as current_backend
 from community.search import queries as search_service
+from community.search import upkeep as search_upkeep
 
 pytestmark = pytest.mark.backends("postgres")
 
@@ -29,14 +30,14 @@ def test_indexing_adds_words_at_their_level_and_refresh_rebuilds_them(make_threa
     assert _levels("hovercraft") == {"private"}
     db.session.execute(text("INSERT INTO search_words (level, word, ndoc) VALUES ('public', 'stalewordx', 3)"))
     db.session.commit()
-    search_service.scheduled_maintenance()
+    search_upkeep.scheduled_maintenance()
     assert _levels("stalewordx") == set()  # words of no document are gone after the refresh
     assert _levels("gyroscope") == {"members"}
 
 
 def test_trigram_index_is_made_when_pg_trgm_is_available(make_thread):
     make_thread(title="Zebracorn calibration")
-    search_service.scheduled_maintenance()
+    search_upkeep.scheduled_maintenance()
     has_extension = db.session.scalar(text("SELECT count(*) FROM pg_available_extensions WHERE name = 'pg_trgm'"))
     index = db.session.scalar(text("SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_search_words_trgm'"))
     assert index == (1 if has_extension else 0)
@@ -45,7 +46,7 @@ def test_trigram_index_is_made_when_pg_trgm_is_available(make_thread):
 
 def test_words_left_from_text_now_hidden_are_not_offered(make_thread, make_category):
     thread = make_thread(title="Quasarflux tuning")
-    search_service.scheduled_maintenance()
+    search_upkeep.scheduled_maintenance()
     assert search_service.search(None, "quasarflax").corrected == "quasarflux"
     thread.category = make_category(visibility=Visibility.staff)
     db.session.commit()

@@ -7,7 +7,7 @@ import pytest
 
 from community.models import Role, Visibility, utcnow
 from community.extensions import db
-from community.search.queries import rebuild_index
+from community.search.upkeep import rebuild_index
 
 from .helpers import BRAND, make_widget, verify, world
 

@@ -6,7 +6,7 @@ import pytest
 
 from community.extensions import db
 from community.models import Role, Visibility, Widget
-from community.search.queries import rebuild_index
+from community.search.upkeep import rebuild_index
 
 from .helpers import BRAND, make_widget
 

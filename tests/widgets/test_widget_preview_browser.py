@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from community.extensions import db
 from community.models import Role, Visibility, Widget
-from community.search.queries import rebuild_index
+from community.search.upkeep import rebuild_index
 from tests.web.test_forum_browser import _sign_in_browser
 
 from .helpers import make_widget, verify
