@@ -11,10 +11,16 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
+from .bridge.config import SETTINGS as BRIDGE_SETTINGS
+from .metrics.config import SETTINGS as METRICS_SETTINGS
+from .page_cache.config import SETTINGS as PAGE_CACHE_SETTINGS
+from .webhooks.config import SETTINGS as WEBHOOK_SETTINGS
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# name -> (default, description). Environment variable is COMMUNITY_<NAME>.
-SETTINGS: dict[str, tuple[Any, str]] = {
+# name -> (default, description). Environment variable is COMMUNITY_<NAME>. The side domains keep
+# their own blocks in <domain>/config.py; SETTINGS below is the one table of all of them.
+CORE_SETTINGS: dict[str, tuple[Any, str]] = {
     "DATABASE_URL": (None, "SQLAlchemy URL. Default: SQLite file in the instance folder."),
     "REDIS_URL": (None, "Redis URL for rate limits, caches and the RQ job queue. Unset: in-process."),
     "SECRET_KEY": (None, "Signing key. Unset: generated once into instance/secret_key."),
@@ -71,53 +77,14 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "SPAM_BURST_POSTS": (8, "A member who already posted this many times in SPAM_BURST_SECONDS has the next post reviewed (0 = off)."),
     "SPAM_BURST_SECONDS": (60, "Window for SPAM_BURST_POSTS, in seconds."),
     "AUDIT_PER_PAGE": (50, "Rows per page of the staff audit log."),
-    "WEBHOOK_TIMEOUT_SECONDS": (10, "Seconds Parley waits for a webhook endpoint to answer."),
-    "WEBHOOK_MAX_ATTEMPTS": (8, "Attempts per webhook delivery before it is marked failed (an admin may redeliver)."),
-    "WEBHOOK_RETRY_BASE_SECONDS": (60, "First webhook retry delay in seconds; each later retry waits twice as long."),
-    "WEBHOOK_RETRY_MAX_SECONDS": (6 * 3600, "Longest delay between two webhook retries, in seconds."),
-    "WEBHOOK_DISABLE_AFTER_FAILURES": (20, "Switch a webhook endpoint off after this many failed attempts in a row and email the admins (0 = never)."),
-    "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": (False, "Let webhooks call private, loopback and link-local addresses (off: only public addresses, against SSRF)."),
-    "X_API_BASE_URL": ("https://api.x.com", "Base URL of the X API v2 the bridge polls (point it at `flask bridge fake-x` offline)."),
-    "X_BEARER_TOKEN": (None, "X app bearer token for reading mentions and recent search. Unset: the bridge does not poll."),
-    "X_BRAND_USER_ID": (None, "The brand's X user id: whose mentions are polled; its own posts are never ingested."),
-    "X_BRAND_HANDLE": (None, "The brand's X handle without @: a post mentioning it summoned us."),
-    "BRIDGE_POLL_SECONDS": (120, "Seconds between polls of `flask bridge run`."),
-    "BRIDGE_MAX_PAGES": (10, "Most pages one poll reads per source, so a backlog cannot spend the day's budget at once."),
-    "BRIDGE_DAILY_READ_BUDGET": (10_000, "Posts the bridge may read from X per day (shown as budget used on the bridge status page)."),
-    "X_USER_ACCESS_TOKEN": (None, "The brand account's OAuth 2.0 user access token, for posting invites and replies. Unset: the outbox cannot send."),
-    "X_USER_REFRESH_TOKEN": (None, "Refresh token paired with X_USER_ACCESS_TOKEN (used when X_CLIENT_ID is set)."),
-    "BRIDGE_OUTBOUND_PER_15MIN": (20, "Most invites and replies the bridge may queue per 15 minutes (global budget)."),
-    "BRIDGE_OUTBOUND_PER_DAY": (200, "Most invites and replies the bridge may queue per 24 hours (global budget)."),
-    "BRIDGE_AUTO_INVITE": (False, "Invite summoned complaints automatically after each ingest (within the budgets)."),
-    "BRIDGE_AUTO_INVITE_MIN_COMPLAINT": (90, "Complaint score, in percent, a summoned post needs to be auto-invited."),
-    "BRIDGE_SENDING_STALE_SECONDS": (120, "An outbound post still 'sending' after this many seconds is reconciled against the brand's posts on X."),
-    "BRIDGE_OUTBOX_MAX_ATTEMPTS": (5, "Sends tried per outbound post (after 429, 5xx or a refused connection) before it is marked failed."),
-    "X_CLIENT_ID": (None, "OAuth 2.0 client id of the brand's X app, for \"Log in with X\" on /join (and token refresh). Unset: no Log in with X."),
-    "X_CLIENT_SECRET": (None, "OAuth 2.0 client secret of a confidential X app; unset for a public (PKCE-only) client."),
-    "X_AUTHORIZE_URL": (None, "X's OAuth authorize page. Unset: https://x.com/i/oauth2/authorize, or <X_API_BASE_URL>/i/oauth2/authorize when the API is not api.x.com (the fake)."),
-    "RATELIMIT_JOIN": ("30 per minute;300 per hour", "Requests to /join invite links (landing, claim, Log in with X) per client address."),
-    "BRIDGE_INVITE_DAYS": (7, "Days an X invite link (/join/<token>) stays valid; it can be claimed once."),
     "SEED_DEMO": (True, "Seed the demo community when `make run` finds an empty database."),
     "LOG_LEVEL": ("INFO", "Logging level."),
     "LOG_FORMAT": ("text", "Log format: text, or json (one object a line, with the request id)."),
     "PROXY_FIX_HOPS": (0, "Number of reverse proxies in front; trusts their X-Forwarded-* headers."),
-    "BUSINESS_TIMEZONE": ("UTC", "Time zone of business hours, for the dashboard's business-hours figures (e.g. Europe/Berlin)."),
-    "BUSINESS_HOURS": ("09:00-17:00", "Daily business hours, local time, as HH:MM-HH:MM."),
-    "BUSINESS_DAYS": ("mon-fri", "Business days: a range (mon-fri) or a list (mon,tue,thu)."),
-    "SLA_WARNING_MINUTES": (60, "The staff inbox shows a countdown for threads this many minutes or less from an SLA breach."),
-    "SLA_ALERT_EMAIL": (None, "Address told about each SLA breach (the SLA page may set another; unset: no email)."),
-    "SLA_LOOKBACK_DAYS": (30, "The SLA check looks at threads opened in the last this many days."),
-    "CSAT_ENABLED": (True, "Ask the asker one satisfaction question (in-app and email) when a thread is solved."),
-    "CSAT_LINK_MAX_AGE": (30 * 86400, "Seconds the rating links in a CSAT email stay valid."),
-    "METRICS_SENTIMENT_BATCH": (20_000, "Community posts the metrics job classifies per run (oldest unlabelled first)."),
-    "METRICS_SENTIMENT_BACKFILL_DAYS": (90, "On its first run the metrics job classifies community posts from this many days back."),
-    "PAGE_CACHE_ENABLED": (True, "Serve anonymous readers' home, listing, category, thread and search pages from a cache invalidated on content changes."),
-    "PAGE_CACHE_SIGNED_IN": (True, "Also keep each signed-in reader's home page, keyed by their session and checked against their user row on every request (needs PAGE_CACHE_ENABLED)."),
-    "PAGE_CACHE_SIGNED_IN_MB": (8, "Signed-in home pages kept per process (the latest per browser session), in MB; the least recently read go first."),
-    "PAGE_CACHE_SECONDS": (300, "Longest a cached page lives, bounding staleness from writes outside the app (bulk SQL)."),
-    "PAGE_CACHE_LOCAL_MB": (16, "Page cache size per process without Redis, in MB (with REDIS_URL pages live in Redis)."),
-    "PAGE_CACHE_NAMESPACE": (None, "Redis key namespace of the page cache and the widget cache. Unset: derived from DATABASE_URL, so one site's workers share it."),
     "API_RATELIMIT": ("300 per minute;10000 per day", "Requests per API token to /api/v1 (requests without a valid token: per client address)."),
+}
+SETTINGS: dict[str, tuple[Any, str]] = {
+    **CORE_SETTINGS, **WEBHOOK_SETTINGS, **BRIDGE_SETTINGS, **METRICS_SETTINGS, **PAGE_CACHE_SETTINGS,
 }
 
 
