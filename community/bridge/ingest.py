@@ -29,11 +29,13 @@ from ..extensions import db
 from ..models import BridgeCase, BridgeCursor, BridgeOptOut, BridgePollLog, BridgePost, CaseStatus, utcnow
 from ..models.bridge import LabelSource
 from ..jobs.queue import enqueue
+from ..jobs.registry import job
 from ..webhooks import delivery as webhooks
+from . import respond
+from .opt_outs import NETWORK, opt_out_author
 
 log = logging.getLogger(__name__)
 
-NETWORK = "x"
 SOURCES = ("mentions", "search")
 BATCH = 1000
 IN_CHUNK = 500  # ids per IN (...) clause, well under every database's parameter limit
@@ -143,21 +145,6 @@ def _cases_for(keys: set[tuple[str, str]]) -> dict[tuple[str, str], BridgeCase]:
     return {key: case for key, case in cases.items() if key in keys}
 
 
-def opt_out_author(author_id: str, username: str = "", reason: str = "staff") -> bool:
-    """Record an opt-out and close the author's open cases; the caller commits. False if already out."""
-    exists = db.session.scalar(select(BridgeOptOut.id).where(
-        BridgeOptOut.network == NETWORK, BridgeOptOut.author_id == author_id))
-    if exists is None:
-        db.session.add(BridgeOptOut(network=NETWORK, author_id=author_id, author_username=username, reason=reason))
-    db.session.execute(
-        update(BridgeCase)
-        .where(BridgeCase.network == NETWORK, BridgeCase.author_id == author_id,
-               BridgeCase.status != CaseStatus.opted_out)
-        .values(status=CaseStatus.opted_out, version=BridgeCase.version + 1)
-    )
-    return exists is None
-
-
 def _triage_worthy(posts: list[Incoming], brand: Brand, counts: Counts) -> list[Incoming]:
     """Drop retweets, stop replies (opting their authors out) and posts of opted-out authors."""
     kept = []
@@ -246,7 +233,7 @@ def store_posts(posts: list[Incoming], source: str, brand: Brand) -> Counts:
     counts.stored += len(customers)
     db.session.commit()
     if customers and current_app.config.get("BRIDGE_AUTO_INVITE"):
-        enqueue("community.bridge.respond:auto_invite")
+        enqueue(respond.auto_invite)
     if new_cases:
         webhooks.emit_many("bridge.case_created", [
             (webhooks.bridge_case_data(case), f"bridge.case_created:{case.id}") for case in new_cases])
@@ -450,6 +437,7 @@ def poll_once(client: SocialClient | None = None) -> dict[str, Counts]:
     return results
 
 
+@job("bridge.scheduled_poll")
 def scheduled_poll() -> int:
     """The periodic task: one poll when X is configured; returns how many posts were stored."""
     if not poll_configured():
@@ -555,10 +543,11 @@ def mark_deleted(post_ids: Iterable[str]) -> int:
         marked += result.rowcount or 0
     db.session.commit()
     if marked:
-        enqueue("community.bridge.ingest:purge_deleted")
+        enqueue(purge_deleted)
     return marked
 
 
+@job("bridge.purge_deleted")
 def purge_deleted() -> int:
     """Remove text and raw JSON of every post marked deleted (scheduled; well inside PURGE_WITHIN)."""
     result = db.session.execute(

@@ -34,12 +34,12 @@ from .post_length import URL_PATTERN
 from ..errors import Conflict
 from ..extensions import db
 from ..jobs.queue import enqueue
+from ..jobs.registry import job
 from ..models import BridgeCase, BridgeOptOut, BridgeOutbound, SiteSetting, utcnow
 from ..models.bridge import OutboundKind, OutboundState
 
 log = logging.getLogger(__name__)
 
-SEND_TASK = "community.bridge.outbox:send"
 REDACTED_LINK = "[invite link]"
 DUPLICATE_PREFIX = "duplicate: "
 RECONCILE_PAGES = 3  # the brand's newest posts read when looking for a lost one (up to 300 posts)
@@ -138,7 +138,7 @@ def add(case: BridgeCase, kind: OutboundKind, target_post_id: str, text: str, *,
 def start(outbound_id: int) -> None:
     """After the commit: send it now (inline queue) or in the worker (RQ)."""
     held = db.session.identity_map.get(db.session.identity_key(BridgeOutbound, outbound_id))
-    enqueue(SEND_TASK, outbound_id)
+    enqueue(send, outbound_id)
     # An inline job used its own session: what this one holds may be stale now.
     if held is not None:
         _forget(BridgeCase, held.case_id)
@@ -191,6 +191,7 @@ def _fresh(outbound_id: int) -> BridgeOutbound | None:
     return row
 
 
+@job("bridge.outbox.send")
 def send(outbound_id: int, client: SocialClient | None = None) -> OutboundState | None:
     """The job: claim a queued row, post it, record the outcome. Returns the row's state afterwards."""
     row = _fresh(outbound_id)
@@ -446,6 +447,7 @@ def _due_ids() -> list[int]:
     ).order_by(BridgeOutbound.id).limit(BATCH)))
 
 
+@job("bridge.outbox.process_due")
 def process_due(client: SocialClient | None = None) -> int:
     """Reconcile stale and unknown rows, then send the due queued rows (including those the
     reconciling found never reached X). Scheduled; returns how many rows reached sent or failed."""

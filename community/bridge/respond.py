@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, func, select
 from .post_length import MAX_WEIGHTED_LENGTH, weighted_length
 from ..errors import Conflict, ServiceError, ValidationFailed
 from ..extensions import db
+from ..jobs.registry import job
 from ..models import BridgeCannedResponse, BridgeCase, BridgeOptOut, BridgeOutbound, BridgePost, CaseStatus, User, utcnow
 from ..models.bridge import OutboundKind, OutboundState
 from ..services import audit
@@ -228,6 +229,7 @@ def reply(user: Optional[User], case_id: int, seen_version: int, canned_id: int 
                   CaseStatus.replied)
 
 
+@job("bridge.auto_invite")
 def auto_invite() -> int:
     """After ingest (when BRIDGE_AUTO_INVITE is on): invite new summoned complaints above the
     threshold, within the budgets. Safe to run twice: invited cases are no longer new."""

@@ -29,7 +29,7 @@ from ..extensions import db
 from ..models import BridgeCannedResponse, BridgeCase, CaseStatus, User, utcnow
 from ..models.bridge import LabelSource
 from ..services import audit
-from .ingest import opt_out_author
+from .opt_outs import opt_out_author
 
 LIMIT = 200
 OPEN_STATUSES = (CaseStatus.new, CaseStatus.triaged)

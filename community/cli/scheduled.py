@@ -15,9 +15,10 @@ from . import community_cli
 @with_appcontext
 def run_scheduled() -> None:
     """Run every scheduled task once (daily digests, ...)."""
-    from ..jobs.queue import resolve
+    from ..jobs.registry import resolve
     from ..jobs.scheduler import PERIODIC_TASKS
 
     for periodic in PERIODIC_TASKS:
-        done = resolve(periodic.task)()
-        click.echo(f"{periodic.task}: {done}")
+        task = resolve(periodic.task)
+        # Printed as module:function, as before the registry, for scripts that read this output.
+        click.echo(f"{task.__module__}:{task.__name__}: {task()}")

@@ -1,8 +1,10 @@
 """The job queue behind a small interface: inline (in-process) by default, RQ when Redis is set.
 
-Services call `enqueue("module:function", *ids)` after they commit. A job takes ids, loads fresh
-rows and is safe to run twice. Inline jobs run after the response has been sent when there is a
-request, so they never delay it; outside a request (CLI, tests) they run at once.
+Services call `enqueue(job_function, *ids)` after they commit; the function must be registered with
+`@job("name")` (registry.py), and only that name travels, to RQ or to the after-response list. A
+job takes ids, loads fresh rows and is safe to run twice. Inline jobs run after the response has
+been sent when there is a request, so they never delay it; outside a request (CLI, tests) they run
+at once.
 
 "After the response" means after the server has taken the last byte of the body or closed it,
 whichever comes first. Waiting for close() alone lost jobs: werkzeug's server (`flask run`, the
@@ -11,23 +13,25 @@ sign-up mail or a reply to X was silently never sent.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any, Callable, Iterable, Iterator
 
 from flask import Flask, current_app, has_request_context
 
+from .registry import name_of, resolve
+
 log = logging.getLogger(__name__)
 
-
-def resolve(task: str) -> Callable[..., Any]:
-    module_name, _, func_name = task.partition(":")
-    return getattr(importlib.import_module(module_name), func_name)
+# What RQ imports and calls; jobs queued by every release carry this path, so it never moves.
+RQ_ENTRY_POINT = "community.jobs.queue.run_in_app"
 
 
-def enqueue(task: str, *args: Any, urgent: bool = False) -> None:
-    """urgent: a job readers wait for (a reply becoming searchable). On RQ it goes to a queue the
+def enqueue(job: Callable[..., Any], *args: Any, urgent: bool = False) -> None:
+    """Run the registered job `job(*args)` off the request path (TypeError if it is not registered).
+
+    urgent: a job readers wait for (a reply becoming searchable). On RQ it goes to a queue the
     workers empty first, so a burst of slower jobs (notifications, emails) never delays it."""
+    task = name_of(job)
     app = current_app._get_current_object()
     if app.config.get("JOB_QUEUE") == "rq" and _enqueue_rq(app, task, args, urgent):
         return
@@ -46,7 +50,7 @@ def _enqueue_rq(app: Flask, task: str, args: tuple, urgent: bool) -> bool:
     from redis.exceptions import RedisError
 
     try:
-        rq_queues(app)[0 if urgent else 1].enqueue("community.jobs.queue.run_in_app", task, *args)
+        rq_queues(app)[0 if urgent else 1].enqueue(RQ_ENTRY_POINT, task, *args)
         return True
     except RedisError as error:
         log.warning("Redis unavailable (%s); running job %s%r in-process", type(error).__name__, task, args)
@@ -54,7 +58,8 @@ def _enqueue_rq(app: Flask, task: str, args: tuple, urgent: bool) -> bool:
 
 
 def run_job(app: Flask, task: str, args: tuple) -> None:
-    """Run a job in a fresh app context, so it has its own database session."""
+    """Run a job, by its registered (or legacy) name, in a fresh app context, so it has its own
+    database session."""
     with app.app_context():
         try:
             resolve(task)(*args)
@@ -145,7 +150,8 @@ _worker_app: Flask | None = None
 
 
 def run_in_app(task: str, *args: Any) -> None:
-    """Entry point RQ workers call: builds the app once per worker process."""
+    """Entry point RQ workers call (RQ_ENTRY_POINT): builds the app once per worker process. `task`
+    is a registered name, or the "module:function" string an earlier release queued."""
     global _worker_app
     if _worker_app is None:
         from .. import create_app

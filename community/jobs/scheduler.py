@@ -3,9 +3,9 @@ retries, rollups, search upkeep.
 
 Every process that runs a scheduler (each web process in the embedded default, each
 `flask community worker` with RQ) wakes every SCHEDULER_TICK_SECONDS and, for each task that is due,
-inserts a `scheduled_runs` row for (task, slot), where slot = now // interval. The unique key lets one
-process win each slot, so a task runs once per interval however many schedulers are up; the winner
-enqueues it (RQ, or in this thread when inline). Cron with `flask community run-scheduled` still works,
+inserts a `scheduled_runs` row for (task, slot), where task is the job's registered name and
+slot = now // interval. The unique key lets one process win each slot, so a task runs once per
+interval however many schedulers are up; the winner enqueues it (RQ, or in this thread when inline). Cron with `flask community run-scheduled` still works,
 and is what SCHEDULER=off leaves you with.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ from ..extensions import db
 from ..models import ScheduledRun, utcnow
 from ..rows import insert_once
 from . import queue
+from .registry import job, resolve
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ KEEP_RUNS = timedelta(days=7)
 
 @dataclass(frozen=True)
 class PeriodicTask:
-    task: str  # "module:function", no arguments, returns how many things it did
+    task: str  # a registered job name (registry.py): no arguments, returns how many things it did
     every_seconds: Callable[[Flask], int]
 
 
@@ -42,20 +43,22 @@ def _fixed(seconds: int) -> Callable[[Flask], int]:
     return lambda _app: seconds
 
 
+# By registered name rather than by function: importing every domain here would run the jobs
+# package back up over the layers it serves. tests/jobs/test_registry.py checks each name.
 PERIODIC_TASKS: list[PeriodicTask] = [
-    PeriodicTask("community.services.notifications:send_daily_digests", _fixed(HOUR)),
-    PeriodicTask("community.services.lifecycle:auto_close_solved", _fixed(HOUR)),
-    PeriodicTask("community.services.lifecycle:send_accept_reminders", _fixed(HOUR)),
-    PeriodicTask("community.bridge.ingest:scheduled_poll", lambda app: app.config["BRIDGE_POLL_SECONDS"]),
-    PeriodicTask("community.bridge.ingest:purge_deleted", _fixed(HOUR)),
-    PeriodicTask("community.bridge.outbox:process_due", _fixed(60)),
-    PeriodicTask("community.metrics.csat:offer_recent", _fixed(15 * 60)),
-    PeriodicTask("community.metrics.sla:check_breaches", _fixed(5 * 60)),
-    PeriodicTask("community.metrics.rollup:refresh", _fixed(15 * 60)),
-    PeriodicTask("community.webhooks.delivery:retry_due", _fixed(60)),
-    PeriodicTask("community.search.upkeep:scheduled_maintenance", _fixed(HOUR)),
-    PeriodicTask("community.jobs.scheduler:prune_runs", _fixed(HOUR)),
-    PeriodicTask("community.services.accounts:prune_revoked_logins", _fixed(HOUR)),
+    PeriodicTask("notifications.send_daily_digests", _fixed(HOUR)),
+    PeriodicTask("lifecycle.auto_close_solved", _fixed(HOUR)),
+    PeriodicTask("lifecycle.send_accept_reminders", _fixed(HOUR)),
+    PeriodicTask("bridge.scheduled_poll", lambda app: app.config["BRIDGE_POLL_SECONDS"]),
+    PeriodicTask("bridge.purge_deleted", _fixed(HOUR)),
+    PeriodicTask("bridge.outbox.process_due", _fixed(60)),
+    PeriodicTask("metrics.csat.offer_recent", _fixed(15 * 60)),
+    PeriodicTask("metrics.sla.check_breaches", _fixed(5 * 60)),
+    PeriodicTask("metrics.rollup.refresh", _fixed(15 * 60)),
+    PeriodicTask("webhooks.retry_due", _fixed(60)),
+    PeriodicTask("search.scheduled_maintenance", _fixed(HOUR)),
+    PeriodicTask("scheduler.prune_runs", _fixed(HOUR)),
+    PeriodicTask("accounts.prune_revoked_logins", _fixed(HOUR)),
 ]
 
 
@@ -76,17 +79,18 @@ def tick(app: Flask, now: float | None = None, tasks: list[PeriodicTask] | None 
     with app.app_context():
         claimed = claim_due(app, now, tasks)
         for run_id in claimed:
-            queue.enqueue("community.jobs.scheduler:run_claimed", run_id)
+            queue.enqueue(run_claimed, run_id)
         return len(claimed)
 
 
+@job("scheduler.run_claimed")
 def run_claimed(run_id: int) -> None:
     """Job: run a claimed task and record the outcome. Safe twice: a finished run is left alone."""
     run = db.session.get(ScheduledRun, run_id)
     if run is None or run.finished_at is not None:
         return
     try:
-        done, error = queue.resolve(run.task)(), None
+        done, error = resolve(run.task)(), None
     except Exception as failure:  # recorded on the run; the next slot tries again
         db.session.rollback()
         log.exception("scheduled task %s failed", run.task)
@@ -96,6 +100,7 @@ def run_claimed(run_id: int) -> None:
     db.session.commit()
 
 
+@job("scheduler.prune_runs")
 def prune_runs() -> int:
     """Scheduled: forget runs older than a week (about 3,000 rows a day otherwise)."""
     result = db.session.execute(delete(ScheduledRun).where(ScheduledRun.claimed_at < utcnow() - KEEP_RUNS))

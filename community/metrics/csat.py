@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
+from ..jobs.registry import job
 from ..models import CsatSurvey, Notification, Thread, User, utcnow
 from ..services.mail import absolute_url, send_email
 from ..services.tokens import make_token, read_token
@@ -26,6 +27,7 @@ SCORES = {1: "Very unhappy", 2: "Unhappy", 3: "Neutral", 4: "Happy", 5: "Very ha
 COMMENT_MAX = 1000
 
 
+@job("metrics.csat.offer")
 def offer(thread_id: int) -> bool:
     """Job: ask the asker of a solved thread, once. Returns whether a survey was created."""
     if not current_app.config.get("CSAT_ENABLED", True):
@@ -51,6 +53,7 @@ def offer(thread_id: int) -> bool:
     return True
 
 
+@job("metrics.csat.offer_recent")
 def offer_recent(days: int = 2) -> int:
     """Job (run-scheduled): ask for threads solved lately that have no survey yet, in case the job
     queued at solve time was lost. Older solved threads (imports) are never surveyed."""

@@ -17,6 +17,7 @@ from sqlalchemy import and_, delete, func, or_, select
 
 from ..bridge.classify import active_classifier
 from ..extensions import db
+from ..jobs.registry import job
 from ..models import (
     STAFF_ROLES, BridgeCase, Post, PostSentiment, Thread, ThreadFacts, User, VerifiedAnswer, utcnow,
 )
@@ -25,6 +26,7 @@ from . import business_hours
 CHUNK = 1000
 
 
+@job("metrics.rollup.refresh")
 def refresh() -> int:
     """Job: bring every rollup up to date; returns how many rows it (re)computed."""
     return refresh_thread_facts() + classify_community_posts()

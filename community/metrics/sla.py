@@ -23,6 +23,7 @@ from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..rows import insert_once
 from ..jobs.queue import enqueue
+from ..jobs.registry import job
 from ..models import Category, SiteSetting, SlaBreach, SlaTarget, Thread, User, utcnow
 from ..services import audit
 from ..services.mail import absolute_url, send_email
@@ -168,6 +169,7 @@ def countdown(seconds_left: int) -> str:
 # --- breach detection (scheduled) ---------------------------------------------------------------
 
 
+@job("metrics.sla.check_breaches")
 def check_breaches(now: datetime | None = None) -> int:
     """Job: record every breach not yet recorded; announce each new one. Returns how many."""
     now = now or utcnow()
@@ -188,7 +190,7 @@ def check_breaches(now: datetime | None = None) -> int:
             if breach is not None and (thread.id, kind) not in recorded and _record(breach):
                 new.append(breach.id)
     for breach_id in new:
-        enqueue("community.metrics.sla:announce_breach", breach_id)
+        enqueue(announce_breach, breach_id)
     return len(new)
 
 
@@ -207,6 +209,7 @@ def _record(breach: SlaBreach) -> bool:
     return insert_once(breach)
 
 
+@job("metrics.sla.announce_breach")
 def announce_breach(breach_id: int) -> None:
     """Job: the webhook event and the alert email for one breach (each keyed, so at most once)."""
     breach = db.session.get(SlaBreach, breach_id)

@@ -59,7 +59,7 @@ def drain_if_pending() -> bool:
 
     from ..extensions import db
     from ..jobs.queue import enqueue
-    from .outbox import has_pending_outbox
+    from .outbox import has_pending_outbox, process_outbox
 
     try:
         pending = has_pending_outbox()
@@ -68,7 +68,7 @@ def drain_if_pending() -> bool:
         logging.getLogger(__name__).warning("search outbox not readable; skipping the start-up drain")
         return False
     if pending:
-        enqueue("community.search.outbox:process_outbox", urgent=True)
+        enqueue(process_outbox, urgent=True)
     return pending
 
 

@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 PENDING = "search.pending"
 NEEDS_DRAIN = "search.needs_drain"
-DRAIN_TASK = "community.search.outbox:process_outbox"
 
 # Attributes whose change alters what the index holds. View counts and the like are left out, so
 # reading a thread never rewrites its search document.
@@ -137,9 +136,10 @@ def _after_commit(session: Session) -> None:
     if not session.info.pop(NEEDS_DRAIN, False) or not has_app_context():
         return
     from ..jobs.queue import enqueue
+    from .outbox import process_outbox
 
     try:
-        enqueue(DRAIN_TASK, urgent=True)
+        enqueue(process_outbox, urgent=True)
     except Exception:
         # The rows are committed; the next drain (job or app start) picks them up.
         log.exception("could not enqueue the search outbox drain")

@@ -7,13 +7,15 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from ..extensions import db
+from ..jobs.registry import job
 from ..models import SearchOutbox, utcnow
-from .upkeep import reindex_threads
+from .upkeep import compact_index, reindex_threads
 
 OUTBOX_BATCH = 500
 OUTBOX_KEEP = timedelta(days=1)
 
 
+@job("search.process_outbox")
 def process_outbox(batch: int = OUTBOX_BATCH) -> int:
     """Job: index every thread waiting in the outbox. Safe to run twice or concurrently: on
     PostgreSQL each run claims its rows (SKIP LOCKED), so concurrent drains on several workers
@@ -39,7 +41,7 @@ def process_outbox(batch: int = OUTBOX_BATCH) -> int:
     if done:
         from ..jobs.queue import enqueue
 
-        enqueue("community.search.upkeep:compact_index")
+        enqueue(compact_index)
     return done
 
 

@@ -8,11 +8,14 @@ from typing import Callable
 from sqlalchemy import select
 
 from ..extensions import db
+from ..jobs.registry import job
 from ..models import SearchOutbox, utcnow
 from ..page_cache import store as page_cache
 from . import backend as current_backend
 from .documents import all_docs, count_indexable, docs_for
 
+
+@job("search.compact_index")
 def compact_index() -> int:
     """Job: merge the small pieces indexing leaves (Whoosh segments). A job of its own, so the
     indexing job never waits for a merge."""
@@ -43,6 +46,7 @@ def rebuild_index(progress: Callable[[int], None] | None = None) -> int:
     return count
 
 
+@job("search.scheduled_maintenance")
 def scheduled_maintenance() -> int:
     """Scheduled (run-scheduled): compact the Whoosh index, or refresh PostgreSQL's word table."""
     current_backend().maintain()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from ..extensions import db
+from ..jobs.registry import job
 from ..models import User
 from . import tokens
 from .branding import get_branding
@@ -15,6 +16,7 @@ def _hours(setting: str) -> int:
     return max(1, int(current_app.config[setting]) // 3600)
 
 
+@job("accounts.send_verification_email")
 def send_verification_email(user_id: int) -> None:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or user.email_verified:
@@ -26,6 +28,7 @@ def send_verification_email(user_id: int) -> None:
     )
 
 
+@job("accounts.send_email_change_email")
 def send_email_change_email(user_id: int, new_email: str) -> None:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active or user.email_normalized == new_email.lower():
@@ -37,6 +40,7 @@ def send_email_change_email(user_id: int, new_email: str) -> None:
     )
 
 
+@job("accounts.send_email_changed_notice")
 def send_email_changed_notice(user_id: int, old_email: str) -> None:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:
@@ -47,6 +51,7 @@ def send_email_changed_notice(user_id: int, old_email: str) -> None:
     )
 
 
+@job("accounts.send_password_reset_email")
 def send_password_reset_email(user_id: int) -> None:
     user = db.session.get(User, user_id)
     if user is None or not user.is_active:

@@ -18,12 +18,12 @@ from .. import policies
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
+from ..jobs.registry import job
 from ..models import Category, RevokedLogin, Thread, User, utcnow
-from . import avatars, tokens
+from . import account_emails, avatars, tokens
 from ..rows import insert_once
 from .passwords import hash_password, password_problem, verify_password
 
-EMAILS = "community.services.account_emails"
 DISPLAY_NAME_MAX = 80
 BIO_MAX = 500
 EMAIL_MAX = 254
@@ -60,6 +60,7 @@ def end_login(user: User | None) -> None:
     insert_once(RevokedLogin(login_id=user.login_id, user_id=user.id, expires_at=utcnow() + longest))
 
 
+@job("accounts.prune_revoked_logins")
 def prune_revoked_logins() -> int:
     """Periodic job: forget revoked sign-ins whose cookies have expired anyway."""
     deleted = db.session.execute(delete(RevokedLogin).where(RevokedLogin.expires_at < utcnow())).rowcount
@@ -180,7 +181,7 @@ def sign_up(form: SignUp) -> User:
             if _email_taken(email.lower()):
                 raise ValidationFailed(fields={"email": DUPLICATE_EMAIL}) from None
             continue
-        enqueue(f"{EMAILS}:send_verification_email", user.id)
+        enqueue(account_emails.send_verification_email, user.id)
         return user
     raise ValidationFailed(fields={"display_name": "Could not pick a username for this name. Please try again."})
 
@@ -256,7 +257,7 @@ def _refuse_blocked(user: User) -> None:
 def resend_verification(user: User) -> None:
     if user.email_verified:
         raise ValidationFailed("Your email address is already confirmed.")
-    enqueue(f"{EMAILS}:send_verification_email", user.id)
+    enqueue(account_emails.send_verification_email, user.id)
 
 
 def resend_verification_to(email: str | None) -> None:
@@ -264,7 +265,7 @@ def resend_verification_to(email: str | None) -> None:
     email_key = clean_email(email).lower()
     user_id = db.session.scalar(select(User.id).where(User.email_normalized == email_key, User.email_verified_at.is_(None)))
     if user_id is not None:
-        enqueue(f"{EMAILS}:send_verification_email", user_id)
+        enqueue(account_emails.send_verification_email, user_id)
 
 
 def check_email_token(token: str, purpose: str = tokens.VERIFY_EMAIL) -> dict:
@@ -301,7 +302,7 @@ def request_password_reset(email: str | None) -> None:
     email_key = clean_email(email).lower()
     user = db.session.scalar(select(User).where(User.email_normalized == email_key))
     if user is not None and user.is_active:
-        enqueue(f"{EMAILS}:send_password_reset_email", user.id)
+        enqueue(account_emails.send_password_reset_email, user.id)
 
 
 def check_reset_token(token: str) -> User:
@@ -382,7 +383,7 @@ def request_email_change(user: User, new_email: str | None, password: str | None
         raise ValidationFailed(fields={"email": "That is already your email address."})
     if _email_taken(email.lower(), user.id):
         raise ValidationFailed(fields={"email": "Another account uses this email address."})
-    enqueue(f"{EMAILS}:send_email_change_email", user.id, email)
+    enqueue(account_emails.send_email_change_email, user.id, email)
     return email
 
 
@@ -401,7 +402,7 @@ def confirm_email_change(token: str) -> User:
         db.session.rollback()
         raise tokens.TokenInvalid("invalid", tokens.CHANGE_EMAIL) from None
     # The old address hears about it, so a hijacked session can't quietly take the account.
-    enqueue(f"{EMAILS}:send_email_changed_notice", user.id, old_email)
+    enqueue(account_emails.send_email_changed_notice, user.id, old_email)
     return user
 
 

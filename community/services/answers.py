@@ -20,13 +20,13 @@ from ..content import jsonld
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
+from ..metrics import csat
 from ..models import (
     AcceptedAnswer, Follow, HelpfulVote, Post, SameProblem, Thread, ThreadState, User, VerifiedAnswer, utcnow,
 )
 from . import audit, notifications, posts
 from .forum import thread_for_viewer
 
-CSAT_OFFER = "community.metrics.csat:offer"
 VERIFY_RACE_MESSAGE = "Another staff member changed the verified answer just now. Reload the thread and try again."
 
 
@@ -104,7 +104,7 @@ def accept_answer(user: Optional[User], thread_id: int, post_id: int | None) -> 
     mark_solved(thread)
     _commit_or_conflict("Your thread changed at the same moment. Reload it and try again.")
     notifications.publish("answer_accepted", thread_id=thread.id, post_id=post.id, actor_id=user.id)
-    enqueue(CSAT_OFFER, thread.id)  # solved: ask the asker how it went (once per thread)
+    enqueue(csat.offer, thread.id)  # solved: ask the asker how it went (once per thread)
     return accepted
 
 
@@ -144,7 +144,7 @@ def verify_answer(user: Optional[User], thread_id: int, post_id: int | None, *, 
         db.session.rollback()
         _refuse_verification(user, thread_id, post_id, replacing)
     notifications.publish("answer_verified", thread_id=thread.id, post_id=post.id, actor_id=user.id)
-    enqueue(CSAT_OFFER, thread.id)
+    enqueue(csat.offer, thread.id)
     return verified
 
 
@@ -209,7 +209,7 @@ def post_official_answer(user: Optional[User], thread_id: int, body: str | None)
 
     reply = posts.create_reply(user, thread_id, body, before_commit=verify_it)
     notifications.publish("answer_verified", thread_id=reply.thread_id, post_id=reply.id, actor_id=user.id)
-    enqueue(CSAT_OFFER, reply.thread_id)
+    enqueue(csat.offer, reply.thread_id)
     return reply
 
 

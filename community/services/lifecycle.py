@@ -18,6 +18,7 @@ from ..errors import PermissionDenied
 from ..extensions import db
 from ..rows import insert_once
 from ..jobs.queue import enqueue
+from ..jobs.registry import job
 from ..models import AcceptedAnswer, AcceptReminder, Post, Thread, ThreadState, User, utcnow
 from . import audit, notifications
 from .answers import has_marks, unsolved_state
@@ -65,6 +66,7 @@ def reopen_thread(user: Optional[User], thread_id: int, reason: str = "") -> Thr
 # --- auto-close ---------------------------------------------------------------------------------
 
 
+@job("lifecycle.auto_close_solved")
 def auto_close_solved() -> int:
     """Job: close threads solved more than SOLVED_AUTO_CLOSE_DAYS ago (0 turns this off)."""
     days = int(current_app.config["SOLVED_AUTO_CLOSE_DAYS"])
@@ -89,6 +91,7 @@ def auto_close_solved() -> int:
 # --- the accept-an-answer reminder --------------------------------------------------------------
 
 
+@job("lifecycle.send_accept_reminders")
 def send_accept_reminders() -> int:
     """Job: remind askers whose staff reply has waited ACCEPT_REMINDER_DAYS for them (0 = off)."""
     days = int(current_app.config["ACCEPT_REMINDER_DAYS"])
@@ -98,7 +101,7 @@ def send_accept_reminders() -> int:
     sent = 0
     for thread in _reminder_candidates(cutoff):
         if _staff_reply_unacknowledged(thread, cutoff) and _record_reminder(thread.id):
-            enqueue("community.services.lifecycle:email_accept_reminder", thread.id)
+            enqueue(email_accept_reminder, thread.id)
             sent += 1
     return sent
 
@@ -130,6 +133,7 @@ def _record_reminder(thread_id: int) -> bool:
     return insert_once(AcceptReminder(thread_id=thread_id))
 
 
+@job("lifecycle.email_accept_reminder")
 def email_accept_reminder(thread_id: int) -> None:
     """Job: the reminder email itself."""
     thread = db.session.get(Thread, thread_id)

@@ -20,6 +20,8 @@ from ..content.markdown import rendered_mentions
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
+from ..jobs.registry import job
+from ..webhooks import delivery as webhook_delivery
 from ..models import (
     EmailFrequency,
     Follow,
@@ -51,14 +53,15 @@ def publish(kind: str, *, thread_id: int, post_id: int | None = None, actor_id: 
     """Call after commit. The job loads fresh rows, so it is safe to run late or twice."""
     if kind not in EVENT_KINDS:
         raise ValueError(f"unknown notification event {kind!r}")
-    enqueue("community.services.notifications:handle_event", kind, thread_id, post_id, actor_id)
+    enqueue(handle_event, kind, thread_id, post_id, actor_id)
     if kind in WEBHOOK_KINDS:  # the same events reach outgoing webhooks (thread/post created, verified, solved)
-        enqueue("community.webhooks.delivery:on_forum_event", kind, thread_id, post_id)
+        enqueue(webhook_delivery.on_forum_event, kind, thread_id, post_id)
 
 
 # --- deciding who hears about an event --------------------------------------------------------
 
 
+@job("notifications.handle_event")
 def handle_event(kind: str, thread_id: int, post_id: int | None, actor_id: int | None) -> None:
     """Job: store the notifications one event causes, then queue their emails."""
     thread = db.session.get(Thread, thread_id)
@@ -78,7 +81,7 @@ def handle_event(kind: str, thread_id: int, post_id: int | None, actor_id: int |
     to_email = store_notifications(thread, post, actor_id, event_key, reasons, refresh=kind in REPEATABLE_EVENTS)
     db.session.commit()
     for notification_id in to_email:
-        enqueue("community.services.notifications:send_notification_email", notification_id)
+        enqueue(send_notification_email, notification_id)
 
 
 def follow_thread(user_id: int, thread_id: int) -> None:
@@ -236,7 +239,7 @@ def save_preferences(user: User, channels: dict[str, str], frequency: str) -> No
     if settings.email_frequency == EmailFrequency.immediately:
         # Leaving the digest: what was waiting for it goes out now instead of never.
         for notification_id in _waiting_for_email(user.id):
-            enqueue("community.services.notifications:send_notification_email", notification_id)
+            enqueue(send_notification_email, notification_id)
 
 
 def _waiting_for_email(user_id: int) -> list[int]:
@@ -348,6 +351,7 @@ def still_readable(user: User, row: Notification) -> bool:
 # --- email: one at a time, or a daily digest ---------------------------------------------------
 
 
+@job("notifications.send_notification_email")
 def send_notification_email(notification_id: int) -> None:
     """Job: email one notification, unless the user takes a digest (which will include it)."""
     row = db.session.get(Notification, notification_id)
@@ -383,6 +387,7 @@ def _release(ids: list[int]) -> None:
     db.session.commit()
 
 
+@job("notifications.send_daily_digests")
 def send_daily_digests(today: date | None = None) -> int:
     """Scheduled job: one digest per user and day with everything still waiting. Returns how many
     digests went out. Running it twice the same day sends nothing more (one digest row per day)."""

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import policies
 from ..extensions import db
 from ..jobs.queue import enqueue
+from ..jobs.registry import job
 from ..models import Post, Role, Thread, ThreadState, User, utcnow
 from ..models.webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from . import addresses, signing
@@ -52,7 +53,6 @@ EVENT_TYPES: dict[str, str] = {
 }
 TEST_EVENT = "webhook.test"
 EXCERPT_CHARS = 280
-DELIVER_TASK = "community.webhooks.delivery:deliver"
 
 
 # --- emitting -------------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def emit_many(event_type: str, items: list[tuple[dict[str, Any], str | None]]) -
     db.session.add_all(deliveries)
     db.session.commit()
     for delivery in deliveries:
-        enqueue(DELIVER_TASK, delivery.id)
+        enqueue(deliver, delivery.id)
     return [event.event_id for event in events]
 
 
@@ -121,6 +121,7 @@ def bridge_case_data(case) -> dict[str, Any]:
 # --- forum events (from the notifications publish path) ---------------------------------------------
 
 
+@job("webhooks.on_forum_event")
 def on_forum_event(kind: str, thread_id: int, post_id: int | None) -> None:
     """Job: turn a notification event into webhook events. Safe to run twice (dedupe keys)."""
     thread = db.session.get(Thread, thread_id)
@@ -181,6 +182,7 @@ def _author(user: User) -> dict[str, Any]:
 # --- delivering ---------------------------------------------------------------------------------------
 
 
+@job("webhooks.deliver")
 def deliver(delivery_id: int) -> None:
     """Job: send one delivery if it is still pending and due. Safe to run twice."""
     if not _claim(delivery_id):
@@ -239,7 +241,7 @@ def record_result(delivery_id: int, result: SendResult) -> None:
     disabled = _count_failure(delivery.endpoint_id)
     db.session.commit()
     if disabled:
-        enqueue("community.webhooks.delivery:notify_admins_disabled", delivery.endpoint_id)
+        enqueue(notify_admins_disabled, delivery.endpoint_id)
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -276,6 +278,7 @@ def _count_failure(endpoint_id: int) -> bool:
     return bool(switched_off)
 
 
+@job("webhooks.notify_admins_disabled")
 def notify_admins_disabled(endpoint_id: int) -> int:
     """Job: email every active admin that an endpoint was switched off. Returns emails sent."""
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
@@ -291,6 +294,7 @@ def notify_admins_disabled(endpoint_id: int) -> int:
 # --- the retry tick -----------------------------------------------------------------------------------
 
 
+@job("webhooks.retry_due")
 def retry_due(now=None, limit: int = 1000) -> int:
     """Scheduled task: queue every due pending delivery (and free rows a crashed worker held)."""
     now = now or utcnow()
@@ -303,7 +307,7 @@ def retry_due(now=None, limit: int = 1000) -> int:
         .limit(limit)
     ).all()
     for delivery_id in due:
-        enqueue(DELIVER_TASK, delivery_id)
+        enqueue(deliver, delivery_id)
     return len(due)
 
 

@@ -140,7 +140,7 @@ def _queue_pending(endpoint_id: int) -> None:
         WebhookDelivery.next_attempt_at <= utcnow(),
     )).all()
     for delivery_id in due:
-        enqueue(webhooks.DELIVER_TASK, delivery_id)
+        enqueue(webhooks.deliver, delivery_id)
 
 
 def rotate_secret(user: Optional[User], endpoint_id: int) -> str:
@@ -170,7 +170,7 @@ def send_test(user: Optional[User], endpoint_id: int) -> WebhookDelivery:
     db.session.add(delivery)
     audit.record(user, "webhook.test", "webhook_endpoint", endpoint.id, after={"event_id": event.event_id})
     db.session.commit()
-    enqueue(webhooks.DELIVER_TASK, delivery.id)
+    enqueue(webhooks.deliver, delivery.id)
     return delivery
 
 
@@ -187,5 +187,5 @@ def redeliver(user: Optional[User], endpoint_id: int, delivery_id: int) -> Webho
     audit.record(user, "webhook.redeliver", "webhook_delivery", delivery.id, before=before,
                  after={"event_id": delivery.event.event_id})
     db.session.commit()
-    enqueue(webhooks.DELIVER_TASK, delivery.id)
+    enqueue(webhooks.deliver, delivery.id)
     return delivery

@@ -125,7 +125,7 @@ def test_worker_killed_after_x_accepted_the_post_leaves_exactly_one_post(
     assert _row(row_id).state == OutboundState.sending and _row(row_id).remote_post_id is None
 
     if runner == "rq":  # what the scheduled run does after a restart
-        queue.enqueue("community.bridge.outbox:process_due")
+        queue.enqueue(bridge_outbox.process_due)
     restarted = _start(runner, env)
     output, _ = restarted.communicate(timeout=120)
     assert restarted.returncode == 0, output

@@ -225,11 +225,12 @@ def test_flask_bridge_poll_prints_counts(app, world):
 
 
 def test_run_scheduled_includes_the_bridge_poll_and_purge(app):
+    from community.jobs.registry import name_of
     from community.jobs.scheduler import PERIODIC_TASKS
 
     scheduled = [periodic.task for periodic in PERIODIC_TASKS]
-    assert "community.bridge.ingest:scheduled_poll" in scheduled
-    assert "community.bridge.ingest:purge_deleted" in scheduled
+    assert name_of(bridge_ingest.scheduled_poll) in scheduled
+    assert name_of(bridge_ingest.purge_deleted) in scheduled
     assert bridge_ingest.scheduled_poll() == 0  # not configured: a quiet no-op
 
 

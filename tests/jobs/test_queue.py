@@ -6,11 +6,13 @@ import pytest
 from community import create_app
 from community.extensions import db
 from community.jobs import queue
+from community.jobs.registry import job
 from community.models import SiteSetting
 
 pytestmark = pytest.mark.backends("sqlite")
 
 
+@job("tests.record_job")
 def record_job(key: str, value: str) -> None:
     """A job that writes a row, and is safe to run twice (it upserts)."""
     row = db.session.get(SiteSetting, key) or SiteSetting(key=key, value=None)
@@ -25,7 +27,7 @@ def test_inline_job_runs_after_the_response_is_sent(app):
 
     @app.route("/_enqueue")
     def enqueue_view():
-        queue.enqueue("tests.jobs.test_queue:record_job", "job-marker", "done")
+        queue.enqueue(record_job, "job-marker", "done")
         seen_during_request["row"] = db.session.get(SiteSetting, "job-marker")
         return "queued"
 
@@ -48,13 +50,14 @@ def test_rq_job_runs_in_a_burst_worker_against_real_redis(app, redis_url, databa
         "JOB_QUEUE": "rq", "RQ_QUEUE_NAME": queue_name, "LOG_LEVEL": "WARNING",
     })
     with rq_app.app_context():
-        queue.enqueue("tests.jobs.test_queue:record_job", "rq-marker", "from-worker")
+        queue.enqueue(record_job, "rq-marker", "from-worker")
         assert db.session.get(SiteSetting, "rq-marker") is None
         run_worker(rq_app, burst=True)
     db.session.expire_all()
     assert db.session.get(SiteSetting, "rq-marker").value == "from-worker"
 
 
+@job("tests.append_job")
 def append_job(key: str, value: str) -> None:
     """A job that appends to a row, to tell the order jobs ran in."""
     row = db.session.get(SiteSetting, key) or SiteSetting(key=key, value="")
@@ -73,8 +76,8 @@ def test_a_worker_takes_urgent_jobs_before_the_ones_queued_earlier(app, redis_ur
     })
     with rq_app.app_context():
         for n in range(3):
-            queue.enqueue("tests.jobs.test_queue:append_job", "order", f"n{n} ")
-        queue.enqueue("tests.jobs.test_queue:append_job", "order", "urgent ", urgent=True)
+            queue.enqueue(append_job, "order", f"n{n} ")
+        queue.enqueue(append_job, "order", "urgent ", urgent=True)
         run_worker(rq_app, burst=True)
     db.session.expire_all()
     assert db.session.get(SiteSetting, "order").value == "urgent n0 n1 n2 "
@@ -83,7 +86,7 @@ def test_a_worker_takes_urgent_jobs_before_the_ones_queued_earlier(app, redis_ur
 def _enqueue_route(app):
     @app.route("/_enqueue", methods=["GET", "POST"])
     def enqueue_view():
-        queue.enqueue("tests.jobs.test_queue:record_job", "job-marker", "done")
+        queue.enqueue(record_job, "job-marker", "done")
         return "queued"
 
 

@@ -6,13 +6,14 @@ from community.jobs import queue
 from community.models import SiteSetting
 
 from ..conftest import free_port
+from .test_queue import record_job
 
 pytestmark = pytest.mark.backends("sqlite")
 
 
 def test_job_runs_in_process_when_redis_refuses_the_enqueue(app, caplog):
     app.config.update(JOB_QUEUE="rq", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
-    queue.enqueue("tests.jobs.test_queue:record_job", "fallback-marker", "ran here")
+    queue.enqueue(record_job, "fallback-marker", "ran here")
     db.session.expire_all()
     assert db.session.get(SiteSetting, "fallback-marker").value == "ran here"
     assert "Redis unavailable" in caplog.text
@@ -23,7 +24,7 @@ def test_in_a_request_the_fallback_job_waits_for_the_response(app):
 
     @app.route("/_enqueue_fallback")
     def enqueue_view():
-        queue.enqueue("tests.jobs.test_queue:record_job", "late-marker", "after")
+        queue.enqueue(record_job, "late-marker", "after")
         return "queued"
 
     response = app.test_client().get("/_enqueue_fallback")

@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 
 from community.extensions import db
 from community.jobs import scheduler
+from community.jobs.registry import job, resolve
 from community.jobs.scheduler import PeriodicTask
 from community.models import ScheduledRun, SiteSetting, utcnow
 
 RUNS: list[str] = []
 
 
+@job("tests.count_run")
 def count_run() -> int:
     """A periodic task that leaves a trace in the database (jobs run in their own app context)."""
     row = db.session.get(SiteSetting, "scheduled-count") or SiteSetting(key="scheduled-count", value=0)
@@ -25,11 +27,12 @@ def count_run() -> int:
     return 7
 
 
+@job("tests.fail")
 def fail() -> int:
     raise RuntimeError("upstream said no")
 
 
-def every_minute(task: str = "tests.jobs.test_scheduler:count_run") -> PeriodicTask:
+def every_minute(task: str = "tests.count_run") -> PeriodicTask:
     return PeriodicTask(task, lambda _app: 60)
 
 
@@ -74,16 +77,16 @@ def test_schedulers_ticking_at_once_in_several_processes_run_a_task_once(app):
 
 def test_a_failing_task_is_recorded_and_the_others_still_run(app):
     app.config["JOBS_RAISE"] = False  # as deployed: a job's failure is logged, not raised
-    tasks = [every_minute("tests.jobs.test_scheduler:fail"), every_minute()]
+    tasks = [every_minute("tests.fail"), every_minute()]
     assert scheduler.tick(app, now=6_000, tasks=tasks) == 2
     assert times_run() == 1
-    failed = db.session.scalar(select(ScheduledRun).where(ScheduledRun.task.endswith(":fail")))
+    failed = db.session.scalar(select(ScheduledRun).where(ScheduledRun.task == "tests.fail"))
     assert failed.error == "RuntimeError: upstream said no" and failed.done is None
     assert failed.finished_at is not None
 
 
 def test_running_a_claimed_run_twice_runs_the_task_once(app):
-    run = ScheduledRun(task="tests.jobs.test_scheduler:count_run", slot=1)
+    run = ScheduledRun(task="tests.count_run", slot=1)
     db.session.add(run)
     db.session.commit()
     scheduler.run_claimed(run.id)
@@ -101,8 +104,6 @@ def test_runs_older_than_a_week_are_pruned(app):
 
 
 def test_every_periodic_task_is_a_function_that_exists(app):
-    from community.jobs.queue import resolve
-
     for periodic in scheduler.PERIODIC_TASKS:
         assert callable(resolve(periodic.task)), periodic.task
         assert periodic.every_seconds(app) >= 60

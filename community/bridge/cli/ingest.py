@@ -40,7 +40,8 @@ def poll() -> None:
 def run(every: int | None) -> None:
     """Poll X in a loop until Ctrl-C. With the RQ job queue, each poll is enqueued for a worker."""
     from ...jobs.queue import enqueue
-    from ..ingest import poll_configured, poll_once
+    from ..ingest import poll_configured, poll_once, scheduled_poll
+    from ..outbox import process_due
 
     if not poll_configured():
         raise click.ClickException("Set COMMUNITY_X_BEARER_TOKEN and COMMUNITY_X_BRAND_USER_ID to poll X.")
@@ -50,12 +51,12 @@ def run(every: int | None) -> None:
     try:
         while True:
             if queued:
-                enqueue("community.bridge.ingest:scheduled_poll")
+                enqueue(scheduled_poll)
             else:
                 for source, counts in poll_once().items():
                     _echo_counts(source, counts)
             # Outbound posts waiting out a rate limit or a backoff, and interrupted sends, go with each poll.
-            enqueue("community.bridge.outbox:process_due")
+            enqueue(process_due)
             time.sleep(seconds)
     except KeyboardInterrupt:
         click.echo("stopped")
