@@ -26,6 +26,9 @@ FAKE_X_IMPORTERS = {"community.bridge.cli.demo", "community.bridge.cli.fake_serv
 EDGE_PACKAGES = ("community.web", "community.api", "community.cli", "community.page_cache", "community.bridge.cli",
                  "community.bridge.fake_x", "community.jobs")
 EDGE_MODULE_NAMES = {"views", "cli", "urls", "embed_fast"}
+ROOT = "community"
+# Only the RQ entry point builds the app from inside the package (a worker started by bare `rq`).
+FACTORY_IMPORTERS = {"community.jobs.queue"}
 TOP_LEVEL_EDGE = {"community", "community.extensions", "community.logs", "community.errors"}
 
 
@@ -36,6 +39,7 @@ class Graph:
     private: list[str] = field(default_factory=list)
     fake: list[str] = field(default_factory=list)
     request: list[str] = field(default_factory=list)
+    factory_importers: list[str] = field(default_factory=list)
 
 
 def module_names(root: Path) -> dict[str, Path]:
@@ -80,7 +84,9 @@ def _note_from_import(graph: Graph, module: str, path: Path, node: ast.ImportFro
     for alias in node.names:
         full = f"{target}.{alias.name}"
         dest = full if full in graph.modules else target if target in graph.modules else None
-        if dest and dest != module:
+        if dest == ROOT:  # the app factory: counted apart, else every module would share one cycle
+            graph.factory_importers.append(module)
+        elif dest and dest != module:
             graph.edges.setdefault(module, set()).add(dest)
         if alias.name.startswith("_") and not alias.name.startswith("__") and target in graph.modules and target != module:
             graph.private.append(f"{module} imports {target}.{alias.name}")
@@ -147,6 +153,10 @@ def test_no_import_cycles(graph):
     assert cycles(graph) == []
 
 
+def test_only_the_job_runner_imports_the_app_factory(graph):
+    assert set(graph.factory_importers) <= FACTORY_IMPORTERS
+
+
 def test_no_module_imports_another_modules_private_names(graph):
     assert graph.private == []
 
@@ -182,6 +192,16 @@ def test_a_planted_cycle_is_found():
         "community.services.delta": "from .alpha import z\n",
     })
     assert cycles(graph) == [["community.services.alpha", "community.services.beta", "community.services.gamma"]]
+
+
+def test_a_cycle_through_a_module_that_imports_the_app_factory_is_found():
+    graph = _planted({
+        "community": "def create_app():\n    from .services import alpha\n",
+        "community.jobs.queue": "def run():\n    from .. import create_app\n    from ..services import alpha\n",
+        "community.services.alpha": "from ..jobs import queue\n",
+    })
+    assert cycles(graph) == [["community.jobs.queue", "community.services.alpha"]]
+    assert graph.factory_importers == ["community.jobs.queue"]
 
 
 def test_a_package_importing_its_own_modules_is_no_cycle():
