@@ -5,7 +5,9 @@ request, so the same answers hold wherever a permission is asked.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .errors import PermissionDenied, ServiceError
 
 from .models.accounts import Role, STAFF_ROLES
 from .models.base import utcnow
@@ -246,3 +248,19 @@ def can_manage_sla(user: Optional["User"]) -> bool:
 def can_manage_webhooks(user: Optional["User"]) -> bool:
     """Webhook endpoints send community events to other systems and hold signing secrets: admins only."""
     return is_admin(user)
+
+
+# --- the one raising form ---------------------------------------------------------------------------
+
+
+def ensure(
+    predicate: Callable[..., bool], user: Optional["User"], *objects: Any, message: str,
+    error: type[ServiceError] = PermissionDenied,
+) -> Optional["User"]:
+    """Raise `error(message)` unless `predicate(user, *objects)`; the user otherwise.
+
+    Services name a permission once as `partial(ensure, can_x, message=...)` instead of writing
+    the if-raise again: `require_moderator = partial(policies.ensure, policies.can_moderate, ...)`."""
+    if not predicate(user, *objects):
+        raise error(message)
+    return user

@@ -64,3 +64,18 @@ def _expected(role: str, state: str) -> bool:
 @pytest.mark.parametrize("role", ROLES)
 def test_can_read_thread_matrix(role, state):
     assert policies.can_read_thread(_user(ROLES[role]), _thread(STATES[state])) is _expected(role, state)
+
+
+def test_ensure_returns_the_user_when_the_predicate_holds():
+    admin = _user({"role": Role.admin})
+    assert policies.ensure(policies.can_manage_site, admin, message="Admins only.") is admin
+
+
+def test_ensure_raises_the_given_error_with_the_message_when_it_does_not():
+    from community.errors import Conflict, PermissionDenied
+
+    member = _user({"role": Role.customer})
+    with pytest.raises(PermissionDenied, match="^Admins only.$"):
+        policies.ensure(policies.can_manage_site, member, message="Admins only.")
+    with pytest.raises(Conflict, match="closed"):
+        policies.ensure(lambda user, thread: False, member, object(), message="closed", error=Conflict)

@@ -2,6 +2,8 @@
 "bridge") and the canned-response templates staff pick when triaging. Every change is audited."""
 from __future__ import annotations
 
+from functools import partial
+
 import re
 from typing import Optional
 
@@ -9,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import policies
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import BridgeCannedResponse, SiteSetting, User
 from ..services import audit
@@ -24,9 +26,7 @@ TITLE_MAX_LENGTH = 80
 BODY_MAX_LENGTH = 1000
 
 
-def _require_admin(user: Optional[User]) -> None:
-    if not policies.can_admin_bridge(user):
-        raise PermissionDenied("Only admins can change the X bridge settings.")
+_require_admin = partial(policies.ensure, policies.can_admin_bridge, message="Only admins can change the X bridge settings.")
 
 
 def _stored() -> dict:

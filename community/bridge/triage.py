@@ -13,6 +13,8 @@ and nothing waits forever behind newer posts.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import csv
 import math
 from dataclasses import dataclass
@@ -24,7 +26,7 @@ from sqlalchemy import Select, select, update
 
 from .. import policies
 from .classify import LABELS
-from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
 from ..models import BridgeCannedResponse, BridgeCase, CaseStatus, User, utcnow
 from ..models.bridge import LabelSource
@@ -62,9 +64,7 @@ class InboxFilters:
                    pick("summoned", SUMMONED_FILTERS, "any"), pick("assigned", ASSIGNED_FILTERS, "any"))
 
 
-def require_triage(user: Optional[User]) -> None:
-    if not policies.can_triage_bridge(user):
-        raise PermissionDenied("The X bridge inbox is for staff only.")
+require_triage = partial(policies.ensure, policies.can_triage_bridge, message="The X bridge inbox is for staff only.")
 
 
 def priority(case: BridgeCase, now: datetime | None = None) -> float:

@@ -9,6 +9,8 @@ second run, or two runs at once, record and announce each breach once.
 """
 from __future__ import annotations
 
+from functools import partial
+
 import logging
 import re
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from .. import policies
-from ..errors import PermissionDenied, ValidationFailed
+from ..errors import ValidationFailed
 from ..extensions import db
 from ..rows import insert_once
 from ..jobs.queue import enqueue
@@ -104,9 +106,7 @@ def _pair(target: SlaTarget) -> tuple[int | None, int | None]:
     return target.first_response_minutes, target.resolution_minutes
 
 
-def _require_manager(user: Optional[User]) -> None:
-    if not policies.can_manage_sla(user):
-        raise PermissionDenied("Only admins can change SLA targets.")
+_require_manager = partial(policies.ensure, policies.can_manage_sla, message="Only admins can change SLA targets.")
 
 
 def _minutes(raw: str, field: str, problems: dict[str, str]) -> int | None:

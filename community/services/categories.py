@@ -5,6 +5,8 @@ unique across current and old slugs; taking over an old slug removes its redirec
 """
 from __future__ import annotations
 
+from functools import partial
+
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -13,7 +15,7 @@ from typing import Optional
 from sqlalchemy import delete, func, select, update
 
 from .. import policies
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Category, CategorySlug, Post, Thread, User, Visibility, utcnow
 from . import audit
@@ -40,9 +42,7 @@ def slugify(text: str, max_length: int = SLUG_MAX) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:max_length].strip("-")
 
 
-def _require_admin(actor: Optional[User]) -> None:
-    if not policies.can_manage_site(actor):
-        raise PermissionDenied("Only administrators can manage categories.")
+_require_admin = partial(policies.ensure, policies.can_manage_site, message="Only administrators can manage categories.")
 
 
 def _get(category_id: int) -> Category:

@@ -2,13 +2,14 @@
 staff and waits again, and who on staff owns each thread."""
 from __future__ import annotations
 
+from functools import partial
 from datetime import datetime
 from typing import Optional
 
 from sqlalchemy import Select, select
 
 from .. import policies
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import STAFF_ROLES, Category, Post, Thread, ThreadState, User
 from . import audit
@@ -17,9 +18,7 @@ VIEWS = ("all", "mine", "unassigned")
 LIMIT = 200
 
 
-def require_inbox(user: Optional[User]) -> None:
-    if not policies.can_use_staff_inbox(user):
-        raise PermissionDenied("The inbox is for staff only.")
+require_inbox = partial(policies.ensure, policies.can_use_staff_inbox, message="The inbox is for staff only.")
 
 
 def parse_view(raw: str | None) -> str:

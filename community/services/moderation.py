@@ -5,6 +5,7 @@ change, then commits; notifications are published after the commit.
 """
 from __future__ import annotations
 
+from functools import partial
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,10 +42,7 @@ REASON_MAX = 500
 MAX_SUSPENSION_DAYS = 3650
 
 
-def require_moderator(actor: Optional[User]) -> User:
-    if not policies.can_moderate(actor):
-        raise PermissionDenied("Only staff can moderate.")
-    return actor
+require_moderator = partial(policies.ensure, policies.can_moderate, message="Only staff can moderate.")
 
 
 def clean_reason(raw: str | None, field_name: str = "reason", required: bool = False) -> str:

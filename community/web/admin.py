@@ -5,11 +5,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from .. import policies
 from ..errors import ValidationFailed
-from ..extensions import login_manager
 from ..models import Visibility
 from ..services import branding as branding_service
 from ..services import categories as category_service
 from .helpers import viewer
+from .guards import require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # The logo is public (every page shows it), so it lives outside /admin.
@@ -24,14 +24,7 @@ VISIBILITY_LABELS = {
 BLANK_FOOTER_ROWS = 2
 
 
-@bp.before_request
-def require_site_admin():
-    user = viewer()
-    if user is None:
-        return login_manager.unauthorized()
-    if not policies.can_manage_site(user):
-        abort(403, "Only administrators can open the admin pages.")
-    return None
+bp.before_request(require(policies.can_manage_site, "Only administrators can open the admin pages."))
 
 
 @bp.route("/")

@@ -5,6 +5,7 @@ to the admin once (on creation and after rotation); receivers keep their copy.
 """
 from __future__ import annotations
 
+from functools import partial
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -12,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from .. import policies
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
 from ..models import DeliveryState, User, WebhookDelivery, WebhookEndpoint, utcnow
@@ -31,9 +32,7 @@ class EndpointInput:
     events: list[str] = field(default_factory=list)
 
 
-def _require_admin(user: Optional[User]) -> None:
-    if not policies.can_manage_webhooks(user):
-        raise PermissionDenied("Only administrators can manage webhooks.")
+_require_admin = partial(policies.ensure, policies.can_manage_webhooks, message="Only administrators can manage webhooks.")
 
 
 def _clean(data: EndpointInput) -> EndpointInput:

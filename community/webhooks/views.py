@@ -4,14 +4,15 @@ A new or rotated signing secret is shown once, on the response to the form that 
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .. import policies
 from ..errors import ValidationFailed
-from ..extensions import limiter, login_manager
+from ..extensions import limiter
 from . import endpoints
 from . import delivery as webhooks
 from ..web.helpers import viewer
+from ..web.guards import require
 
 bp = Blueprint("webhooks_admin", __name__, url_prefix="/admin/webhooks")
 # Each test or redelivery makes an outgoing request: keep a script from turning admin into a cannon.
@@ -19,14 +20,7 @@ send_limit = limiter.limit("30 per minute", methods=["POST"])
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-@bp.before_request
-def require_admin():
-    user = viewer()
-    if user is None:
-        return login_manager.unauthorized()
-    if not policies.can_manage_webhooks(user):
-        abort(403, "Only administrators can manage webhooks.")
-    return None
+bp.before_request(require(policies.can_manage_webhooks, "Only administrators can manage webhooks."))
 
 
 def _submitted() -> endpoints.EndpointInput:

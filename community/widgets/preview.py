@@ -12,7 +12,7 @@ from typing import Any, Mapping
 from ..errors import ValidationFailed
 from ..models.widgets import WidgetKind, WidgetSort, WidgetTheme
 from .links import WidgetLinks
-from .service import clean_form, _require_manager, widget_payload, widget_search_results
+from .service import clean_form, require_manager, widget_payload, widget_search_results
 
 
 @dataclass
@@ -30,7 +30,7 @@ class WidgetDraft:
 
 
 def _draft(user, form: Mapping[str, Any], widget_id: int | None) -> WidgetDraft:
-    _require_manager(user)
+    require_manager(user)
     # The name and the origins matter only when saving; a half-typed draft still previews.
     values, errors = clean_form(
         {**form, "name": form.get("name") or "Preview", "allowed_origins": "https://preview.example"}

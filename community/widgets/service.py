@@ -1,6 +1,8 @@
 """Embeddable widgets: marketers manage them; the embed routes get public-only, cached data."""
 from __future__ import annotations
 
+from functools import partial
+
 import hashlib
 import json
 import re
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 
 from .. import policies
 from ..content.sanitize import strip_tags
-from ..errors import NotFound, PermissionDenied, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Category, Post, Tag, Thread, User, VerifiedAnswer, thread_tags, utcnow
 from ..models.widgets import Widget, WidgetKind, WidgetSort, WidgetTheme
@@ -32,18 +34,16 @@ FORM_FIELDS = ("name", "kind", "item_count", "theme", "language", "sort", "tag",
 # --- managing widgets (marketers and admins) -----------------------------------------------------
 
 
-def _require_manager(user: User | None) -> None:
-    if not policies.can_manage_widgets(user):
-        raise PermissionDenied("Only marketers and administrators can manage widgets.")
+require_manager = partial(policies.ensure, policies.can_manage_widgets, message="Only marketers and administrators can manage widgets.")
 
 
 def list_widgets(user: User | None) -> list[Widget]:
-    _require_manager(user)
+    require_manager(user)
     return list(db.session.scalars(select(Widget).order_by(Widget.name, Widget.id)))
 
 
 def get_widget(user: User | None, widget_id: int) -> Widget:
-    _require_manager(user)
+    require_manager(user)
     widget = db.session.get(Widget, widget_id)
     if widget is None:
         raise NotFound("There is no such widget.")
@@ -52,14 +52,14 @@ def get_widget(user: User | None, widget_id: int) -> Widget:
 
 def widget_categories_choices(user: User | None) -> list[Category]:
     """Only public categories can feed a widget; anything else would never show anyway."""
-    _require_manager(user)
+    require_manager(user)
     return [c for c in db.session.scalars(
         select(Category).where(Category.deleted_at.is_(None)).order_by(Category.position, Category.name)
     ) if policies.can_read_category(None, c)]
 
 
 def create_widget(user: User | None, form: Mapping[str, Any]) -> Widget:
-    _require_manager(user)
+    require_manager(user)
     widget = Widget(created_by_id=user.id)
     _apply_form(widget, form)
     db.session.add(widget)

@@ -1,11 +1,11 @@
 """The widgets page for marketers: create, edit, preview, enable or disable, delete, analytics."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 
 from .. import policies
 from ..errors import ValidationFailed
-from ..extensions import limiter, login_manager
+from ..extensions import limiter
 from ..models.widgets import WidgetKind, WidgetSort, WidgetTheme
 from . import events as widget_events
 from . import preview as widget_preview
@@ -13,6 +13,7 @@ from . import service as widget_service
 from .labels import LANGUAGE_NAMES
 from .urls import widget_links
 from ..web.helpers import viewer
+from ..web.guards import require
 
 bp = Blueprint("widgets", __name__, url_prefix="/widgets")
 
@@ -28,14 +29,7 @@ THEME_LABELS = {WidgetTheme.brand.value: "Brand colours", WidgetTheme.light.valu
 SORT_LABELS = {WidgetSort.latest.value: "Latest verified first", WidgetSort.most_viewed.value: "Most viewed first"}
 
 
-@bp.before_request
-def require_widget_manager():
-    user = viewer()
-    if user is None:
-        return login_manager.unauthorized()
-    if not policies.can_manage_widgets(user):
-        abort(403, "Only marketers and administrators can manage widgets.")
-    return None
+bp.before_request(require(policies.can_manage_widgets, "Only marketers and administrators can manage widgets."))
 
 
 @bp.route("/")
