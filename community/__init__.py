@@ -116,11 +116,14 @@ def _blueprints(app: Flask) -> None:
 
 def _domains(app: Flask) -> None:
     """Each domain's own set-up: its CLI commands, settings checks, backends, change listeners."""
-    from . import bridge, cli, search, seed, webhooks
+    from . import bridge, changes, cli, search, seed, webhooks
     from .page_cache import store as page_cache_store
+    from .widgets import cache as widget_cache
 
-    page_cache_store.register()  # the Session listener that bumps the page cache's generations
-    search.init_app(app)  # the backend for SEARCH_BACKEND, and its change listener
+    changes.register()  # the one Session listener: what each commit changed, told to the subscribers below
+    page_cache_store.register()  # subscribes: the page cache's generations
+    widget_cache.register()  # subscribes: the widget cache's content version
+    search.init_app(app)  # the backend for SEARCH_BACKEND, and its change subscriber (outbox rows, drain)
     for domain in (bridge, seed, webhooks):
         domain.init_app(app)
     cli.init_app(app)  # the `flask community` group, once every domain added its commands

@@ -3,8 +3,9 @@
 A stored page remembers the generations it depended on: GLOBAL (brand, settings, categories,
 people: anything every page may show), LISTINGS (any thread or post: the home page, /latest),
 one category's (its listing), one thread's (its pages) or SEARCH (anonymous search pages: moved when
-a change is queued for the search index and again when the index applies it). After a commit that changed content,
-the counters of what changed are bumped, and a page whose remembered generations differ from
+a change is queued for the search index and again when the index applies it). After a commit that
+changed a row of CACHED_TABLES (the change tracker, community/changes.py, tells this module once per
+commit), the counters of what changed are bumped, and a page whose remembered generations differ from
 the current ones is a miss. A WRITES counter moves on every such commit: a page whose render
 overlapped a commit is not stored, since it may show the rows from before it.
 
@@ -22,7 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -31,31 +31,20 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
-from ..models import Category, Post, Thread, User
+from .. import changes, services as forum_core, widgets
+from ..models import Category, User
+from ..search.indexed_fields import touches_index
 
 log = logging.getLogger(__name__)
 
 GLOBAL, LISTINGS, WRITES, SEARCH = "g", "l", "w", "s"
-STALE = "page_cache.stale"
-CATEGORY_OF_THREAD = "page_cache.category_of_thread"
 
-# Tables no anonymous page shows: their writes must not empty the cache.
-IGNORED_TABLES = frozenset({
-    "notifications", "notification_preferences", "notification_settings", "notification_digests",
-    "search_outbox", "search_documents", "search_events", "deflection_events", "widget_event_counts",
-    "used_tokens", "revoked_logins", "audit_entries", "accept_reminders", "bridge_poll_logs", "bridge_cursors",
-    "webhook_deliveries", "webhook_events", "webhook_endpoints",
-    # The X bridge is staff-only: no cached page shows it. (BridgePost.post_id is an X id, not a Post.)
-    "bridge_cases", "bridge_posts", "bridge_outbound", "bridge_opt_outs", "bridge_canned_responses",
-    "bridge_invites", "bridge_account_links", "bridge_join_rejections",
-    # The PostgreSQL search backend's own tables, written with text() after every indexed reply.
-    "search_words", "search_documents_build", "search_ranks", "search_ranks_build",
-    # Staff-only figures and credentials: the dashboard, SLA clocks, CSAT answers and API tokens.
-    "metrics_thread_facts", "metrics_post_sentiment", "sla_targets", "sla_breaches", "csat_surveys", "api_tokens",
-})
+# The tables whose rows some cached page shows, each declared by the domain that owns them. A write
+# to any other table is invisible to the cache (tests/web/test_page_cache_tables.py makes a new
+# table take a side).
+CACHED_TABLES = forum_core.PAGE_TABLES | widgets.PAGE_TABLES
 # User columns no page shows (sign-ins and password changes must not empty the cache).
 PRIVATE_USER_COLUMNS = frozenset({
     "password_hash", "session_version", "last_seen_at", "email", "email_normalized", "email_verified_at",
@@ -293,62 +282,36 @@ def category_id_for_slug(slug: str) -> Optional[int]:
 # --- invalidation: which generations a commit moves ---------------------------------------------
 
 
-def _changed_columns(obj) -> set[str]:
-    state = inspect(obj)
-    return {attr.key for attr in state.attrs if attr.history.has_changes()}
+def register() -> None:
+    """Subscribe to the change tracker (community/changes.py), which create_app registers."""
+    changes.subscribe(_bump_after_commit, CACHED_TABLES)
 
 
-def _names_for(session: Session, obj, is_new: bool) -> set[str]:
-    table = getattr(obj, "__tablename__", None)
-    if table is None or table in IGNORED_TABLES:
-        return set()
-    if isinstance(obj, User):
-        if is_new or not (_changed_columns(obj) - PRIVATE_USER_COLUMNS):
-            return set()  # nobody's page shows a new account or a password change
-        return {GLOBAL}
-    if isinstance(obj, Category):
-        if not is_new and not (_changed_columns(obj) - CATEGORY_COUNTER_COLUMNS):
-            return {category_gen(obj.id), LISTINGS}
-        return {GLOBAL}
-    if isinstance(obj, Thread):
-        names = {thread_gen(obj.id), category_gen(obj.category_id), LISTINGS}
-        names.update(category_gen(old) for old in inspect(obj).attrs.category_id.history.deleted if old is not None)
-        return names
-    thread_id = getattr(obj, "thread_id", None)
-    if thread_id is None and getattr(obj, "post_id", None) is not None:
-        thread_id = _thread_of_post(session, obj.post_id)
-    if thread_id is None:
-        return {GLOBAL}
-    names = {thread_gen(thread_id), LISTINGS}
-    if isinstance(obj, Post):
-        names.update(thread_gen(old) for old in inspect(obj).attrs.thread_id.history.deleted if old is not None)
-    category_id = _category_of_thread(session, thread_id)
-    if category_id is not None:
-        names.add(category_gen(category_id))
+def stale_generations(change_set: changes.ChangeSet) -> set[str]:
+    """The generations a committed change moves."""
+    names: set[str] = set()
+    for row in change_set.rows:
+        if row.table in CACHED_TABLES:
+            names |= _names_for(row)
+    if any(s.table in CACHED_TABLES or s.table == changes.UNKNOWN_TABLE for s in change_set.statements):
+        names.add(GLOBAL)  # a statement that skipped the flush may have written any row of its table
+    if touches_index(change_set):
+        names.add(SEARCH)  # cached search pages show threads' titles and visibility from the database
     return names
 
 
-def _thread_of_post(session: Session, post_id: int) -> Optional[int]:
-    post = session.identity_map.get(inspect(Post).identity_key_from_primary_key((post_id,)))
-    if post is not None:
-        return post.thread_id
-    return session.connection().scalar(select(Post.thread_id).where(Post.id == post_id))
-
-
-def _category_of_thread(session: Session, thread_id: int) -> Optional[int]:
-    # Remembered for the flush: a batch of rows in one thread must not cost one query per row.
-    known = session.info.setdefault(CATEGORY_OF_THREAD, {})
-    if thread_id not in known:
-        thread = session.identity_map.get(inspect(Thread).identity_key_from_primary_key((thread_id,)))
-        if thread is not None:
-            return thread.category_id
-        known[thread_id] = session.connection().scalar(select(Thread.category_id).where(Thread.id == thread_id))
-    return known[thread_id]
-
-
-def note_search_change(session: Session) -> None:
-    """The search index will change when this session commits (search/changes.py queued it)."""
-    _note(session, {SEARCH})
+def _names_for(row: changes.Row) -> set[str]:
+    if row.table == User.__tablename__:
+        if row.op == changes.INSERT or not (row.columns - PRIVATE_USER_COLUMNS):
+            return set()  # nobody's page shows a new account or a password change
+        return {GLOBAL}
+    if row.table == Category.__tablename__:
+        if row.op != changes.INSERT and not (row.columns - CATEGORY_COUNTER_COLUMNS):
+            return {category_gen(row.key), LISTINGS}
+        return {GLOBAL}
+    if not row.thread_ids:
+        return {GLOBAL}
+    return {LISTINGS, *map(thread_gen, row.thread_ids), *map(category_gen, row.category_ids)}
 
 
 def search_index_changed() -> None:
@@ -361,73 +324,11 @@ def search_index_changed() -> None:
         log.warning("could not bump the search page generation", exc_info=True)
 
 
-def _note(session: Session, names: set[str]) -> None:
-    if names:
-        session.info.setdefault(STALE, set()).update(names)
-
-
-def _after_flush(session: Session, _context) -> None:
-    names: set[str] = set()
-    for obj in session.new:
-        names |= _names_for(session, obj, is_new=True)
-    for obj in (*session.dirty, *session.deleted):
-        if obj in session.deleted or session.is_modified(obj, include_collections=True):
-            names |= _names_for(session, obj, is_new=False)
-    session.info.pop(CATEGORY_OF_THREAD, None)
-    _note(session, names)
-
-
-def _statement(state) -> None:
-    """UPDATE/DELETE/INSERT statements skip the flush: they move GLOBAL unless their table is ignored."""
-    if state.is_select:
-        return
-    statement = state.statement
-    if state.is_update or state.is_delete or state.is_insert:
-        mapper = state.bind_mapper
-        table = mapper.local_table.name if mapper is not None else getattr(getattr(statement, "table", None), "name", None)
-    else:  # text(): the search backend writes its tables this way after every indexed reply
-        sql = str(statement).lstrip()
-        if sql[:7].upper().startswith(("SELECT", "WITH", "PRAGMA", "EXPLAIN", "SET ")):
-            return
-        match = _TEXT_TABLE.match(sql)
-        table = match.group(1).lower() if match else None
-    if table in IGNORED_TABLES:
-        return
-    _note(state.session, {GLOBAL})
-
-
-# The table a text() statement writes (None, hence GLOBAL, when it cannot tell).
-_TEXT_TABLE = re.compile(
-    r"(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?|DROP\s+TABLE(?:\s+IF\s+EXISTS)?|"
-    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+\w+\s+ON|CREATE\s+TABLE|ALTER\s+(?:TABLE|INDEX))\s+\"?(\w+)",
-    re.IGNORECASE,
-)
-
-
-def _after_commit(session: Session) -> None:
-    names = session.info.pop(STALE, None)
+def _bump_after_commit(change_set: changes.ChangeSet) -> None:
+    names = stale_generations(change_set)
     if not names or not has_app_context():
         return
     try:
         store_for(current_app).bump(names)
     except Exception:  # the commit already happened; entries expire after PAGE_CACHE_SECONDS
         log.warning("could not bump page cache generations", exc_info=True)
-
-
-def _forget(session: Session) -> None:
-    session.info.pop(STALE, None)
-
-
-_registered = False
-
-
-def register() -> None:
-    """Listen on every Session once per process (apps share the ORM classes)."""
-    global _registered
-    if _registered:
-        return
-    event.listen(Session, "after_flush", _after_flush)
-    event.listen(Session, "do_orm_execute", _statement)
-    event.listen(Session, "after_commit", _after_commit)
-    event.listen(Session, "after_rollback", _forget)
-    _registered = True

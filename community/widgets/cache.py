@@ -1,8 +1,9 @@
 """The widget cache: entries keyed by a content version that commits touching forum content bump.
 
-Redis when REDIS_URL is set (shared by every worker), an in-process dict otherwise. Entries also
-expire after CACHE_SECONDS, which bounds staleness from bulk UPDATE statements (they fire no ORM
-events) and, without Redis, between processes.
+Redis when REDIS_URL is set (shared by every worker), an in-process dict otherwise. The version
+moves after a commit that flushed a row of CONTENT_TABLES (the change tracker, community/changes.py,
+tells register()'s subscriber). Entries also expire after CACHE_SECONDS, which bounds staleness from
+bulk UPDATE statements (they skip the flush) and, without Redis, between processes.
 
 With Redis, the WSGI fast path (peek_entry) keeps the content version and decoded entries in the
 process, so a warm hit makes no Redis round trip: a bump in this process is seen at once, a bump
@@ -20,15 +21,15 @@ import time
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
+from .. import changes
 from ..page_cache.store import site_namespace
 
 CACHE_SECONDS = 60
 LOCAL_MAX_ENTRIES = 2000
 PREFIX_MEMO = "community.widget_cache_prefix"
-_WATCHED_TABLES = frozenset(
+# The tables a widget's entry is made from: a commit that wrote one moves the content version.
+CONTENT_TABLES = frozenset(
     {"threads", "posts", "categories", "verified_answers", "tags", "thread_tags", "widgets", "widget_categories"}
 )
 
@@ -149,29 +150,16 @@ def put(key: str, value: Any) -> None:
         _local_entries[key] = (time.monotonic() + CACHE_SECONDS, value)
 
 
-def _touches_content(session: Session) -> bool:
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        table = getattr(obj, "__tablename__", None)
-        if table in _WATCHED_TABLES:
-            return True
-    return False
+def register() -> None:
+    """Subscribe to the change tracker (community/changes.py), which create_app registers."""
+    changes.subscribe(_bump_after_commit, CONTENT_TABLES)
 
 
-@event.listens_for(Session, "after_flush")
-def _note_content_change(session: Session, _context) -> None:
-    if _touches_content(session):
-        session.info["widgets_stale"] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _bump_after_commit(session: Session) -> None:
-    if session.info.pop("widgets_stale", False):
-        try:
-            bump_version()
-        except Exception:  # a cache outage must never fail the commit that already happened
-            logging.getLogger(__name__).warning("could not bump the widget cache version", exc_info=True)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("widgets_stale", None)
+def _bump_after_commit(change_set: changes.ChangeSet) -> None:
+    # Rows written by the flush only: bulk statements are bounded by CACHE_SECONDS (see above).
+    if not any(row.table in CONTENT_TABLES for row in change_set.rows):
+        return
+    try:
+        bump_version()
+    except Exception:  # a cache outage must never fail the commit that already happened
+        logging.getLogger(__name__).warning("could not bump the widget cache version", exc_info=True)
