@@ -30,7 +30,8 @@ def make_backend(name: str, *, index_dir: str, database_url: str) -> SearchBacke
 
 
 def init_app(app: Flask) -> None:
-    """The backend SEARCH_BACKEND names, its subscription to the change tracker (community/changes.py), and `flask community search ...`."""
+    """The backend SEARCH_BACKEND names, its subscription to the change tracker
+    (community/changes.py), and `flask community search ...`."""
     from . import changes, cli  # noqa: F401  (cli attaches its commands to the community group)
 
     app.extensions["community.search"] = make_backend(
