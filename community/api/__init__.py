@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..errors import ServiceError
 from ..extensions import csrf, limiter
+from ..services.forum import Unreadable
 from .responses import ApiError, error_response
 from .tokens import rate_limit_key
 
@@ -41,8 +42,14 @@ def _api_error(error: ApiError):
     return error_response(error.status, error.code, error.message, error.fields)
 
 
+# Missing or closed to the token's user (services.forum.Unreadable): one body for both cases.
+UNREADABLE_MESSAGE = f"{Unreadable.MESSAGE} It may have been removed, or this token's user may not read it."
+
+
 @bp.errorhandler(ServiceError)
 def _service_error(error: ServiceError):
+    if isinstance(error, Unreadable):
+        return error_response(404, "not_found", UNREADABLE_MESSAGE)
     return error_response(error.status_code, None, error.message or "The request could not be completed.", error.fields)
 
 

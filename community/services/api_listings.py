@@ -15,7 +15,9 @@ from .. import policies
 from ..errors import NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Category, Post, Tag, Thread, ThreadState, User, thread_tags
-from .forum import STATE_FILTERS, post_shown_to, require_category_access, thread_for_viewer, visible_threads
+from .forum import (
+    STATE_FILTERS, Unreadable, post_shown_to, require_category_access, thread_for_viewer, visible_threads,
+)
 
 THREAD_STATES = (*STATE_FILTERS, *(state.value for state in ThreadState if state.value not in STATE_FILTERS))
 
@@ -28,8 +30,8 @@ def _page(rows: list, limit: int, key) -> tuple[list, tuple | None]:
 
 def listing_category(user: Optional[User], category_id: int) -> Category:
     category = db.session.get(Category, category_id)
-    if category is None or (category.deleted_at is not None and not policies.is_staff(user)):
-        raise NotFound("There is no such category.")
+    if category is None:
+        raise Unreadable()  # the same answer as for one the user may not read
     require_category_access(user, category)
     return category
 

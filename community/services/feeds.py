@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound
 from ..extensions import db
 from ..models import Category, Post, Thread, User, utcnow
 from .. import policies
@@ -103,12 +103,9 @@ def latest_feed(site_name: str) -> Feed:
 
 
 def public_category(slug: str) -> Category:
-    """The public category at `slug`; NotFound for gated, deleted or unknown ones (a feed reader
-    has no session, so members-only feeds do not exist). Old slugs are followed."""
-    try:
-        category, _renamed = forum.category_for_viewer(None, slug)
-    except PermissionDenied as denied:
-        raise NotFound("There is no such feed.") from denied
+    """The public category at `slug`; forum.Unreadable for gated, deleted or unknown ones alike (a
+    feed reader has no session, so members-only feeds do not exist). Old slugs are followed."""
+    category, _renamed = forum.category_for_viewer(None, slug)
     return category
 
 

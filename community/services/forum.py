@@ -15,17 +15,23 @@ from sqlalchemy import Select, and_, false, func, or_, select, true
 from sqlalchemy.orm import lazyload
 
 from .. import policies
-from ..errors import NotFound, PermissionDenied
+from ..errors import NotFound
 from ..extensions import db
-from ..models import Category, CategorySlug, Post, Thread, ThreadState, User, Visibility
+from ..models import Category, CategorySlug, Post, Thread, ThreadState, User
 
 Row = TypeVar("Row")
 
-DENIED_MESSAGES = {
-    Visibility.members: "Sign in to read this.",
-    Visibility.customers: "This is only for verified customers.",
-    Visibility.staff: "This is only for staff.",
-}
+
+class Unreadable(NotFound):
+    """A category, thread or post that does not exist, or that the viewer may not read (a gated
+    category, someone else's private thread, a deleted one): one error, one message, for every
+    such case, so the answer never tells which ids and slugs exist where the viewer may not look
+    (issue 22, item 3). The edges render it per viewer only (web/errors.py, the API's 404)."""
+
+    MESSAGE = "There is nothing here you can open."
+
+    def __init__(self) -> None:
+        super().__init__(self.MESSAGE)
 
 
 @dataclass(frozen=True)
@@ -134,15 +140,16 @@ def category_for_viewer(user: Optional[User], slug: str) -> tuple[Category, bool
         old = db.session.get(CategorySlug, slug)
         category = db.session.get(Category, old.category_id) if old else None
         renamed = category is not None
-    if category is None or (category.deleted_at is not None and not policies.is_staff(user)):
-        raise NotFound("There is no such category.")
+    if category is None:
+        raise Unreadable()
     require_category_access(user, category)
     return category, renamed
 
 
 def require_category_access(user: Optional[User], category: Category) -> None:
+    """Unreadable unless the viewer may read the category (a deleted one: staff only)."""
     if not policies.can_read_category(user, category):
-        raise PermissionDenied(DENIED_MESSAGES.get(category.visibility, "You may not read this."))
+        raise Unreadable()
 
 
 # --- thread listings --------------------------------------------------------------------------
@@ -262,14 +269,11 @@ def _listing_estimate(user: Optional[User], category: Category | None) -> int:
 
 
 def thread_for_viewer(user: Optional[User], thread_id: int) -> Thread:
-    """The thread, or NotFound when it is missing or hidden (deleted, someone else's private),
-    or PermissionDenied when its category is closed to the viewer."""
+    """The thread, or Unreadable when it is missing, hidden from the viewer (deleted, someone
+    else's private or held one) or in a category closed to them: the same answer for all."""
     thread = db.session.get(Thread, thread_id)
-    if thread is None:
-        raise NotFound("There is no such thread.")
-    require_category_access(user, thread.category)
-    if not policies.can_read_thread(user, thread):
-        raise NotFound("There is no such thread.")
+    if thread is None or not policies.can_read_thread(user, thread):
+        raise Unreadable()
     return thread
 
 
@@ -294,23 +298,30 @@ def post_shown_to(user: Optional[User]):
 
 def thread_or_merge_target(user: Optional[User], thread_id: int) -> tuple[Thread, bool]:
     """The thread for its page, or the thread it was merged into and True (its old URL redirects
-    there; that page checks access). One load of the thread: the session keeps it only while
+    there). The redirect is only for a viewer who may read the old thread's category and the
+    target: to anyone else the old URL answers as a missing thread does, so it tells neither that
+    the old id exists nor where it went. One load of the thread: the session keeps it only while
     something refers to it. The page shows no tags: they are not loaded unless asked for."""
     thread = db.session.get(Thread, thread_id, options=[lazyload(Thread.tags)])
     if thread is not None and thread.merged_into_id is not None:
         target = db.session.get(Thread, thread.merged_into_id)
         if target is not None:
-            return target, True
+            if not policies.can_read_category(user, thread.category):
+                raise Unreadable()
+            return thread_for_viewer(user, target.id), True
     return thread_for_viewer(user, thread_id), False
 
 
 def post_for_viewer(user: Optional[User], post_id: int) -> Post:
+    """The post (deleted and hidden ones too: their thread shows a placeholder), or Unreadable
+    when it is missing, held for review (to all but its author and staff) or its thread is
+    unreadable to the viewer."""
     post = db.session.get(Post, post_id)
     if post is None:
-        raise NotFound("There is no such post.")
+        raise Unreadable()
     thread_for_viewer(user, post.thread_id)
     if post.is_pending and not policies.can_read_post(user, post):
-        raise NotFound("There is no such post.")
+        raise Unreadable()
     return post
 
 

@@ -13,7 +13,7 @@ from ..errors import Conflict, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Post, PostRevision, Thread, User, utcnow
 from . import audit, notifications
-from .forum import post_for_viewer, thread_for_viewer
+from .forum import Unreadable, post_for_viewer, thread_for_viewer
 from .spam import screen_new_post
 from .threads import (
     clean_body,
@@ -45,7 +45,7 @@ def reply_target(user: Optional[User], thread_id: int) -> Thread:
     """The thread a reply goes to; deleted threads answer 403 (not 404) to anyone who could reply."""
     thread = db.session.get(Thread, thread_id)
     if thread is None:
-        raise NotFound("There is no such thread.")
+        raise Unreadable()  # as for a thread the user may not read (forum.thread_for_viewer)
     if thread.deleted_at is None:
         thread_for_viewer(user, thread_id)
     require_can_reply(user, thread)

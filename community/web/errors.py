@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, make_response, render_template, request
-from flask_login import AnonymousUserMixin
+from flask import Flask, g, jsonify, make_response, render_template, request, url_for
+from flask_login import AnonymousUserMixin, current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .. import policies
 from ..errors import ServiceError
+from ..services.forum import Unreadable
 from ..storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -36,17 +38,37 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, message: str, code: str | None = None):
+def error_response(status: int, message: str, code: str | None = None, **page_context):
     title = TITLES.get(status, "Error")
     if wants_json():
         body = {"error": {"status": status, "code": code or title.lower().replace(" ", "_"), "message": message}}
         return make_response(jsonify(body), status)
     try:
-        page = render_template("errors/error.html", status=status, title=title, message=message)
+        page = render_template("errors/error.html", status=status, title=title, message=message, **page_context)
     except SQLAlchemyError:
         # The layout could not load what it shows (database down): a bare page still says what happened.
         page = f"<!doctype html><title>{title}</title><h1>{title}</h1><p>{message}</p>"
     return make_response(page, status)
+
+
+UNREADABLE_SIGNED_IN = "It may have been removed, or it is in an area your account can't see."
+UNREADABLE_UNVERIFIED = "If you are a customer: areas for verified customers open once your account is verified."
+UNREADABLE_SIGNED_OUT = "It may have been removed, or it is in an area for signed-in members."
+
+
+def unreadable_response():
+    """One 404 for a category, thread or post that is missing or closed to the viewer
+    (services.forum.Unreadable): what it says depends on who asks, never on which case it is.
+    Signed out, it offers to sign in and come back to this page (links in emails land here)."""
+    user = current_user if current_user.is_authenticated else None
+    if user is None:
+        back = request.full_path.rstrip("?") if request.method == "GET" else None
+        return error_response(
+            404, Unreadable.MESSAGE, "not_found", detail=UNREADABLE_SIGNED_OUT,
+            sign_in_url=url_for("auth.sign_in", next=back), sign_up_url=url_for("auth.sign_up", next=back),
+        )
+    hint = None if policies.is_staff(user) or user.is_verified_customer else UNREADABLE_UNVERIFIED
+    return error_response(404, Unreadable.MESSAGE, "not_found", detail=UNREADABLE_SIGNED_IN, hint=hint)
 
 
 def unavailable_response(message: str, code: str):
@@ -64,6 +86,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
+        if isinstance(error, Unreadable):
+            return unreadable_response()
         return error_response(error.status_code, error.message or TITLES.get(error.status_code, "Error"))
 
     @app.errorhandler(HTTPException)
