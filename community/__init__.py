@@ -134,13 +134,19 @@ def _wsgi_middleware(app: Flask) -> None:
     from .jobs.queue import RunJobsAfterResponse
     from .page_cache.anonymous import AnonymousPageFastPath
     from .page_cache.signed_in import SignedInHomeFastPath, hit_headers
+    from .web import transport
     from .widgets.embed_fast import WidgetJsonFastPath
 
+    # First, before any layer is built: the fast paths read the cookie names (__Host-) once.
+    transport.configure_cookies(app)
     # Jobs queued by a request run once its body is sent: innermost, so only Flask queues them.
     app.wsgi_app = RunJobsAfterResponse(app, app.wsgi_app)
     app.wsgi_app = SignedInHomeFastPath(app, app.wsgi_app, hit_headers())
     app.wsgi_app = AnonymousPageFastPath(app, app.wsgi_app)
     app.wsgi_app = WidgetJsonFastPath(app, app.wsgi_app)  # warm widget JSON, the busiest embed route
+    # Secure cookies and HSTS on https responses: outside every fast path, so their answers get HSTS
+    # too, and just inside ProxyFix, so "https" is the scheme the client used (from a trusted hop).
+    app.wsgi_app = transport.SecureTransport(app.wsgi_app, transport.hsts_header(app.config))
     # Last, so it is the outermost: the fast paths and the job runner see the client's host and
     # scheme, as Flask does, and the cache keys carry them.
     if app.config["PROXY_FIX_HOPS"]:

@@ -52,6 +52,7 @@ CORE_SETTINGS: dict[str, tuple[Any, str]] = {
     "AVATAR_MAX_BYTES": (2 * 1024 * 1024, "Largest avatar upload in bytes."),
     "BRAND_LOGO_MAX_BYTES": (512 * 1024, "Largest brand logo upload in bytes."),
     "BRAND_CSS_MAX_BYTES": (20_000, "Largest custom CSS an admin may save, in bytes."),
+    "BRAND_CSS_ALLOWED_HOSTS": ("", "Other hosts the custom CSS may load url() images and fonts from, comma-separated (e.g. fonts.example.com); the Content-Security-Policy must allow them too. Empty: only this site, and data:image/png|gif|jpeg|webp."),
     "MAX_CONTENT_LENGTH": (25 * 1024 * 1024, "Largest request body in bytes (413 above)."),
     "TITLE_MAX_LENGTH": (150, "Longest thread title in characters."),
     "BODY_MAX_LENGTH": (50_000, "Longest post body in characters."),
@@ -81,6 +82,10 @@ CORE_SETTINGS: dict[str, tuple[Any, str]] = {
     "LOG_LEVEL": ("INFO", "Logging level."),
     "LOG_FORMAT": ("text", "Log format: text, or json (one object a line, with the request id)."),
     "PROXY_FIX_HOPS": (0, "Number of reverse proxies in front; trusts their X-Forwarded-* headers."),
+    "HSTS_MAX_AGE": (31_536_000, "Seconds browsers keep to https after an https response (its Strict-Transport-Security header; never sent over http). 0 sends max-age=0, which makes browsers forget it."),
+    "HSTS_INCLUDE_SUBDOMAINS": (False, "Add includeSubDomains to Strict-Transport-Security: every subdomain must then serve https too."),
+    "HSTS_PRELOAD": (False, "Add preload to Strict-Transport-Security (for the browsers' preload list); needs HSTS_INCLUDE_SUBDOMAINS and HSTS_MAX_AGE of a year or more, or the app refuses to start."),
+    "SESSION_COOKIE_HOST_PREFIX": (False, "Name the session and remember-me cookies __Host-session and __Host-remember_token: always Secure, Path=/, no Domain, so no subdomain can set them. Only when every request arrives over https; refuses to start with SESSION_COOKIE_DOMAIN set."),
     "API_RATELIMIT": ("300 per minute;10000 per day", "Requests per API token to /api/v1 (requests without a valid token: per client address)."),
 }
 SETTINGS: dict[str, tuple[Any, str]] = {

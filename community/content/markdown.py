@@ -5,6 +5,7 @@ lower-cased name to its profile URL), so the content layer never touches the dat
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable, Iterable, Mapping
 
@@ -74,6 +75,13 @@ def render_markdown(text: str, mentions: Mapping[str, str] | None = None) -> str
     return sanitize_html(_md.render(text or "", {"mentions": dict(mentions or {})}))
 
 
+@functools.lru_cache(maxsize=2048)
+def render_short_markdown(text: str) -> str:
+    """render_markdown without mentions, remembered per text: for short admin-written texts shown on
+    every listing (category descriptions), so a page render costs a dict lookup per text."""
+    return render_markdown(text)
+
+
 def render_with_mentions(text: str, resolve: MentionResolver | None) -> str:
     """Render, linking the mentions `resolve` knows (it gets the candidate names, returns name → URL)."""
     candidates = mention_candidates(text)
@@ -82,5 +90,6 @@ def render_with_mentions(text: str, resolve: MentionResolver | None) -> str:
 
 
 __all__: Iterable[str] = [
-    "MENTION_RE", "mention_candidates", "render_markdown", "render_with_mentions", "rendered_mentions",
+    "MENTION_RE", "mention_candidates", "render_markdown", "render_short_markdown", "render_with_mentions",
+    "rendered_mentions",
 ]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .. import policies
+from ..content.css import confine_css, css_problems
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import SiteSetting, User, utcnow
@@ -126,13 +127,16 @@ def clean_branding(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, s
         values[field] = str(form.get(field) or "").strip()
         if not COLOR_RE.fullmatch(values[field]):
             errors[field] = "Use a colour like #1f5eff or #15f."
+    values["base_url"] = str(form.get("base_url") or "").strip().rstrip("/") or None
+    if values["base_url"] and not _is_web_url(values["base_url"]):
+        errors["base_url"] = "Use a full http:// or https:// address, like https://community.example.com."
     values["custom_css"] = str(form.get("custom_css") or "")
     css_limit = int(current_app.config["BRAND_CSS_MAX_BYTES"])
     if len(values["custom_css"].encode()) > css_limit:
         errors["custom_css"] = f"Custom CSS is limited to {css_limit:,} bytes."
-    values["base_url"] = str(form.get("base_url") or "").strip().rstrip("/") or None
-    if values["base_url"] and not _is_web_url(values["base_url"]):
-        errors["base_url"] = "Use a full http:// or https:// address, like https://community.example.com."
+    elif problems := css_problems(values["custom_css"], *_css_hosts(values["base_url"])):
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        errors["custom_css"] = f"{problems[0]}{more}"
     values["footer_links"], link_error = _clean_footer_links(form.get("footer_links") or [])
     if link_error:
         errors["footer_links"] = link_error
@@ -151,11 +155,25 @@ def _clean_footer_links(rows: list[Mapping[str, str]]) -> tuple[list[dict[str, s
             error = error or "Each footer link needs both a label and a URL."
         elif len(label) > LINK_LABEL_MAX:
             error = error or f"Footer link labels are limited to {LINK_LABEL_MAX} characters."
-        elif not (_is_web_url(url) or _is_site_path(url)):
-            error = error or f"“{url}” is not allowed: use an http(s) URL or a path on this site like /about."
+        elif not is_footer_url(url):
+            error = error or f"“{url}” is not allowed: use an http(s) URL, a mailto: address or a path on this site like /about."
     if len(links) > MAX_FOOTER_LINKS:
         error = error or f"At most {MAX_FOOTER_LINKS} footer links."
     return links, error
+
+
+def is_footer_url(url: Any) -> bool:
+    """A footer link may go to an http(s) URL, a mailto: address or a path on this site; nothing
+    else (javascript:, data:, vbscript:, however cased or padded). The footer checks it again when
+    it renders, for links saved before this rule."""
+    return isinstance(url, str) and (_is_web_url(url) or _is_mailto(url) or _is_site_path(url))
+
+
+def _is_mailto(url: str) -> bool:
+    if len(url) > URL_MAX or any(ch.isspace() or ord(ch) < 32 or ch in '<>"\\' for ch in url):
+        return False
+    scheme, _, address = url.partition(":")
+    return scheme.lower() == "mailto" and "@" in address.split("?", 1)[0]
 
 
 def _is_web_url(url: str) -> bool:
@@ -177,6 +195,27 @@ def _is_site_path(url: str) -> bool:
         and "\\" not in url
         and not any(ch.isspace() or ord(ch) < 32 for ch in url)
     )
+
+
+# --- custom CSS ----------------------------------------------------------------------------------
+
+
+def served_custom_css(branding: Mapping[str, Any]) -> str:
+    """The custom CSS as /brand.css serves it: checked again (rows saved before the rules), with
+    what the rules refuse dropped."""
+    return confine_css(str(branding.get("custom_css") or ""), *_css_hosts(branding.get("base_url")))
+
+
+def _css_hosts(base_url: Optional[str]) -> tuple[Any, set[str]]:
+    """(hosts url() may load from: BRAND_CSS_ALLOWED_HOSTS; this site's own hosts, from BASE_URL
+    and the branding's base URL)."""
+    site = set()
+    for url in (current_app.config.get("BASE_URL"), base_url):
+        try:
+            site.add(urlsplit(url or "").hostname)
+        except ValueError:
+            continue
+    return current_app.config.get("BRAND_CSS_ALLOWED_HOSTS") or "", {host for host in site if host}
 
 
 def _save(values: dict[str, Any]) -> None:

@@ -5,8 +5,11 @@ from datetime import datetime, timezone
 
 from flask import Flask, Response, g, redirect, render_template, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from .. import policies
+from ..content.markdown import render_short_markdown
+from ..services import branding as branding_service
 from .reader import current_branding
 
 
@@ -69,7 +72,7 @@ def brand_css() -> Response:
         ":root{"
         f"--brand-primary:{_css_color(brand['primary_color'], '#1f5eff')};"
         f"--brand-accent:{_css_color(brand['accent_color'], '#ff7a1a')};"
-        "}\n" + _css_text(brand.get("custom_css") or "")
+        "}\n" + _css_text(brand)
     )
     response = Response(css, mimetype="text/css")
     response.headers["Cache-Control"] = "no-cache"
@@ -82,9 +85,10 @@ def _css_color(value: str, fallback: str) -> str:
     return value if isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{3,8}", value) else fallback
 
 
-def _css_text(css: str) -> str:
-    # Custom CSS is admin-written; still, never let it close the stylesheet context into markup.
-    return css.replace("</", "<\\/")
+def _css_text(brand: dict) -> str:
+    # Custom CSS is admin-written, and checked when saved; checked again here for rows saved before
+    # the rules (content/css.py): what they refuse is dropped, with a CSS comment saying why.
+    return branding_service.served_custom_css(brand)
 
 
 def init_app(app: Flask) -> None:
@@ -93,6 +97,8 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.jinja_env.filters["timeago"] = humanize_time
     app.jinja_env.filters["isotime"] = iso_time
+    app.jinja_env.filters["short_markdown"] = lambda text: Markup(render_short_markdown(text or ""))
+    app.jinja_env.tests["footer_url"] = branding_service.is_footer_url  # old rows are checked again
 
     @app.context_processor
     def inject() -> dict:

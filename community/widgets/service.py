@@ -6,6 +6,7 @@ from functools import partial
 import hashlib
 import json
 import re
+from html import unescape
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -321,7 +322,9 @@ def _excerpts(thread_ids: list[int]) -> dict[int, str]:
 
 
 def excerpt_of(html: str) -> str:
-    text = " ".join(strip_tags(html).split())
+    """Plain text (not HTML) of a post's start: strip_tags keeps entities (&quot; &gt; &amp;), so
+    they are decoded here once; the JSON, the frame and the card escape it once when they show it."""
+    text = " ".join(unescape(strip_tags(html)).split())
     return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
 
 
