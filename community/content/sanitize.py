@@ -53,7 +53,9 @@ def sanitize_html(html: str) -> str:
         strip=True,
         strip_comments=True,
     )
-    return bleach.linkify(cleaned, callbacks=[_set_link_rel], skip_tags={"pre", "code"}, parse_email=False)
+    # No skip_tags: bleach 6 escapes the text of skipped tags a second time, so `a < b` in code
+    # read "a &lt; b". A bare URL inside code becomes a link, which is the lesser evil.
+    return bleach.linkify(cleaned, callbacks=[_set_link_rel], parse_email=False)
 
 
 def strip_tags(html: str) -> str:

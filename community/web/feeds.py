@@ -5,6 +5,8 @@ without a session, and the same URL must not show different things to different 
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, redirect, render_template, url_for
 
 from ..services import feeds
@@ -15,10 +17,17 @@ bp = Blueprint("feeds", __name__)
 ATOM = "application/atom+xml; charset=utf-8"
 XML = "application/xml; charset=utf-8"
 CACHE = {"Cache-Control": "public, max-age=300"}
+# Characters XML 1.0 forbids even escaped: one of them in a title or post (a form feed, a NUL)
+# would make the whole feed unparseable, and readers drop a feed that does not parse.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("", text)
 
 
 def _atom(feed: feeds.Feed) -> Response:
-    body = render_template("feeds/atom.xml", feed=feed, base=feeds.site_base())
+    body = xml_safe(render_template("feeds/atom.xml", feed=feed, base=feeds.site_base()))
     return Response(body, mimetype=None, content_type=ATOM, headers=CACHE)
 
 

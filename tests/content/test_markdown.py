@@ -106,3 +106,12 @@ def test_markup_audit_catches_what_it_should():
         "a[href= javascript:x]", "img[onerror]", "<script>",
     ]
     assert markup_problems("<p>&lt;script src=javascript:alert(1)&gt;</p>") == []
+
+
+def test_code_shows_angle_brackets_and_ampersands_once_escaped():
+    from community.content.markdown import render_markdown
+
+    html = render_markdown("Use `<script>` and `a & b`\n\n```\nif a < b && c > d:\n```")
+    assert "<code>&lt;script&gt;</code>" in html and "<code>a &amp; b</code>" in html
+    assert "if a &lt; b &amp;&amp; c &gt; d:" in html
+    assert "&amp;lt;" not in html and "&amp;amp;" not in html

@@ -105,3 +105,14 @@ def test_old_category_slug_redirects_to_the_current_feed(client, make_category):
     response = client.get("/c/old-name/solved.atom")
     assert response.status_code == 301
     assert response.headers["Location"].endswith(f"/c/{category.slug}/solved.atom")
+
+
+def test_a_control_character_in_a_title_leaves_the_feed_parseable(client, make_thread, make_category):
+    # XML 1.0 forbids U+000C even escaped; one such title used to make the whole feed unreadable.
+    import xml.etree.ElementTree as ElementTree
+
+    category = make_category(name="Feeds")
+    make_thread(category=category, title="<svg\x0conload=alert(1)>", body="form\x0cfeed \x01 body")
+    body = client.get("/latest.atom").get_data(as_text=True)
+    titles = [node.text for node in ElementTree.fromstring(body).iter("{http://www.w3.org/2005/Atom}title")]
+    assert "<svg\x0conload=alert(1)>" not in titles and "<svgonload=alert(1)>" in titles
