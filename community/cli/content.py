@@ -29,6 +29,15 @@ def import_stackexchange(directory: str, category_slug: str | None) -> None:
     )
 
 
+@community_cli.command("rerender-posts")
+@with_appcontext
+def rerender_posts() -> None:
+    """Render again the stored posts whose code showed "&lt;" for "<" (escaped twice before 2026-12)."""
+    from ..services.threads import rerender_double_escaped
+
+    click.echo(f"Rendered again: {rerender_double_escaped()} posts.")
+
+
 @community_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database already has users.")
 @with_appcontext
