@@ -24,6 +24,7 @@ from community.extensions import db
 from community.models import Base
 
 from . import factories
+from .security.report import pytest_sessionstart, pytest_terminal_summary  # noqa: F401 (hooks)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("COMMUNITY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import shared_data
 from tests.security import sink_seeds
-from tests.security.conftest import write_report
+from tests.security.report import write_report
 from tests.security.browser_checks import CANARY, CANARY_VECTORS, DOM_AUDIT, TRAP_SCRIPT
 from tests.security.sinks import SINKS
 

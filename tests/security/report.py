@@ -1,4 +1,5 @@
-"""The XSS suite's report (sinks x vectors x findings) at the end of the run, from every worker."""
+"""The XSS suite's report (sinks x vectors x findings) at the end of the run, from every worker.
+The hooks are imported by tests/conftest.py: under xdist only the root conftest reaches the controller."""
 from __future__ import annotations
 
 from pathlib import Path
