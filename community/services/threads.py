@@ -6,7 +6,7 @@ import unicodedata
 from typing import Optional
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import policies
 from ..content.markdown import render_with_mentions
@@ -85,11 +85,8 @@ def rerender_double_escaped(batch: int = 500) -> int:
     suspect = func.coalesce(Post.body_html, "")
     while True:
         rows = db.session.scalars(
-            select(Post).where(Post.id > after).where(
-                suspect.contains(_DOUBLE_ESCAPED[0]) | suspect.contains(_DOUBLE_ESCAPED[1])
-                | suspect.contains(_DOUBLE_ESCAPED[2]) | suspect.contains(_DOUBLE_ESCAPED[3])
-                | suspect.contains(_DOUBLE_ESCAPED[4])
-            ).order_by(Post.id).limit(batch)
+            select(Post).where(Post.id > after, or_(*(suspect.contains(mark) for mark in _DOUBLE_ESCAPED)))
+            .order_by(Post.id).limit(batch)
         ).all()
         if not rows:
             return changed
