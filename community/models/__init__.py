@@ -42,6 +42,7 @@ from .notifications import (
 from .scheduling import ScheduledRun
 from .search import DeflectionEvent, SearchDocumentRow, SearchEvent, SearchOutbox, SearchRank, SearchWord
 from .settings import SiteSetting
+from .watching import CategoryWatch, TagWatch, ThreadRead, WatchLevel
 from .webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from .widgets import Widget, WidgetEventCount, WidgetKind, WidgetSort, WidgetTheme, widget_categories
 
@@ -56,5 +57,6 @@ __all__ = [
     "NotificationDigest", "EmailFrequency",
     "Flag", "FlagReason", "FLAG_REASON_LABELS", "WatchedWord",
     "ThreadFacts", "PostSentiment", "SlaTarget", "SlaBreach", "CsatSurvey",
+    "CategoryWatch", "TagWatch", "ThreadRead", "WatchLevel",
     "Widget", "WidgetEventCount", "WidgetKind", "WidgetSort", "WidgetTheme", "widget_categories",
 ]

@@ -30,6 +30,9 @@ NOT_ON_CACHED_PAGES = frozenset({
     # The scheduler's claims (jobs/scheduler.py). Not in the old denylist, so every periodic task's
     # claim emptied the cache, about once a minute.
     "scheduled_runs",
+    # A member's watch levels and reads (community/tags/watching.py): the listings they change are made
+    # for that member alone; the signed-in home page's fingerprint carries the levels' last change.
+    "category_watches", "tag_watches", "thread_reads",
 })
 
 
