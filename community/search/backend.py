@@ -63,6 +63,8 @@ class SearchRequest:
     sort: str = "relevance"  # "relevance" | "newest"
     page: int = 1
     per_page: int = 20
+    tag: str | None = None  # one tag name, lowercase (as indexed)
+    count_total: bool = True  # False: as-you-type wants the top few, not how many matched
 
 
 @dataclass
@@ -90,6 +92,26 @@ class SearchResults:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass
+class Facets:
+    """How many results each filter option would give, other filters kept (its own replaced).
+    Counted over documents the request's Access may read only."""
+
+    categories: dict[int, int] = field(default_factory=dict)
+    states: dict[str, int] = field(default_factory=dict)  # "solved" | "unsolved" -> count
+    verified: int = 0
+    tags: dict[str, int] = field(default_factory=dict)  # the FACET_TAGS most frequent
+    dates: dict[str, int] = field(default_factory=dict)  # range name -> threads created since its start
+
+
+FACET_TAGS = 12
+
+
+def top_tags(counts: dict[str, int]) -> dict[str, int]:
+    ordered = sorted(((n, tag) for tag, n in counts.items() if n and tag), key=lambda e: (-e[0], e[1]))
+    return {tag: n for n, tag in ordered[:FACET_TAGS]}
+
+
 class SearchBackend(Protocol):
     name: str
 
@@ -98,6 +120,8 @@ class SearchBackend(Protocol):
     def delete(self, thread_ids: Iterable[int]) -> None: ...
 
     def search(self, request: SearchRequest) -> SearchResults: ...
+
+    def facets(self, request: SearchRequest, since: dict[str, datetime]) -> Facets: ...
 
     def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]: ...
 

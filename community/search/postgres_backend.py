@@ -15,12 +15,14 @@ from typing import Callable, Iterable
 from sqlalchemy import text
 
 from ..extensions import db
+from . import postgres_facets
 from . import similar as similar_rank
 from .backend import (
     BOOLEAN_WORDS,
     MARK_END,
     MARK_START,
     Access,
+    Facets,
     Hit,
     SearchDoc,
     SearchRequest,
@@ -148,6 +150,8 @@ def _filters_sql(request: SearchRequest, params: dict) -> str:
         parts.append("d.state <> 'solved'")
     if request.verified_only:
         parts.append("d.has_verified_answer")
+    if request.tag:
+        parts.append(postgres_facets.tag_filter_sql(params, request.tag))
     if request.date_from:
         parts.append("d.created_at >= :date_from")
         params["date_from"] = _naive_utc(request.date_from)
@@ -296,13 +300,21 @@ class PostgresBackend:
         """
         params.update(headline=HEADLINE, title_headline=TITLE_HEADLINE)
         rows = db.session.execute(text(sql), params).all()
-        if request.page == 1 and len(rows) < request.per_page:
+        if (request.page == 1 and len(rows) < request.per_page) or not request.count_total:
             total = len(rows)
         else:
             total = self._count(query, where, params)
         capped = total > COUNT_CAP
         hits = [_hit(row) for row in rows]
         return SearchResults(hits, min(total, COUNT_CAP), request.page, request.per_page, total_capped=capped)
+
+    def facets(self, request: SearchRequest, since: dict) -> Facets:
+        params: dict = {}
+        query = tsquery_sql(request.text, params)
+        if query is None:
+            return Facets(states={"solved": 0, "unsolved": 0}, dates={name: 0 for name in since})
+        where = access_sql(request.access, params)
+        return postgres_facets.count(query, where, params, request, since, _naive_utc)
 
     def _count(self, query: str, where: str, params: dict) -> int:
         """Matches up to COUNT_CAP + 1: counting every match of a common word reads them all.

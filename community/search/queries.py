@@ -12,22 +12,27 @@ from sqlalchemy import select
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..models import Category, Thread, User
+from ..models import AcceptedAnswer, Category, Post, Thread, User, VerifiedAnswer, utcnow
 from ..policies import can_read_category, can_read_thread, is_staff, readable_visibilities, reader_id
 from . import backend as current_backend
 from .backend import (
     MAX_QUERY_CHARS,
     Access,
+    Facets,
     Hit,
     SearchRequest,
     SearchResults,
     clean_query,
 )
 from .deflection import is_compose_id, record_deflection, record_search
+from .facets import Panel, date_starts, panel
 
 log = logging.getLogger(__name__)
 
 SIMILAR_LIMIT = 5
+QUICK_LIMIT = 6
+QUICK_MIN_CHARS = 2
+MAX_TAG_CHARS = 50
 
 
 def viewer_by_email(email: str) -> User:
@@ -50,6 +55,16 @@ def access_for(user) -> Access:
 class ResultItem:
     hit: Hit
     thread: Thread
+    answer_post_id: int | None = None  # the verified answer, else the accepted one
+
+    @property
+    def solved(self) -> str | None:
+        """The solved marker: "verified" (staff-verified answer), "accepted", or None."""
+        if self.hit.has_verified_answer:
+            return "verified"
+        if self.answer_post_id is not None or self.thread.state.value == "solved":
+            return "accepted"
+        return None
 
 
 @dataclass
@@ -59,10 +74,12 @@ class SearchPage:
     total: int = 0
     page: int = 1
     per_page: int = 20
-    corrected: str | None = None
+    corrected: str | None = None  # exact searches: a "did you mean" offered
+    showing_corrected: bool = False  # nothing matched as typed: these are the corrected query's results
     notice: str | None = None
     searched: bool = False
     total_capped: bool = False
+    facets: Facets | None = None
 
     @property
     def pages(self) -> int:
@@ -79,10 +96,14 @@ class SearchFilters:
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
+    tag: str | None = None
+    exact: bool = False  # search as typed: no corrected results when nothing matches
 
 
-def search(user, text: str, filters: SearchFilters | None = None) -> SearchPage:
-    """What `user` sees searching for `text`; records the search for the insights page."""
+def search(user, text: str, filters: SearchFilters | None = None, with_facets: bool = False) -> SearchPage:
+    """What `user` sees searching for `text`; records the search for the insights page. When
+    nothing matches as typed and a correction finds something, the page holds the corrected
+    query's results (unless filters.exact)."""
     filters = filters or SearchFilters()
     _check_filters(filters)
     query = clean_query(text)
@@ -92,18 +113,69 @@ def search(user, text: str, filters: SearchFilters | None = None) -> SearchPage:
     if not query:
         return page
     access = access_for(user)
-    results = _run(_request(query, access, filters))
+    request = _request(query, access, filters)
+    results = _run(request)
     if results is None:
         page.notice = "That search could not be understood. Try plain words, or remove quotes and symbols."
         return page
     page.searched = True
+    if results.total == 0:
+        corrected, corrected_results = _checked_correction(query, access, filters)
+        if corrected and not filters.exact:
+            page.corrected, page.showing_corrected, results = corrected, True, corrected_results
+            request = _request(corrected, access, filters)
+        else:
+            page.corrected = corrected
     page.items = _readable_items(user, results.hits)
     page.total, page.total_capped = results.total, results.total_capped
-    if results.total == 0:
-        page.corrected = _checked_correction(query, access, filters)
+    if with_facets:
+        page.facets = _facets(request)
     if filters.page == 1:
         record_search(user, query, results.total)
     return page
+
+
+def _facets(request: SearchRequest) -> Facets | None:
+    try:
+        return current_backend().facets(request, date_starts(utcnow()))
+    except Exception:
+        db.session.rollback()
+        log.warning("facet counts failed for %r", request.text, exc_info=True)
+        return None
+
+
+@dataclass
+class QuickResults:
+    query: str
+    items: list[ResultItem] = field(default_factory=list)
+    corrected: str | None = None
+
+
+def quick(user, text: str) -> QuickResults:
+    """The header's results as you type: the top few threads `user` may read, the last word taken
+    as the start of a word; a corrected query's when nothing matches. Not recorded as a search."""
+    query = clean_query(text)
+    found = QuickResults(query=query)
+    if len(query) < QUICK_MIN_CHARS:
+        return found
+    access = access_for(user)
+    filters = SearchFilters(per_page=QUICK_LIMIT)
+    request = _request(_as_prefix(query), access, filters)
+    request.count_total = False
+    results = _run(request)
+    if results is not None and not results.hits:
+        corrected, results = _checked_correction(query, access, filters)
+        found.corrected = corrected
+    found.items = _readable_items(user, results.hits if results else [])
+    return found
+
+
+def _as_prefix(query: str) -> str:
+    """"certif" while typing "certificate": the last word, three letters or more, as a prefix."""
+    last = query.rsplit(" ", 1)[-1]
+    if len(last) >= 3 and re.fullmatch(r"[^\W_]+", last) and query.count('"') % 2 == 0:
+        return query + "*"
+    return query
 
 
 @dataclass
@@ -113,17 +185,21 @@ class SearchScreen:
     page: SearchPage
     categories: list[Category]
     errors: dict[str, str] = field(default_factory=dict)
+    panel: Panel | None = None
 
 
 def search_screen(user, text: str, filters: SearchFilters, input_errors: dict[str, str] | None = None) -> SearchScreen:
-    """The search page for `user`: searched unless the view already found the input unusable."""
+    """The search page for `user`: searched (with facet counts) unless the view already found the
+    input unusable."""
     page, errors = SearchPage(query=text), dict(input_errors or {})
     if not errors:
         try:
-            page = search(user, text, filters)
+            page = search(user, text, filters, with_facets=True)
         except ValidationFailed as failure:
             errors = failure.fields
-    return SearchScreen(page=page, categories=filter_categories(user), errors=errors)
+    categories = filter_categories(user)
+    return SearchScreen(page=page, categories=categories, errors=errors,
+                        panel=panel(page.facets, categories, filters, utcnow()))
 
 
 def filter_categories(user) -> list[Category]:
@@ -142,6 +218,8 @@ def _check_filters(filters: SearchFilters) -> None:
         errors["sort"] = "Sort by relevance or newest."
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         errors["date_to"] = "The end date is before the start date."
+    if filters.tag is not None and (not filters.tag.strip() or len(filters.tag) > MAX_TAG_CHARS):
+        errors["tag"] = "Choose a tag from the list."
     if errors:
         raise ValidationFailed("Check the search filters.", fields=errors)
     filters.page = min(max(filters.page, 1), 500)
@@ -152,6 +230,7 @@ def _request(query: str, access: Access, filters: SearchFilters) -> SearchReques
         text=query, access=access, category_id=filters.category_id, state=filters.state,
         verified_only=filters.verified_only, date_from=filters.date_from, date_to=filters.date_to,
         sort=filters.sort, page=filters.page, per_page=filters.per_page,
+        tag=filters.tag.strip().lower() if filters.tag else None,
     )
 
 
@@ -180,26 +259,45 @@ def _readable_items(user, hits: list[Hit]) -> list[ResultItem]:
     if not hits:
         return []
     threads = {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_([h.thread_id for h in hits])))}
+    answers = answer_posts([hit.thread_id for hit in hits])
     items = []
     for hit in hits:
         thread = threads.get(hit.thread_id)
         if thread is not None and can_read_thread(user, thread) and thread.deleted_at is None:
-            items.append(ResultItem(hit=hit, thread=thread))
+            items.append(ResultItem(hit=hit, thread=thread, answer_post_id=answers.get(hit.thread_id)))
     return items
 
 
-def _checked_correction(query: str, access: Access, filters: SearchFilters) -> str | None:
-    """A spelling correction from words this viewer may read, offered only if it finds something."""
+def answer_posts(thread_ids: list[int]) -> dict[int, int]:
+    """Thread id -> its answer's post id: the staff-verified answer, else the accepted one; only
+    answers anyone who reads the thread may read (not deleted, hidden or held)."""
+    if not thread_ids:
+        return {}
+    found: dict[int, int] = {}
+    for model in (AcceptedAnswer, VerifiedAnswer):  # verified last: it wins
+        rows = db.session.execute(
+            select(model.thread_id, model.post_id).join(Post, Post.id == model.post_id).where(
+                model.thread_id.in_(thread_ids), Post.deleted_at.is_(None), Post.is_hidden.is_(False),
+                Post.is_pending.is_(False),
+            )
+        )
+        found.update({thread_id: post_id for thread_id, post_id in rows})
+    return found
+
+
+def _checked_correction(query: str, access: Access, filters: SearchFilters) -> tuple[str | None, SearchResults | None]:
+    """A spelling correction from words this viewer may read, and its results (page one), offered
+    only if it finds something."""
     try:
         corrected = current_backend().suggest(query, access)
     except Exception:
         db.session.rollback()
         log.info("no spelling suggestion for %r", query, exc_info=True)
-        return None
+        return None, None
     if not corrected or corrected == query:
-        return None
-    trial = _run(_request(corrected, access, SearchFilters(**{**filters.__dict__, "page": 1})))
-    return corrected if trial and trial.total else None
+        return None, None
+    trial = _run(_request(corrected, access, filters))
+    return (corrected, trial) if trial and trial.total else (None, None)
 
 
 def similar(user, title: str, body: str = "", compose_id: str | None = None) -> list[ResultItem]:

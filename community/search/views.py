@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_te
 from werkzeug.routing import BuildError
 
 from ..errors import ValidationFailed
+from ..extensions import limiter
 from . import queries as search_service
 from . import deflection as search_deflection
 from . import query_log as search_hits
@@ -16,6 +17,10 @@ from ..web.helpers import thread_url, viewer
 bp = Blueprint("search", __name__)
 
 MAX_PAGE = 500
+MAX_QUICK_CHARS = 2000  # the page's field allows as much; only the first 300 are searched
+# Lookups as a reader types (the header's results, the composer's similar questions): a few a
+# second from one reader at most; more is a script.
+typing_limit = limiter.shared_limit("120 per minute;2000 per hour", scope="search-typing")
 
 
 @bp.route("/search")
@@ -30,8 +35,23 @@ def search():
     status = 400 if input_errors else 422 if screen.errors else 200
     return render_template(
         "search/search.html", page=screen.page, raw_query=text, args=args, errors=screen.errors,
-        categories=screen.categories, ask_url=compose_url(text),
+        categories=screen.categories, panel=screen.panel, ask_url=compose_url(text), search_link=_linker(args),
     ), status
+
+
+LINK_PARAMS = ("q", "category", "state", "verified", "tag", "from", "to", "sort")
+
+
+def _linker(args):
+    """search_link({...}): this search with some parameters changed (None drops one); back to page
+    one and to corrected results unless the changes say otherwise."""
+    kept = {name: args.get(name) for name in LINK_PARAMS if args.get(name)}
+
+    def search_link(changes: dict) -> str:
+        merged = {**kept, **changes}
+        return url_for("search.search", **{name: value for name, value in merged.items() if value not in (None, "")})
+
+    return search_link
 
 
 def _filters(args, errors: dict[str, str]) -> search_service.SearchFilters:
@@ -43,6 +63,8 @@ def _filters(args, errors: dict[str, str]) -> search_service.SearchFilters:
         date_to=_date(args.get("to"), "to", errors, end_of_day=True),
         sort=args.get("sort") or "relevance",
         page=_int(args.get("page"), "page", errors) or 1,
+        tag=args.get("tag") or None,
+        exact=args.get("exact") == "1",
     )
 
 
@@ -82,10 +104,41 @@ def click():
     if not thread_id.isdigit():
         abort(404)
     thread = search_deflection.record_click(viewer(), int(thread_id), request.args.get("q", ""))
-    return redirect(thread_url(thread))
+    answer = request.args.get("answer", "")
+    return redirect(thread_url(thread) + (f"#post-{answer}" if answer.isdigit() and len(answer) < 12 else ""))
+
+
+@bp.route("/search/quick")
+@typing_limit
+def quick():
+    """JSON for the header's results as you type: the top few threads the reader may read."""
+    text = request.args.get("q")
+    if text is None or len(text) > MAX_QUICK_CHARS:
+        message = "Add q, the text to search for." if text is None else f"Search with at most {MAX_QUICK_CHARS} characters."
+        return jsonify({"error": {"status": 400, "code": "bad_request", "message": message}}), 400
+    found = search_service.quick(viewer(), text)
+    return jsonify({
+        "query": found.query,
+        "corrected": found.corrected,
+        "results": [_quick_json(item) for item in found.items],
+        "all_url": url_for("search.search", q=found.query) if found.query else url_for("search.search"),
+    })
+
+
+def _quick_json(item) -> dict:
+    url = thread_url(item.thread)
+    return {
+        "id": item.thread.id,
+        "title": item.thread.title,
+        "url": url,
+        "category": item.thread.category.name,
+        "solved": item.solved,
+        "answer_url": f"{url}#post-{item.answer_post_id}" if item.answer_post_id else None,
+    }
 
 
 @bp.route("/search/similar")
+@typing_limit
 def similar():
     """JSON for the composer's live suggestions."""
     items = search_service.similar(

@@ -28,13 +28,14 @@ from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
 from . import similar as similar_rank
-from . import whoosh_bulk, whoosh_scoring
+from . import whoosh_bulk, whoosh_facets, whoosh_scoring
 from .whoosh_format import stemmed_positions, stemmed_text
 from .backend import (
     BOOLEAN_WORDS,
     MARK_END,
     MARK_START,
     Access,
+    Facets,
     Hit,
     SearchDoc,
     SearchRequest,
@@ -194,6 +195,8 @@ def _request_filter(request: SearchRequest) -> wq.Query:
         parts.append(wq.And([wq.Every(), wq.Not(wq.Term("state", "solved"))]))
     if request.verified_only:
         parts.append(wq.Term("verified", "y"))
+    if request.tag:
+        parts.append(wq.Term("tags", request.tag.lower()))
     if request.date_from or request.date_to:
         start = _naive_utc(request.date_from) if request.date_from else None
         end = _naive_utc(request.date_to) if request.date_to else None
@@ -219,6 +222,7 @@ class WhooshBackend:
         self._ix_name: str | None = None
         self._filters: dict[tuple, BitSet] = {}
         self._segment_readers: dict[tuple, SegmentReader] = {}
+        self._facet_values = whoosh_facets.FacetCache()
         self._local = threading.local()
         self.schema = _schema()
         parser = qparser.MultifieldParser(list(FIELD_BOOSTS), self.schema, fieldboosts=FIELD_BOOSTS)
@@ -371,6 +375,15 @@ class WhooshBackend:
         terms = _highlight_terms(parsed, searcher)
         hits = [self._hit(searcher, docnum, score, terms) for score, docnum in ordered[end - request.per_page:end]]
         return SearchResults(hits, total, request.page, request.per_page, total_capped=capped)
+
+    def facets(self, request: SearchRequest, since: dict[str, datetime]) -> Facets:
+        parsed = self.parse(request.text)
+        searcher = self.searcher()
+        allowed = self._docset(searcher, access_filter(request.access))
+        if parsed is wq.NullQuery or not allowed:
+            return Facets(states={"solved": 0, "unsolved": 0}, dates={name: 0 for name in since})
+        return whoosh_facets.count(searcher, parsed, allowed, request, since, docset=self._docset,
+                                   cache=self._facet_values, index_name=self._ix_name)
 
     def _docset(self, searcher, filter_query: wq.Query) -> "SegmentedDocSet":
         """The documents a filter allows. Computing it walks every posting of the visibility

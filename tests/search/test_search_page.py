@@ -60,10 +60,14 @@ def test_ranking_prefers_title_matches_then_solved(client, make_thread, search_b
     assert body_match.id in _ids(client, "kettle")
 
 
-def test_did_you_mean_and_ask_the_community(client, make_thread, search_backend):
-    make_thread(title="Thermostat schedule ignored")
+def test_a_typo_shows_the_corrected_results_and_ask_the_community(client, make_thread, search_backend):
+    thread = make_thread(title="Thermostat schedule ignored")
     html = client.get("/search?q=thermostta").get_data(as_text=True)
-    assert "Did you mean" in html and ">thermostat</a>" in html
+    assert "Showing results for <strong>thermostat</strong>; search instead for" in html
+    assert 'href="/search?q=thermostta&amp;exact=1">thermostta</a>' in html
+    assert f"/search/click?t={thread.id}" in html and "1 result for “thermostat”" in html
+    exact = client.get("/search?q=thermostta&exact=1").get_data(as_text=True)
+    assert "Did you mean" in exact and ">thermostat</a>" in exact and f"t={thread.id}" not in exact
     html = client.get("/search?q=xylophone+tuning").get_data(as_text=True)
     assert "No threads match" in html
     assert 'href="/new?title=xylophone+tuning"' in html

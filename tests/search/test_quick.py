@@ -1,0 +1,72 @@
+"""/search/quick, the header's results as you type: its JSON, who sees what, bad input, the limit."""
+from __future__ import annotations
+
+import pytest
+
+from community.extensions import db
+from community.models import AcceptedAnswer, Role, ThreadState, Visibility
+
+
+def _quick(client, q, status=200):
+    response = client.get("/search/quick", query_string={"q": q}, headers={"Accept": "application/json"})
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_json_shape_prefix_matching_and_the_answer(client, make_thread, make_post, make_category, search_backend):
+    billing = make_category(name="Billing")
+    thread = make_thread(title="Invoice <b>totals</b> wrong after upgrade", category=billing)
+    answer = make_post(thread=thread, body="Clear the cache.")
+    db.session.add(AcceptedAnswer(thread_id=thread.id, post_id=answer.id, accepted_by_id=thread.author_id))
+    thread.state = ThreadState.solved
+    db.session.commit()
+    data = _quick(client, "invoi")  # the last word as typed so far
+    assert data == {
+        "query": "invoi", "corrected": None, "all_url": "/search?q=invoi",
+        "results": [{
+            "id": thread.id, "title": "Invoice <b>totals</b> wrong after upgrade", "url": f"/t/{thread.id}-{thread.slug}",
+            "category": "Billing", "solved": "accepted", "answer_url": f"/t/{thread.id}-{thread.slug}#post-{answer.id}",
+        }],
+    }
+
+
+def test_at_most_six_results_and_no_search_recorded(client, make_thread, search_backend):
+    from community.models import SearchEvent
+
+    for n in range(9):
+        make_thread(title=f"Router firmware question {n}")
+    data = _quick(client, "router firmware")
+    assert len(data["results"]) == 6
+    assert db.session.query(SearchEvent).count() == 0
+
+
+@pytest.mark.parametrize("level", ["members", "customers", "staff", "private"])
+def test_threads_the_reader_cannot_read_never_appear(client, auth, level, make_thread, make_category, make_user, search_backend):
+    visibility = Visibility.public if level == "private" else Visibility(level)
+    author = make_user()
+    secret = make_thread(title="Quasarflux calibration", author=author, category=make_category(visibility=visibility),
+                         is_private=level == "private")
+    assert _quick(client, "quasarflux")["results"] == []
+    assert _quick(client, "quasarflx")["results"] == []  # nor through a correction
+    auth.sign_in(make_user())
+    assert [row["id"] for row in _quick(client, "quasarflux")["results"]] == ([secret.id] if level == "members" else [])
+    reader = author if level == "private" else make_user(role=Role.staff)
+    auth.sign_in(reader)
+    assert [row["id"] for row in _quick(client, "quasarflux")["results"]] == [secret.id]
+
+
+def test_a_typo_gives_the_corrected_results(client, make_thread, search_backend):
+    thread = make_thread(title="Renew the certificate before it expires")
+    data = _quick(client, "certifcate")
+    assert data["corrected"] == "certificate" and [row["id"] for row in data["results"]] == [thread.id]
+
+
+def test_bad_input_is_a_clear_400_never_a_500(client, search_backend):
+    assert _quick(client, "x") == {"query": "x", "corrected": None, "results": [], "all_url": "/search?q=x"}
+    response = client.get("/search/quick", headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.get_json()["error"]["message"] == "Add q, the text to search for."
+    data = _quick(client, "a" * 2001, status=400)
+    assert data["error"]["code"] == "bad_request" and "2000 characters" in data["error"]["message"]
+    for odd in ('"unclosed', "AND OR NOT", "***", "a* b*", "-", "\x00\x01", "(((", "title:x"):
+        assert isinstance(_quick(client, odd)["results"], list)
+
