@@ -244,6 +244,10 @@ def _publish_in_transaction(session: Session, change_set: ChangeSet) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    # SQLAlchemy also calls this when a SAVEPOINT (begin_nested) is released: the outer transaction
+    # still holds the rows (and on SQLite the write lock), so nothing is told until it commits.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(PENDING, None)  # first: a subscriber's own commit starts afresh
     if pending is None:
         return

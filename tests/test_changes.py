@@ -45,6 +45,17 @@ def test_a_commit_hands_over_one_change_set_with_its_rows_threads_and_categories
     assert changed.op == changes.UPDATE and "reply_count" in changed.columns and changed.key == thread.id
 
 
+def test_a_savepoint_released_inside_a_transaction_waits_for_the_outer_commit(committed, make_thread, make_user):
+    thread, user = make_thread(title="Savepoints"), make_user()
+    committed.clear()
+    thread.reply_count += 1
+    with db.session.begin_nested():  # as follow_thread does inside create_thread
+        db.session.add(Follow(thread_id=thread.id, user_id=user.id))
+    assert committed == []  # released, not committed: subscribers (the search drain) would wait on the lock
+    db.session.commit()
+    assert len(committed) == 1 and {row.table for row in committed[0].rows} == {"threads", "follows"}
+
+
 def test_a_post_moved_to_another_thread_names_both(committed, make_thread, make_post):
     source, target = make_thread(), make_thread()
     reply = make_post(thread=source)
