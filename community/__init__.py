@@ -95,19 +95,21 @@ def _blueprints(app: Flask) -> None:
     from .api import blueprint as api_blueprint
     from .bridge import join_views, views as bridge_views
     from .metrics import csat_views, views as dashboard_views
+    from .people import views as people_views
     from .search import views as search_views
     from .web import account_settings, admin, answers, api_tokens, auth, feeds, forum, health, inbox, member_admin
     from .web import mod, notifications
     from .webhooks import views as webhooks_views
     from .widgets import embed_views, views as widget_views
+    from .tags import views as tag_views
 
     for blueprint in (
         # the forum core
         answers.bp, inbox.bp, auth.bp, account_settings.bp, forum.bp, admin.bp, admin.brand_bp, member_admin.bp,
-        search_views.bp, health.bp, notifications.bp, mod.bp,
+        search_views.bp, health.bp, notifications.bp, mod.bp, people_views.bp,
         # side domains
         bridge_views.bp, join_views.bp, widget_views.bp, embed_views.bp, dashboard_views.bp, csat_views.bp,
-        webhooks_views.bp, feeds.bp,
+        webhooks_views.bp, feeds.bp, tag_views.bp, tag_views.admin_bp,
         # the JSON API, and the pages where people make and revoke its tokens
         api_blueprint(), api_tokens.bp,
     ):

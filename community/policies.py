@@ -175,6 +175,11 @@ def can_follow(user: Optional["User"], thread: "Thread") -> bool:
     return _signed_in(user) and thread.deleted_at is None and can_read_thread(user, thread)
 
 
+def can_report_same_problem(user: Optional["User"], thread: "Thread") -> bool:
+    """"I have this problem too" is for other readers: the asker has it already."""
+    return can_follow(user, thread) and user.id != thread.author_id
+
+
 def can_vote_helpful(user: Optional["User"], post: "Post") -> bool:
     if not _signed_in(user) or post.author_id == user.id or post.position == 1:
         return False
@@ -216,6 +221,11 @@ def can_view_audit_log(user: Optional["User"]) -> bool:
     return is_staff(user)
 
 
+def can_view_moderation_history(user: Optional["User"]) -> bool:
+    """A member's moderation history on their profile: what the audit log says of them."""
+    return can_view_audit_log(user)
+
+
 def can_manage_watched_words(user: Optional["User"]) -> bool:
     return is_admin(user)
 
@@ -243,6 +253,21 @@ def can_view_all_metrics(user: Optional["User"]) -> bool:
 
 def can_manage_sla(user: Optional["User"]) -> bool:
     return is_admin(user)
+
+
+def can_manage_tags(user: Optional["User"]) -> bool:
+    """The staff-defined tag list and whether members may make free tags: the admin pages."""
+    return is_admin(user)
+
+
+def can_watch_category(user: Optional["User"], category: "Category") -> bool:
+    """Watch, track, mute a category: members who may read it (a deleted one: nobody)."""
+    return _signed_in(user) and category.deleted_at is None and can_read_category(user, category)
+
+
+def can_watch_tag(user: Optional["User"]) -> bool:
+    """Tags hold no threads of their own: whoever may open a tag's page may choose its level."""
+    return _signed_in(user)
 
 
 def can_manage_webhooks(user: Optional["User"]) -> bool:

@@ -63,7 +63,7 @@ def user(viewer: Optional[User], row: User) -> dict:
     """The public profile for everyone; email, role and account state for staff only."""
     data = {
         **user_ref(row), "bio": row.bio, "created_at": iso(row.created_at),
-        "url": absolute("account.profile", username=row.username),
+        "url": absolute("people.profile", username=row.username),
     }
     if policies.can_view_users(viewer):
         data["staff_view"] = {

@@ -39,6 +39,8 @@ class User(UserMixin, TimestampMixin, Base):
     email_verified_at: Mapped[datetime | None] = mapped_column(default=None)
     avatar_path: Mapped[str | None] = mapped_column(String(255), default=None)
     bio: Mapped[str] = mapped_column(String(500), default="")
+    # "auto" follows the device's prefers-color-scheme; "light" or "dark" is the member's own choice.
+    color_scheme: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     # Bumped on password change and sign-out-everywhere; part of the session id so old
     # sessions and remember-me cookies stop working.
     session_version: Mapped[int] = mapped_column(default=1)

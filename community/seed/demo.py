@@ -22,6 +22,7 @@ from ..metrics import rollup as metrics_rollup
 from ..services import threads as thread_service
 from ..services.branding import save_branding
 from .bridge_demo import seed_bridge_demo
+from ..tags import watching
 from ..services.categories import recount_categories, recount_threads, slugify
 from ..services.passwords import hash_password
 
@@ -53,6 +54,7 @@ def seed_demo(if_empty: bool = False) -> list[DemoAccount] | None:
     # Commits the whole seed in one transaction together with the brand.
     save_branding(demo_content.BRANDING)
     seed_bridge_demo()
+    _watches(people)  # before the activity below, whose new threads then reach the watchers
     _staff_activity(people, categories)
     # The dashboard reads rollups that run-scheduled refreshes; a new demo should not open blank.
     metrics_rollup.refresh()
@@ -96,6 +98,13 @@ def _staff_activity(people: dict[str, User], categories: dict[str, Category]) ->
             moderation.flag_post(people[flagger], post.id, reason, note)
 
 
+def _watches(people: dict[str, User]) -> None:
+    """What the welcome thread promises ("open a category and choose Watching"): members who did."""
+    for key, kind, target, level in demo_content.WATCHES:
+        setter = watching.set_category_level if kind == "category" else watching.set_tag_level
+        setter(people[key], target, level)
+
+
 def _people() -> tuple[dict[str, User], list[DemoAccount]]:
     people, accounts = {}, []
     joined = utcnow() - timedelta(days=60)
@@ -127,8 +136,10 @@ def _thread(spec: dict, index: int, people: dict[str, User], categories: dict[st
     thread = Thread(
         category=categories[spec["category"]], author=people[spec["author"]], title=spec["title"],
         slug=slugify(spec["title"]), created_at=started, last_activity_at=started,
-        state=ThreadState(spec.get("state", "open")), is_pinned=spec.get("pinned", False),
-        tags=[tags.setdefault(name, Tag(name=name)) for name in spec["tags"]],
+        # A thread is solved only by an answer mark (ACCEPTED, VERIFIED), made later through the services.
+        state=ThreadState.answered if spec["replies"] else ThreadState.open, is_pinned=spec.get("pinned", False),
+        # The demo's tags are the staff-defined list members pick from.
+        tags=[tags.setdefault(name, Tag(name=name, is_official=True)) for name in spec["tags"]],
     )
     posts = [(spec["author"], spec["body"])] + list(spec["replies"])
     for position, (author, body) in enumerate(posts, start=1):

@@ -56,7 +56,9 @@ THREADS: list[dict] = [
                 "* Staff replies carry a badge, so you know the answer is official.\n\nHappy hosting!",
         "replies": [("lena", "Great to have a place for this. The old mailing list was impossible to search."),
                     ("tomasz", "Is there a way to follow a category so I get an email for new threads?"),
-                    ("priya", "@tnowak yes: open a category and use *Watch*. You can choose instant or daily digests.")],
+                    ("priya", "@tnowak yes: open a category (or a tag) and choose *Watching* for every post, or "
+                              "*Watching first post* for new threads only. Instant emails or a daily digest: "
+                              "pick one in your notification settings.")],
     },
     {
         "category": "announcements", "author": "priya", "age": 12, "tags": ["maintenance", "databases"],
@@ -85,7 +87,7 @@ THREADS: list[dict] = [
     },
     # --- getting started
     {
-        "category": "getting-started", "author": "lena", "age": 35, "state": "solved", "tags": ["ssh", "servers"],
+        "category": "getting-started", "author": "lena", "age": 35, "tags": ["ssh", "servers"],
         "title": "Permission denied (publickey) when connecting to my first server",
         "body": "I created a server with the Ubuntu image and added my SSH key in the dashboard, but `ssh root@203.0.113.10` "
                 "answers `Permission denied (publickey)`. What am I missing?",
@@ -106,7 +108,7 @@ THREADS: list[dict] = [
                             "unlimited everything. DM me for a coupon code!!!")],
     },
     {
-        "category": "getting-started", "author": "tomasz", "age": 28, "state": "solved", "tags": ["backups", "snapshots"],
+        "category": "getting-started", "author": "tomasz", "age": 28, "tags": ["backups", "snapshots"],
         "title": "Difference between backups and snapshots?",
         "body": "The dashboard offers both *Backups* (20% of the server price) and *Snapshots*. Do I need both?",
         "replies": [("priya", "**Backups** are automatic, daily, kept for 7 days and stored in another zone. "
@@ -130,7 +132,7 @@ THREADS: list[dict] = [
         "replies": [("marco", "Port 25 is blocked on new accounts to fight spam. Use a transactional email provider over "
                               "port 587 with authentication; deliverability will be far better anyway."),
                     ("aiko", "Switched to SMTP on 587 with my provider and it works. Thanks!")],
-        "state": "solved",
+       
     },
     {
         "category": "getting-started", "author": "aiko", "age": 5, "tags": ["object-storage"],
@@ -150,7 +152,7 @@ THREADS: list[dict] = [
     },
     # --- networking, dns, ssl
     {
-        "category": "networking-dns", "author": "tomasz", "age": 33, "state": "solved", "tags": ["dns"],
+        "category": "networking-dns", "author": "tomasz", "age": 33, "tags": ["dns"],
         "title": "DNS changes not visible after two hours",
         "body": "I pointed `shop.example.org` to my new server's IP, but half my team still sees the old site.",
         "replies": [("priya", "Resolvers cache records for the **TTL** of the old record. If it was 86400, some resolvers "
@@ -159,7 +161,7 @@ THREADS: list[dict] = [
                     ("tomasz", "The old TTL was indeed 86400. Everything switched the next morning.")],
     },
     {
-        "category": "networking-dns", "author": "lena", "age": 26, "state": "solved", "tags": ["ssl", "certificates"],
+        "category": "networking-dns", "author": "lena", "age": 26, "tags": ["ssl", "certificates"],
         "title": "Let's Encrypt certificate fails with 'too many failed authorizations'",
         "body": "I retried certificate issuance a few times with a typo in the domain and now it refuses.",
         "replies": [("marco", "That is Let's Encrypt's rate limit: 5 failed validations per hour per hostname. Wait an "
@@ -199,7 +201,7 @@ THREADS: list[dict] = [
     },
     # --- api & automation
     {
-        "category": "api-automation", "author": "tomasz", "age": 31, "state": "solved", "tags": ["api-keys", "security"],
+        "category": "api-automation", "author": "tomasz", "age": 31, "tags": ["api-keys", "security"],
         "title": "How do I rotate an API key without breaking deployments?",
         "body": "Our CI uses one API key everywhere. I want to rotate it regularly without a big-bang switch.",
         "replies": [("priya", "Create the **new** key first, roll it out to your CI secrets, watch the *Last used* "
@@ -214,7 +216,7 @@ THREADS: list[dict] = [
         "replies": [("tomasz", "Are your rules in a different order than the API returns them? Provider versions before "
                                "2.4 compared the list in order. Upgrading fixed it for us."),
                     ("sam", "We were on 2.1. After upgrading the plan is clean.")],
-        "state": "solved",
+       
     },
     {
         "category": "api-automation", "author": "aiko", "age": 18, "tags": ["api", "rate-limits"],
@@ -242,7 +244,7 @@ THREADS: list[dict] = [
     },
     # --- billing (verified customers)
     {
-        "category": "billing", "author": "sam", "age": 29, "state": "solved", "tags": ["invoices"],
+        "category": "billing", "author": "sam", "age": 29, "tags": ["invoices"],
         "title": "How do I add our VAT number to invoices?",
         "body": "Our accountant needs the company VAT number on every invoice, including past ones.",
         "replies": [("priya", "Add it in *Billing → Company details*. New invoices include it right away; for past "
@@ -348,6 +350,10 @@ VERIFIED = [
 # Askers who also accepted the answer themselves: (thread title, author key of the reply).
 ACCEPTED = [
     ("Permission denied (publickey) when connecting to my first server", "priya"),
+    ("Difference between backups and snapshots?", "priya"),
+    ("Outgoing email from my server never arrives", "marco"),
+    ("How do I rotate an API key without breaking deployments?", "priya"),
+    ("How do I add our VAT number to invoices?", "priya"),
 ]
 
 # Fresh questions nobody has answered yet: they wait in the staff inbox.
@@ -383,4 +389,15 @@ FLAGGED = [
     ("Best way to run a small WordPress site?", "rex",
      [("aiko", "spam", "Advertising another host in my thread."),
       ("lena", "spam", "")]),
+]
+
+# Categories and tags members watch (the welcome thread tells them how): (person, "category" or
+# "tag", slug or name, level). Tomasz then hears of the new thread in Networking but not of Sam's
+# private one there; Lena's listing counts what she has not read in API & Automation.
+WATCHES = [
+    ("tomasz", "category", "announcements", "watching_first_post"),
+    ("tomasz", "category", "networking-dns", "watching"),
+    ("lena", "category", "api-automation", "tracking"),
+    ("sam", "category", "ideas", "muted"),
+    ("aiko", "tag", "dns", "watching"),
 ]

@@ -362,6 +362,18 @@ def update_profile(user: User, change: ProfileChange) -> User:
     return user
 
 
+COLOR_SCHEMES = ("auto", "light", "dark")
+
+
+def set_color_scheme(user: User, scheme: str | None) -> User:
+    """Light, dark, or "auto" (the device's setting). Anything else is refused, and nothing changes."""
+    if scheme not in COLOR_SCHEMES:
+        raise ValidationFailed(fields={"color_scheme": "Choose automatic, light or dark."})
+    user.color_scheme = scheme
+    db.session.commit()
+    return user
+
+
 def _username_taken(username: str, except_user_id: int) -> bool:
     return db.session.scalar(select(User.id).where(User.username == username, User.id != except_user_id)) is not None
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, lazyload
 
 from .. import policies
 from ..content import jsonld
+from ..content.excerpts import plain_excerpt
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
@@ -27,6 +28,7 @@ from ..models import (
 from . import audit, notifications, posts
 from .forum import thread_for_viewer
 
+SOLUTION_EXCERPT_CHARS = 280
 VERIFY_RACE_MESSAGE = "Another staff member changed the verified answer just now. Reload the thread and try again."
 
 
@@ -229,11 +231,42 @@ class ThreadAnswers:
     accepted: AcceptedAnswer | None = None
     verified: VerifiedAnswer | None = None
     verified_post: Post | None = None
+    accepted_post: Post | None = None
     same_problem_count: int = 0
     has_same_problem: bool = False
     following: bool = False
     helpful_counts: dict[int, int] = field(default_factory=dict)
     helpful_mine: set[int] = field(default_factory=set)
+
+    def marks_by_post(self) -> dict[int, tuple[str, ...]]:
+        """post id → its marks, staff-verified first: "verified", "accepted" (both when both)."""
+        marks: dict[int, tuple[str, ...]] = {}
+        for name, mark in (("verified", self.verified), ("accepted", self.accepted)):
+            if mark is not None:
+                marks[mark.post_id] = marks.get(mark.post_id, ()) + (name,)
+        return marks
+
+    def solutions(self) -> list[Solution]:
+        """What the summary under the question shows: the verified answer first (it weighs more),
+        then the accepted one when it is another reply. Only replies this viewer may read."""
+        shown: list[Solution] = []
+        if self.verified_post is not None:
+            both = self.accepted is not None and self.accepted.post_id == self.verified_post.id
+            shown.append(Solution(self.verified_post, self.verified, self.accepted if both else None))
+        if self.accepted_post is not None and not (shown and shown[0].post.id == self.accepted_post.id):
+            shown.append(Solution(self.accepted_post, None, self.accepted))
+        return shown
+
+
+@dataclass
+class Solution:
+    post: Post
+    verified: VerifiedAnswer | None
+    accepted: AcceptedAnswer | None
+
+    @property
+    def excerpt(self) -> str:
+        return plain_excerpt(self.post.body_html, SOLUTION_EXCERPT_CHARS)
 
 
 def thread_answers(user: Optional[User], thread: Thread, post_ids: list[int]) -> ThreadAnswers:
@@ -263,10 +296,8 @@ def thread_answers(user: Optional[User], thread: Thread, post_ids: list[int]) ->
     info = ThreadAnswers(accepted=row[0], verified=row[1], same_problem_count=row[2] or 0)
     if reader is not None:
         info.has_same_problem, info.following = bool(row[3]), bool(row[4])
-    if info.verified is not None:
-        # Usually on the page already (no statement); its thread is `thread`, in the session.
-        verified_post = db.session.get(Post, info.verified.post_id, options=[lazyload(Post.thread)])
-        info.verified_post = verified_post if policies.can_read_post(user, verified_post) and verified_post.deleted_at is None else None
+    info.verified_post = _shown_answer(user, info.verified)
+    info.accepted_post = _shown_answer(user, info.accepted)
     if post_ids:
         mine = func.max(case((HelpfulVote.user_id == reader, 1), else_=0)) if reader is not None else literal(0)
         votes = db.session.execute(
@@ -275,6 +306,32 @@ def thread_answers(user: Optional[User], thread: Thread, post_ids: list[int]) ->
         info.helpful_counts = {post_id: count for post_id, count, _mine in votes}
         info.helpful_mine = {post_id for post_id, _count, own in votes if own}
     return info
+
+
+def solution_post(user: Optional[User], thread_id: int) -> tuple[Thread, Post | None]:
+    """The reply a "Solved" marker leads to: the staff-verified answer, else the accepted one, if
+    this viewer may read it. Unreadable threads raise like every thread read (one 404 for all)."""
+    thread = thread_for_viewer(user, thread_id)
+    marks = db.session.execute(
+        select(VerifiedAnswer.post_id, AcceptedAnswer.post_id).select_from(Thread)
+        .outerjoin(VerifiedAnswer, VerifiedAnswer.thread_id == Thread.id)
+        .outerjoin(AcceptedAnswer, AcceptedAnswer.thread_id == Thread.id)
+        .where(Thread.id == thread.id)
+    ).one()
+    for post_id in marks:
+        post = db.session.get(Post, post_id) if post_id is not None else None
+        if post is not None and post.deleted_at is None and policies.can_read_post(user, post):
+            return thread, post
+    return thread, None
+
+
+def _shown_answer(user: Optional[User], mark: AcceptedAnswer | VerifiedAnswer | None) -> Post | None:
+    """The marked reply when this viewer may read it. Usually on the page already (no statement);
+    its thread is the page's thread, in the session."""
+    if mark is None:
+        return None
+    post = db.session.get(Post, mark.post_id, options=[lazyload(Post.thread)])
+    return post if post is not None and policies.can_read_post(user, post) and post.deleted_at is None else None
 
 
 # --- structured data for search engines -----------------------------------------------------------

@@ -12,6 +12,7 @@ from .. import policies
 from ..errors import Conflict, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Post, PostRevision, Thread, User, utcnow
+from ..tags import service as tag_service
 from . import audit, notifications
 from .forum import Unreadable, post_for_viewer, thread_for_viewer
 from .spam import screen_new_post
@@ -70,6 +71,7 @@ def create_reply(
         count_new_post(thread, reply)
         if before_commit is not None:
             before_commit(reply)
+        notifications.follow_thread(user.id, thread.id)  # in this transaction: the next page shows it
         db.session.commit()
     except IntegrityError as error:
         # Two replies raced for the same position; the UniqueConstraint caught it.
@@ -105,17 +107,24 @@ def editable_post(user: Optional[User], post_id: int) -> Post:
     return post
 
 
-def edit_post(user: Optional[User], post_id: int, body: str | None, title: str | None = None, reason: str = "") -> Post:
-    """Change a post (and, for an opening post, the thread title), keeping the old text as a revision."""
+def edit_post(
+    user: Optional[User], post_id: int, body: str | None, title: str | None = None, reason: str = "",
+    tags: str | None = None,
+) -> Post:
+    """Change a post (and, for an opening post, the thread title and tags), keeping the old text
+    as a revision. title=None and tags=None keep the thread's."""
     post = editable_post(user, post_id)
     thread = post.thread
     body, body_problem = clean_body(body)
-    # title=None keeps the thread title; only the opening post carries one.
     keep_or_new = thread.title if title is None else title
     new_title, title_problem = clean_title(keep_or_new) if post.is_opening else (None, None)
-    require_valid({"title": title_problem, "body": body_problem})
+    new_tags, tags_problem = tag_service.resolve(tags) if post.is_opening and tags is not None else (None, None)
+    require_valid({"title": title_problem, "body": body_problem, "tags": tags_problem})
     old_title = thread.title if post.is_opening else None
+    retagged = new_tags is not None and tag_service.set_thread_tags(thread, new_tags)
     if body == post.body_markdown and new_title == old_title:
+        if retagged:
+            db.session.commit()
         return post
     db.session.add(PostRevision(
         post_id=post.id, number=post.edit_count + 1, editor_id=user.id, old_title=old_title,

@@ -61,6 +61,8 @@ def same_problem_count(thread_id: int) -> int:
 def toggle_same_problem(user: Optional[User], thread_id: int) -> tuple[bool, int]:
     """(whether the user now has the problem, the thread's count). Saying so also follows the thread."""
     thread = _require_follower(user, thread_id)
+    if not policies.can_report_same_problem(user, thread):
+        raise PermissionDenied("You asked this question, so it is your problem already.")
     mine = db.session.scalar(select(SameProblem).where(SameProblem.thread_id == thread.id, SameProblem.user_id == user.id))
     active = _toggle(mine, lambda: SameProblem(thread_id=thread.id, user_id=user.id))
     if active and not _is_following(user, thread.id):

@@ -13,6 +13,7 @@ from ..content.markdown import render_with_mentions
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
 from ..models import Category, Post, Thread, ThreadState, User, utcnow
+from ..tags import service as tag_service
 from . import notifications
 from .accounts import existing_mentions
 from .spam import screen_new_post
@@ -180,26 +181,33 @@ def require_can_start_thread(user: Optional[User], category: Category) -> None:
 
 
 def create_thread(
-    user: Optional[User], category_id: int | None, title: str | None, body: str | None, *, is_private: bool = False
+    user: Optional[User], category_id: int | None, title: str | None, body: str | None, *, is_private: bool = False,
+    tags: str | None = None,
 ) -> Thread:
+    """`tags`: the composer's comma-separated tag names (community/tags/service.py has the rules)."""
     if not policies.can_post(user):
         raise PermissionDenied(posting_refusal(user))
     category = db.session.get(Category, category_id) if category_id else None
     title, title_problem = clean_title(title)
     body, body_problem = clean_body(body)
+    chosen_tags, tags_problem = tag_service.resolve(tags)
     require_valid({
         "category": None if category else "Choose a category.", "title": title_problem, "body": body_problem,
+        "tags": tags_problem,
     })
     require_can_start_thread(user, category)
     now = utcnow()
     thread = Thread(
         category=category, author=user, title=title, slug=slugify(title), is_private=is_private,
-        created_at=now, last_activity_at=now,
+        created_at=now, last_activity_at=now, tags=tag_service.stored(chosen_tags),
     )
     opening = Post(thread=thread, author=user, position=1, body_markdown=body, body_html=render_body(body), created_at=now)
     db.session.add_all([thread, opening])
     thread.is_pending = screen_new_post(user, opening)
     count_new_post(thread, opening)
+    # Following in the same transaction, not in the notification job: the page the author lands on
+    # right after posting already says "Unfollow".
+    notifications.follow_thread(user.id, thread.id)
     db.session.commit()
     if not thread.is_pending:  # held posts are announced when staff approve them
         notifications.publish("post_created", thread_id=thread.id, post_id=opening.id, actor_id=user.id)

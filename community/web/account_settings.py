@@ -10,6 +10,7 @@ from ..extensions import db
 from ..models import User
 from ..services import accounts, avatars
 from ..services.tokens import TokenInvalid
+from ..tags import watching
 from .auth import token_problem
 from .auth_forms import (
     AvatarForm, ChangeEmailForm, ChangePasswordForm, ConfirmForm, DeleteAccountForm, ProfileForm, apply_errors,
@@ -29,15 +30,6 @@ def avatar_url(user: User) -> str:
 @bp.app_context_processor
 def inject_avatar_url() -> dict:
     return {"avatar_url": avatar_url}
-
-
-@bp.route("/u/<username>")
-def profile(username: str):
-    user = accounts.profile_user(username)
-    if user is None:
-        abort(404, description="There is no member with that username.")
-    threads = accounts.recent_threads(viewer(), user)
-    return render_template("account/profile.html", user=user, threads=threads)
 
 
 @bp.route("/avatars/<int:user_id>.png")
@@ -80,7 +72,10 @@ def _settings_forms(user: User, **overrides) -> dict:
 
 def _settings_page(status: int = 200, error: str | None = None, **overrides):
     user = viewer()
-    return render_template("account/settings.html", user=user, error=error, **_settings_forms(user, **overrides)), status
+    page = render_template(
+        "account/settings.html", user=user, error=error, watched=watching.watch_list(user), **_settings_forms(user, **overrides)
+    )
+    return page, status
 
 
 def _settings_failed(form_key: str, form, failed: ValidationFailed):
@@ -92,6 +87,17 @@ def _settings_failed(form_key: str, form, failed: ValidationFailed):
 @login_required
 def settings():
     return _settings_page()
+
+
+@bp.route("/settings/appearance", methods=["POST"])
+@login_required
+def update_appearance():
+    try:
+        accounts.set_color_scheme(viewer(), request.form.get("color_scheme"))
+    except ValidationFailed as failed:
+        return _settings_page(failed.status_code, failed.fields["color_scheme"])
+    flash("Appearance saved.", "success")
+    return redirect(url_for("account.settings") + "#appearance-heading")
 
 
 @bp.route("/settings/profile", methods=["POST"])

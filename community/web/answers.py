@@ -97,6 +97,13 @@ def reopen(thread_id: int):
     return _respond("The thread is open again.", thread_url(thread), **_thread_state(thread))
 
 
+@bp.route("/t/<int:thread_id>/solution")
+def solution(thread_id: int):
+    """Where a listing's or a search result's "Solved" marker leads: the answer in its place."""
+    thread, post = answers.solution_post(viewer(), thread_id)
+    return redirect(post_url_for(post.id) if post is not None else thread_url(thread) + "#solution")
+
+
 # --- follows, same problem, helpful -----------------------------------------------------------------
 
 
@@ -119,7 +126,9 @@ def same_problem(thread_id: int):
     active, count = reactions.toggle_same_problem(viewer(), thread_id)
     thread = forum.thread_for_viewer(viewer(), thread_id)
     message = "Noted: you have this problem too, and you'll hear about answers." if active else "Removed your “me too”."
-    return _respond(message, thread_url(thread), active=active, count=count)
+    # Saying so follows the thread (the service does): the page's Follow button is told too.
+    extra = {"following": True} if active else {}
+    return _respond(message, thread_url(thread), active=active, count=count, **extra)
 
 
 @bp.route("/p/<int:post_id>/helpful", methods=["POST"])

@@ -8,8 +8,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .. import policies
+from ..content import contrast
 from ..content.markdown import render_short_markdown
-from ..services import branding as branding_service
+from ..people import service as people
+from ..services import avatars, branding as branding_service
+from . import formatting
 from .reader import current_branding
 
 
@@ -42,7 +45,7 @@ def post_url(post) -> str:
 
 
 def profile_url(user) -> str:
-    return url_for("account.profile", username=user.username)
+    return url_for("people.profile", username=user.username)
 
 
 def humanize_time(value: datetime | None) -> str:
@@ -61,17 +64,18 @@ def humanize_time(value: datetime | None) -> str:
     return "just now"
 
 
-def iso_time(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
-
-
 def brand_css() -> Response:
     """Brand colours and the admin's custom CSS, served as a stylesheet (the CSP bans inline styles)."""
     brand = branding()
+    primary = _css_color(brand['primary_color'], '#1f5eff')
+    # Links in the brand colour, moved just enough to keep AA contrast in each scheme (site.css --link).
+    link_light, link_dark = contrast.link_colours(primary)
     css = (
         ":root{"
-        f"--brand-primary:{_css_color(brand['primary_color'], '#1f5eff')};"
+        f"--brand-primary:{primary};"
         f"--brand-accent:{_css_color(brand['accent_color'], '#ff7a1a')};"
+        f"--brand-link-light:{link_light};--brand-link-dark:{link_dark};"
+        f"--on-primary:{contrast.text_on(primary)};"
         "}\n" + _css_text(brand)
     )
     response = Response(css, mimetype="text/css")
@@ -82,7 +86,7 @@ def brand_css() -> Response:
 def _css_color(value: str, fallback: str) -> str:
     import re
 
-    return value if isinstance(value, str) and re.fullmatch(r"#[0-9a-fA-F]{3,8}", value) else fallback
+    return value if isinstance(value, str) and re.fullmatch(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})", value) else fallback
 
 
 def _css_text(brand: dict) -> str:
@@ -96,8 +100,10 @@ def init_app(app: Flask) -> None:
     # Browsers ask for /favicon.ico whatever the page says; send them to the SVG icon.
     app.add_url_rule("/favicon.ico", "favicon", lambda: redirect(url_for("static", filename="favicon.svg"), 301))
     app.jinja_env.filters["timeago"] = humanize_time
-    app.jinja_env.filters["isotime"] = iso_time
+    formatting.init_app(app)  # isotime, plural, counted
     app.jinja_env.filters["short_markdown"] = lambda text: Markup(render_short_markdown(text or ""))
+    app.jinja_env.filters["initials"] = avatars.initials  # generated avatars (templates/macros/people.html)
+    app.jinja_env.globals["last_posters"] = people.last_posters  # listing rows (templates/macros/threads.html)
     app.jinja_env.tests["footer_url"] = branding_service.is_footer_url  # old rows are checked again
 
     @app.context_processor

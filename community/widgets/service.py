@@ -6,7 +6,6 @@ from functools import partial
 import hashlib
 import json
 import re
-from html import unescape
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -14,7 +13,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 
 from .. import policies
-from ..content.sanitize import strip_tags
+from ..content.excerpts import plain_excerpt
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import Category, Post, Tag, Thread, User, VerifiedAnswer, thread_tags, utcnow
@@ -322,10 +321,8 @@ def _excerpts(thread_ids: list[int]) -> dict[int, str]:
 
 
 def excerpt_of(html: str) -> str:
-    """Plain text (not HTML) of a post's start: strip_tags keeps entities (&quot; &gt; &amp;), so
-    they are decoded here once; the JSON, the frame and the card escape it once when they show it."""
-    text = " ".join(unescape(strip_tags(html)).split())
-    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
+    """A card's excerpt: plain text; the JSON, the frame and the card escape it once when they show it."""
+    return plain_excerpt(html, EXCERPT_CHARS)
 
 
 def verified_thread_ids(thread_ids: list[int]) -> set[int]:

@@ -50,7 +50,7 @@ TITLE_TEMPLATES = LISTING_TEMPLATES + (
     "mod/flag.html", "mod/merge.html", "mod/move.html", "mod/queue.html", "dashboard/csat.html",
     "notifications/index.html", "widgets/_oembed_link.html", "widgets/thread_card.html", "feeds/atom.xml",
     "emails/_layout.html", "emails/accept_reminder.html", "emails/digest.html", "emails/notification.html",
-    "search/search.html", "account/profile.html",
+    "search/search.html", "people/profile.html",
 )
 NAME_TEMPLATES = (
     "base.html", "forum/thread.html", "answers/_post_badges.html", "answers/_thread_panel.html",
@@ -59,18 +59,23 @@ NAME_TEMPLATES = (
     "notifications/index.html", "bridge/inbox.html", "forum/revisions.html", "feeds/atom.xml",
     "emails/_layout.html", "emails/accept_reminder.html", "emails/change_email.html", "emails/email_changed.html",
     "emails/digest.html", "emails/notification.html", "emails/reset_password.html",
-    "account/profile.html", "inbox/index.html",
+    "people/profile.html", "inbox/index.html", "macros/people.html", "answers/_solution.html",
 ) + LISTING_TEMPLATES
 CATEGORY_TEMPLATES = LISTING_TEMPLATES + (
     "forum/categories.html", "forum/thread.html", "forum/composer.html", "feeds/_links.html", "feeds/atom.xml",
     "admin/_field.html", "admin/categories.html", "admin/category_form.html", "dashboard/index.html",
     "dashboard/_tables.html", "dashboard/sla.html", "inbox/index.html", "mod/move.html", "search/search.html",
-    "widgets/form.html", "widgets/thread_card.html", "account/profile.html",
+    "widgets/form.html", "widgets/thread_card.html", "people/profile.html", "account/settings.html",
+)
+TAG_TEMPLATES = LISTING_TEMPLATES + (
+    "forum/thread.html", "forum/tag.html", "forum/composer.html", "forum/edit_post.html", "macros/tags.html",
+    "macros/forms.html", "tags/_tags_field.html", "tags/_tag_filter.html", "admin/tags.html", "admin/_field.html",
+    "account/settings.html",
 )
 BODY_TEMPLATES = (
     "forum/thread.html", "answers/_thread_panel.html", "forum/edit_post.html", "macros/forms.html",
     "mod/flag.html", "mod/queue.html", "feeds/atom.xml", "search/search.html", "emails/digest.html",
-    "emails/notification.html", "forum/revisions.html",
+    "emails/notification.html", "forum/revisions.html", "answers/_solution.html", "people/profile.html",
 )
 
 SINKS: tuple[Sink, ...] = (
@@ -95,6 +100,8 @@ SINKS: tuple[Sink, ...] = (
          ("emails/csat_request.html", "emails/_layout.html"), _lazy("csat_emails")),
     Sink("category names and descriptions (admin)", PAGE, ("categories.name", "categories.description"),
          CATEGORY_TEMPLATES, _lazy("categories")),
+    Sink("tag names on chips and tag pages", PAGE, ("tags.name",),
+         TAG_TEMPLATES, _lazy("tag_names")),
     Sink("brand name, tagline and footer (admin)", PAGE, (), ("base.html",), _lazy("brand_text")),
     Sink("footer links (admin)", PAGE, (), ("base.html",), _lazy("footer_links")),
     Sink("custom CSS (admin)", PAGE, (), ("base.html",), _lazy("custom_css")),
@@ -123,7 +130,7 @@ SINKS: tuple[Sink, ...] = (
 # Where admin-only text is printed that the corpus run does not load: escaping there is checked by
 # the guard's markers (autoescape, no Markup), and each is listed so a new template is a decision.
 GUARDED_ONLY: tuple[Sink, ...] = (
-    Sink("audit log reasons", PAGE, ("audit_entries.reason",), ("mod/audit.html",), _lazy("none")),
+    Sink("audit log reasons", PAGE, ("audit_entries.reason",), ("mod/audit.html", "people/profile.html"), _lazy("none")),
     Sink("watched words", PAGE, ("watched_words.word",), ("mod/watched_words.html",), _lazy("none")),
     Sink("search insights queries", PAGE, ("search_events.query",), ("search/insights.html",), _lazy("none")),
     Sink("API token names", PAGE, ("api_tokens.name",), ("account/tokens.html", "admin/_field.html"), _lazy("none")),

@@ -4,7 +4,7 @@ import re
 from sqlalchemy import func, select
 
 from community.extensions import db
-from community.models import AuditEntry, Category, Post, Role, Thread, ThreadFacts, User, VerifiedAnswer, Visibility
+from community.models import AcceptedAnswer, AuditEntry, Category, Post, Role, Thread, ThreadFacts, ThreadState, User, VerifiedAnswer, Visibility
 from community.services import inbox, moderation
 from community.services.branding import get_branding
 from community.services.passwords import verify_password
@@ -48,6 +48,12 @@ def test_seed_builds_a_branded_community_and_prints_working_credentials(app, cli
     for mark in verified:
         thread = db.session.get(Thread, mark.thread_id)
         assert thread.state.value == "solved" and thread.solved_at and thread.first_verified_at
+    # Solved means a marked answer: every solved demo thread has one (thread 8 once had none).
+    solved = list(db.session.scalars(select(Thread).where(Thread.state == ThreadState.solved)))
+    assert len(solved) >= 8
+    marked = set(db.session.scalars(select(VerifiedAnswer.thread_id))) | set(db.session.scalars(select(AcceptedAnswer.thread_id)))
+    assert {t.title for t in solved if t.id not in marked} == set()
+    assert marked <= {t.id for t in solved}
     priya = db.session.scalar(select(User).where(User.username == "priya"))
     assert len(inbox.needs_response(priya)) >= 1
     private = list(db.session.scalars(select(Thread).where(Thread.is_private.is_(True))))

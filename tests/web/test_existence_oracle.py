@@ -19,7 +19,7 @@ import pytest
 
 from community.extensions import db
 from community.models import (
-    BridgeCannedResponse, CategorySlug, CsatSurvey, Role, Visibility, WebhookEndpoint, utcnow,
+    BridgeCannedResponse, CategorySlug, CsatSurvey, Role, Tag, Visibility, WebhookEndpoint, utcnow,
 )
 from tests import factories
 from tests.api.conftest import issue_token, make_bridge_case
@@ -90,10 +90,16 @@ CATEGORY = dict(missing={"slug": "no-such-room"})
 ROUTES: dict[str, Route] = {
     # forum pages and their feeds
     "/t/<int:thread_id>": Route(_thread_cases(), **THREAD),
+    "/t/<int:thread_id>/solution": Route(_thread_cases(), **THREAD),
     "/t/<int:thread_id>-<slug>": Route(_thread_cases(slugged=True), missing={"thread_id": MISSING_ID, "slug": "a-title"}),
     "/c/<slug>": Route(_category_cases(), **CATEGORY),
     "/c/<slug>/new": Route(_category_cases(), **CATEGORY),
     "/c/<slug>/solved.atom": Route(_category_cases(), **CATEGORY),
+    "/tag/<name>": Route((
+        Case("tag only a staff-only thread carries", lambda w: {"name": "salary"}),
+        Case("tag only someone else's private thread carries", lambda w: {"name": "my-invoice"}),
+        Case("tag only threads for members carry", lambda w: {"name": "lounge"}, ("anonymous",)),
+    ), missing={"name": "no-such-tag"}),
     "/p/<int:post_id>": Route(_post_cases(), **POST),
     "/p/<int:post_id>/edit": Route(_post_cases(), **POST),
     "/p/<int:post_id>/quote": Route(_post_cases(), **POST),
@@ -106,6 +112,7 @@ ROUTES: dict[str, Route] = {
     "/embed/w/<key>/search": Route(_one("switched-off widget", lambda w: {"key": w.widget.id}), missing={"key": MISSING_ID}),
     # members
     "/u/<username>": Route(_one("deleted account", lambda w: {"username": w.deleted_user.username}), missing={"username": "nobody-here"}),
+    "/u/<username>/card": Route(_one("deleted account", lambda w: {"username": w.deleted_user.username}), missing={"username": "nobody-here"}),
     "/avatars/<int:user_id>.png": Route(_one("deleted account", lambda w: {"user_id": w.deleted_user.id}), missing={"user_id": MISSING_ID}),
     # the API
     "/api/v1/threads/<int:thread_id>": Route(_thread_cases(), **THREAD, api=True),
@@ -185,6 +192,8 @@ def world(app):
         merged_into_staff=factories.make_thread(category=public, author=author, title="Moved away"),
     )
     w.deleted_thread.deleted_at = utcnow()
+    for thread, name in ((w.staff_thread, "salary"), (w.private_thread, "my-invoice"), (w.member_thread, "lounge")):
+        thread.tags = [Tag(name=name)]
     for source, target in ((w.merged_from_staff, public_thread), (w.merged_into_staff, w.staff_thread)):
         source.deleted_at, source.merged_into_id = utcnow(), target.id
     db.session.add(CsatSurvey(thread_id=w.staff_thread.id, user_id=author.id))
