@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 
 from ..content.markdown import render_markdown
 from ..errors import Conflict, ValidationFailed
-from ..models import Category, Post, Role, Thread, User, Visibility
+from ..models import AcceptedAnswer, Category, Post, Role, Thread, User, Visibility
 from . import bulk_text as text
 from ..services.passwords import hash_password
 
@@ -118,6 +118,7 @@ def bulk_seed(engine: Engine, size: SeedSize) -> SeedReport:
             loader.write(Category.__table__, world.category_rows(loader.timestamp))
             loader.write(Thread.__table__, world.thread_rows(loader.timestamp))
             loader.write(Post.__table__, world.post_rows(loader.timestamp))
+            loader.write(AcceptedAnswer.__table__, world.accepted_rows(loader.timestamp))
             loader.commit()
         with _phase(report, "analyze"):
             loader.finish()
@@ -169,6 +170,7 @@ class _World:
         self.bodies = self._render_bodies()
         self.categories = self._category_specs()
         self.threads = self._thread_plans()
+        self.solved: list[_ThreadPlan] = []  # filled by thread_rows
 
     # users
 
@@ -266,6 +268,8 @@ class _World:
             last = plan.post_time(plan.posts)
             has_replies = plan.posts > 1
             state = _thread_state(has_replies, rng)
+            if state == "solved":
+                self.solved.append(plan)
             yield {
                 "id": plan.id, "category_id": plan.category_index + 1,
                 "author_id": plan.author_id, "title": title, "slug": text.slugify(title)[:120],
@@ -274,6 +278,16 @@ class _World:
                 "last_activity_at": stamp(last), "last_post_id": plan.first_post_id + plan.posts - 1,
                 "first_reply_at": stamp(plan.post_time(2)) if has_replies else None,
                 "created_at": stamp(plan.created),
+            }
+
+    def accepted_rows(self, stamp: Callable) -> Iterator[dict]:
+        """Solved means a marked answer: each solved thread's first reply, accepted by the asker
+        when it was written (thread_rows picked which threads are solved)."""
+        # The forum tables are empty before a bulk seed (checked in __init__), so ids start at 1.
+        for row_id, plan in enumerate(self.solved, start=1):
+            yield {
+                "id": row_id, "thread_id": plan.id, "post_id": plan.first_post_id + 1, "accepted_by_id": plan.author_id,
+                "accepted_at": stamp(plan.post_time(2)),
             }
 
     # posts
@@ -400,7 +414,7 @@ class _PostgresLoader(_Loader):
                 copy.write_row(row)
 
     def commit(self) -> None:
-        for table in ("users", "categories", "threads", "posts"):
+        for table in ("users", "categories", "threads", "posts", "accepted_answers"):
             self.cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
             )

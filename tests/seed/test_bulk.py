@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from community.content.markdown import render_markdown
 from community.errors import Conflict, ValidationFailed
 from community.extensions import db
-from community.models import Category, Post, Role, Thread, User
+from community.models import AcceptedAnswer, Category, Post, Role, Thread, ThreadState, User
 from community.seed.bulk import BENCH_PASSWORD, SeedSize, bulk_seed
 from community.services.passwords import verify_password
 
@@ -110,3 +110,11 @@ def test_impossible_sizes_name_the_field(app):
     with pytest.raises(ValidationFailed) as failure:
         bulk_seed(db.engine, SeedSize(posts=10, threads=20, categories=0, users=5))
     assert set(failure.value.fields) == {"posts", "categories"}
+
+
+def test_every_solved_thread_has_its_accepted_answer(seeded):
+    solved = set(db.session.scalars(select(Thread.id).where(Thread.state == ThreadState.solved)))
+    accepted = db.session.execute(select(AcceptedAnswer.thread_id, AcceptedAnswer.post_id)).all()
+    assert solved and {thread_id for thread_id, _post in accepted} == solved
+    positions = set(db.session.scalars(select(Post.position).where(Post.id.in_([post for _thread, post in accepted]))))
+    assert positions == {2}
