@@ -106,7 +106,7 @@
       if (item.excerpt) row.appendChild(el("p", "pw-excerpt", item.excerpt));
       var meta = el("p", "pw-meta");
       if (item.verified) meta.appendChild(el("span", "pw-badge", this.labels.verified));
-      meta.appendChild(document.createTextNode(fill(this.labels.replies, "n", item.replies)));
+      meta.appendChild(document.createTextNode(fill(item.replies === 1 ? this.labels.reply : this.labels.replies, "n", item.replies)));
       row.appendChild(meta);
       list.appendChild(row);
     }
@@ -162,7 +162,8 @@
     source(query.slice(0, 200)).then(function (found) {
       if (self.pending() !== token) return;  // a newer keystroke already asked again
       results.textContent = "";
-      var status = fill(self.labels.results, "n", found.items.length ? found.total : 0);
+      var total = found.items.length ? found.total : 0;
+      var status = fill(total === 1 ? self.labels.result : self.labels.results, "n", total);
       results.appendChild(el("p", "pw-status", found.items.length ? status : self.labels.no_results));
       if (found.items.length) results.appendChild(self.items(found.items));
       var more = el("p", "pw-more");

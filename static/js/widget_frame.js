@@ -14,6 +14,11 @@
     return form.getAttribute("data-label-" + name) || "";
   }
 
+  // "{n} reply" for exactly one, "{n} replies" otherwise (community/widgets/labels.py).
+  function counted(n, one, many) {
+    return label(n === 1 ? one : many).split("{n}").join(String(n));
+  }
+
   function el(tag, className, text) {
     var node = document.createElement(tag);
     if (className) node.className = className;
@@ -30,14 +35,14 @@
     row.appendChild(link);
     var meta = el("p", "pw-meta");
     if (found.verified) meta.appendChild(el("span", "pw-badge", label("verified")));
-    meta.appendChild(document.createTextNode(label("replies").split("{n}").join(String(found.replies))));
+    meta.appendChild(document.createTextNode(counted(found.replies, "reply", "replies")));
     row.appendChild(meta);
     return row;
   }
 
   function show(found) {
     results.textContent = "";
-    var text = found.items.length ? label("results").split("{n}").join(String(found.total)) : label("none");
+    var text = found.items.length ? counted(found.total, "result", "results") : label("none");
     results.appendChild(el("p", "pw-status", text));
     if (!found.items.length) return;
     var list = el("ul", "pw-list");
