@@ -10,6 +10,7 @@ from community.models import AuditEntry, Role
 from community.services import (
     audit, branding, categories, moderation, posts, private_threads, spam, user_admin,
 )
+from community.tags import service as tag_service
 
 ALL_STAFF_ACTIONS = [
     "flags.dismiss", "post.hide", "post.unhide", "post.edit", "post.delete", "post.restore", "post.approve",
@@ -17,6 +18,7 @@ ALL_STAFF_ACTIONS = [
     "user.suspend", "user.unsuspend", "user.ban", "user.unban", "user.role", "user.verified_customer",
     "watched_word.add", "watched_word.remove", "settings.branding",
     "category.create", "category.update", "category.move", "category.delete", "category.restore",
+    "tag.add", "tag.delete", "settings.tags",
 ]
 
 ANY_ID = object()  # the new row's id is only known after the action
@@ -72,6 +74,9 @@ def test_every_staff_action_writes_its_audit_row(app, make_user, make_thread, ma
     did("category.move", "category", created, lambda: categories.move_category(admin, created, "up"))
     did("category.delete", "category", created, lambda: categories.delete_category(admin, created))
     did("category.restore", "category", created, lambda: categories.restore_category(admin, created))
+    did("tag.add", "tag", ANY_ID, lambda: tag_service.add_official(admin, "printers"))
+    did("tag.delete", "tag", _last().target_id, lambda: tag_service.delete_tag(admin, _last().target_id))
+    did("settings.tags", "setting", None, lambda: tag_service.save_settings(admin, True))
     assert sorted(walked) == sorted(ALL_STAFF_ACTIONS)
 
 

@@ -228,8 +228,11 @@ def list_threads(
     per_page: int | None = None,
     count: bool = True,
     own: bool = True,
+    where: tuple = (),
 ) -> Page[Thread]:
-    query = visible_threads(user, own=own)
+    """`where`: more conditions on Thread (a tag filter, a reader's muted categories and tags);
+    with any, the total is counted, since the stored counters no longer hold it."""
+    query = visible_threads(user, own=own).where(*where)
     if category is not None:
         query = query.where(Thread.category_id == category.id)
         order = (Thread.is_pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
@@ -240,7 +243,7 @@ def list_threads(
     if state in STATE_FILTERS:
         query = query.where(STATE_FILTERS[state]())
     per_page = per_page or current_app.config["THREADS_PER_PAGE"]
-    if count and not unanswered and state not in STATE_FILTERS:
+    if count and not unanswered and state not in STATE_FILTERS and not where:
         # Counting every visible thread is a scan of the listing (45-80 ms at 100k threads);
         # the categories' stored counters give the page links instead.
         estimate = _listing_estimate(user, category)

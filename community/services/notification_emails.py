@@ -16,11 +16,15 @@ from .notification_kinds import ALL_KINDS, KINDS
 from .tokens import TokenInvalid
 
 UNSUBSCRIBE = "unsubscribe"
+# Kinds about one post: their emails and digest lines quote it.
+POST_KINDS = frozenset({"reply", "mention", "followed", "watched_thread", "watched_post"})
 
 SUBJECTS = {
     "reply": "{actor} replied to “{title}”",
     "mention": "{actor} mentioned you in “{title}”",
     "followed": "New reply in “{title}”",
+    "watched_thread": "{actor} started “{title}” in {category}",
+    "watched_post": "New post in “{title}” ({category})",
     "answer_accepted": "Your answer in “{title}” was accepted",
     "answer_verified": "Your answer in “{title}” was verified by staff",
     "thread_made_private": "Your thread “{title}” was made private",
@@ -50,7 +54,7 @@ def target_link(row: Notification) -> str:
 
 
 def excerpt(row: Notification, limit: int = 280) -> str:
-    if row.post is None or row.kind not in ("reply", "mention", "followed"):
+    if row.post is None or row.kind not in POST_KINDS:
         return ""
     text = " ".join(row.post.body_markdown.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -27,6 +27,9 @@ KINDS: dict[str, KindInfo] = {
     "reply": KindInfo("Replies to my threads", EMAIL),
     "mention": KindInfo("Mentions of me (@username)", EMAIL),
     "followed": KindInfo("Replies in threads I follow", IN_APP),
+    # Levels chosen on a category's or tag's page (community/tags/watching.py).
+    "watched_thread": KindInfo("New threads in categories and tags I watch", EMAIL),
+    "watched_post": KindInfo("New posts in categories and tags I watch", IN_APP),
     "answer_accepted": KindInfo("My answer was accepted", EMAIL),
     "answer_verified": KindInfo("My answer was verified by staff", EMAIL),
     "thread_made_private": KindInfo("My thread was made private", EMAIL),

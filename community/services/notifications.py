@@ -1,10 +1,11 @@
 """Notifications: services publish events after commit; a job works out who hears about them.
 
 Event kinds: post_created, answer_accepted, answer_verified, thread_made_private, thread_moved,
-thread_closed. `handle_event` decides the recipients (thread author, followers, mentioned users)
-and each one's channel (in-app and email, in-app only, off), stores one row per recipient and
-event, then queues the emails. Everything here runs in jobs, so it loads fresh rows and is safe to
-run twice: the (user, event_key) unique constraint turns a second run into a no-op.
+thread_closed. `handle_event` decides the recipients (thread author, followers, mentioned users,
+watchers of the thread's category or tags) and each one's channel (in-app and email, in-app only,
+off), stores one row per recipient and event, then queues the emails. Everything here runs in
+jobs, so it loads fresh rows and is safe to run twice: the (user, event_key) unique constraint
+turns a second run into a no-op.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
 from ..jobs.registry import job
+from ..tags import watching
 from ..webhooks import delivery as webhook_delivery
 from ..models import (
     EmailFrequency,
@@ -42,7 +44,7 @@ from .notification_kinds import ALL_KINDS, EMAIL, EVENT_KINDS, IN_APP, KINDS, OF
 
 # One post can be a reply to my thread, in a thread I follow and mention me: the most personal
 # reason the recipient hasn't switched off names the single notification they get.
-POST_REASONS = ("mention", "reply", "followed")
+POST_REASONS = ("mention", "reply", "followed", "watched_thread", "watched_post")
 ANSWER_EVENTS = frozenset({"answer_accepted", "answer_verified"})
 # Thread changes can happen again later (closed, reopened, closed): they refresh one row.
 REPEATABLE_EVENTS = frozenset({"thread_made_private", "thread_moved", "thread_closed"})
@@ -97,7 +99,8 @@ def follow_thread(user_id: int, thread_id: int) -> None:
 
 
 def post_reasons(thread: Thread, post: Post) -> dict[int, list[str]]:
-    """user id → why they would hear about this post (mention, reply to their thread, followed)."""
+    """user id → why they would hear about this post (mention, reply to their thread, followed,
+    a watched category or tag)."""
     reasons: dict[int, list[str]] = {}
     for user_id in mentioned_user_ids(post.body_markdown):
         reasons.setdefault(user_id, []).append("mention")
@@ -106,6 +109,9 @@ def post_reasons(thread: Thread, post: Post) -> dict[int, list[str]]:
     followers = db.session.scalars(select(Follow.user_id).where(Follow.thread_id == thread.id))
     for user_id in followers:
         reasons.setdefault(user_id, []).append("followed")
+    # Watched categories and tags (muted ones take these away): still one row per post and person.
+    for user_id, reason in watching.post_watch_reasons(thread, post).items():
+        reasons.setdefault(user_id, []).append(reason)
     return reasons
 
 

@@ -26,6 +26,7 @@ class ThreadForm(FlaskForm):
     title = StringField("Title")
     body = TextAreaField("Your question or topic")
     private = BooleanField("Private: only you and staff can see this thread")
+    tags = StringField("Tags (optional)")
 
 
 class ReplyForm(FlaskForm):
@@ -37,6 +38,7 @@ class EditForm(FlaskForm):
     title = StringField("Title")
     body = TextAreaField("Post")
     reason = StringField("Reason for the edit (optional)")
+    tags = StringField("Tags (optional)")
 
 
 # --- rate limit on new threads and replies ----------------------------------------------------

@@ -12,6 +12,7 @@ from ..errors import ServiceError, ValidationFailed
 from ..page_cache import store as page_cache
 from ..services import forum, posts, threads
 from ..services.forum import Page
+from ..tags import service as tag_service, watching
 from . import reader
 from .forms import EditForm, ReplyForm, ThreadForm, int_or_none, is_preview, posting_limit
 from .helpers import category_url, post_url, render_page, thread_url, viewer
@@ -30,13 +31,15 @@ def _query_args() -> dict[str, str]:
 @bp.route("/")
 def index():
     user = viewer()
+    if watching.has_mutes(user):  # made for this reader alone: the threads they muted left out
+        return render_page("forum/index.html", listing=Markup(_home_listing(user, True, _unmuted(user))[0]))
     listing = _shared_listing("home", LISTING_DEPS, user, lambda own: _home_listing(user, own))
     return render_page("forum/index.html", listing=listing)
 
 
-def _home_listing(user, own: bool) -> tuple[str, Page]:
+def _home_listing(user, own: bool, where: tuple = ()) -> tuple[str, Page]:
     # The home page shows a "more" link, never page numbers: skip counting every thread.
-    latest = forum.list_threads(user, per_page=10, count=False, own=own)
+    latest = forum.list_threads(user, per_page=10, count=False, own=own, where=where)
     html = render_template("forum/_home_listing.html", categories=forum.readable_categories(user), threads=latest)
     return html, latest
 
@@ -92,9 +95,27 @@ def categories():
 
 @bp.route("/latest")
 def latest():
-    state = _state_arg()
-    page = forum.list_threads(viewer(), state=state, page=forum.page_number(request.args.get("page")))
-    return render_page("forum/listing.html", heading="Latest", threads=page, endpoint="forum.latest", state=state)
+    user, state, tag = viewer(), _state_arg(), _tag_arg()
+    where = _tagged(tag) + _unmuted(user)
+    page = forum.list_threads(user, state=state, page=forum.page_number(request.args.get("page")), where=where)
+    return render_page(
+        "forum/listing.html", heading="Latest", threads=page, endpoint="forum.latest", state=state, tag=tag,
+        unread=watching.unread_counts(user, page.items),
+    )
+
+
+def _tag_arg():
+    """?tag=<name> narrows a listing to one tag (404 for a tag the reader can't know); None without."""
+    name = request.args.get("tag")
+    return tag_service.tag_for_viewer(viewer(), name) if name else None
+
+
+def _tagged(tag) -> tuple:
+    return (tag_service.tagged(tag),) if tag is not None else ()
+
+
+def _unmuted(user) -> tuple:
+    return (watching.not_muted(user),) if watching.has_mutes(user) else ()
 
 
 def _state_arg() -> str | None:
@@ -118,17 +139,25 @@ def category(slug: str):
     found, renamed = forum.category_for_viewer(user, slug)
     if renamed:
         return redirect(category_url(found, **_query_args()), 301)
-    state = _state_arg()
+    state, tag = _state_arg(), _tag_arg()
     number = forum.page_number(request.args.get("page"))
+    # A tag filter, or the reader's unread counts: a listing made for this request alone.
+    personal = tag is not None or watching.tracks_anything(user)
 
     def render(own: bool) -> tuple[str, Page]:
-        page = forum.list_threads(user, category=found, state=state, page=number, own=own)
-        return render_template("forum/_category_listing.html", category=found, threads=page, state=state), page
+        page = forum.list_threads(user, category=found, state=state, page=number, own=own, where=_tagged(tag))
+        unread = watching.unread_counts(user, page.items) if personal else {}
+        html = render_template("forum/_category_listing.html", category=found, threads=page, state=state, tag=tag, unread=unread)
+        return html, page
 
     deps = (page_cache.GLOBAL, page_cache.category_gen(found.id))
-    listing = _shared_listing(f"category:{found.id}:{state}:{number}", deps, user, render, category=found)
+    if personal:
+        listing = Markup(render(True)[0])
+    else:
+        listing = _shared_listing(f"category:{found.id}:{state}:{number}", deps, user, render, category=found)
     return render_page(
-        "forum/category.html", category=found, listing=listing, can_start=policies.can_start_thread(user, found)
+        "forum/category.html", category=found, listing=listing, can_start=policies.can_start_thread(user, found),
+        level=watching.category_level(user, found), can_watch=policies.can_watch_category(user, found),
     )
 
 
@@ -165,7 +194,8 @@ def _composer(fixed_category):
         return _render_composer(form, fixed_category, preview=posts.preview_html(user, form.body.data))
     try:
         created = threads.create_thread(
-            user, category_id, form.title.data, form.body.data, is_private=bool(form.private.data)
+            user, category_id, form.title.data, form.body.data, is_private=bool(form.private.data),
+            tags=form.tags.data,
         )
     except ValidationFailed as error:
         return invalid_submission(error, lambda: _render_composer(form, fixed_category, errors=error.fields, status=422))
@@ -177,6 +207,7 @@ def _composer_prefill(fixed_category) -> dict:
     # Search ("ask the community") and widgets link here with ?title=...&body=...
     prefill = {"title": request.args.get("title", ""), "body": request.args.get("body", "")}
     prefill["category"] = str(fixed_category.id) if fixed_category else request.args.get("category", "")
+    prefill["tags"] = request.args.get("tags", "")
     return prefill
 
 
@@ -187,7 +218,7 @@ def _render_composer(form, fixed_category, errors=None, preview=None, status=200
         abort(403, threads.posting_refusal(user) if not policies.can_post(user) else "There is no category you can post in.")
     return render_page(
         "forum/composer.html", status, form=form, category=fixed_category, choices=choices,
-        errors=errors or {}, preview=preview,
+        errors=errors or {}, preview=preview, tag_choices=tag_service.composer_choices(),
     )
 
 
@@ -207,6 +238,7 @@ def thread(thread_id: int, slug: str):
     # make every anonymous thread view set a cookie (and never be page-cached). The template's
     # forms carry csrf() themselves, and only readers who can post see them.
     form = ReplyForm(formdata=None, data={"body": _quote_prefill(user, request.args.get("quote"))}, meta={"csrf": False})
+    watching.note_read(user, found)  # tracking's unread counts
     return render_thread(found, forum.page_number(request.args.get("page")), form)
 
 
@@ -264,18 +296,26 @@ def edit_post(post_id: int):
     user = viewer()
     post = posts.editable_post(user, post_id)
     if request.method == "GET":
-        form = EditForm(formdata=None, data={"title": post.thread.title, "body": post.body_markdown})
-        return render_page("forum/edit_post.html", post=post, form=form, errors={})
+        data = {"title": post.thread.title, "body": post.body_markdown, "tags": tag_service.tags_text(post.thread)}
+        return _edit_page(post, EditForm(formdata=None, data=data))
     form = EditForm()
     if is_preview():
-        preview = posts.preview_html(user, form.body.data)
-        return render_page("forum/edit_post.html", post=post, form=form, errors={}, preview=preview)
+        return _edit_page(post, form, preview=posts.preview_html(user, form.body.data))
     try:
-        posts.edit_post(user, post_id, form.body.data, form.title.data, form.reason.data or "")
+        # A form without the tags field (an old tab, a script) keeps the thread's tags.
+        tags = form.tags.data if post.is_opening and "tags" in request.form else None
+        posts.edit_post(user, post_id, form.body.data, form.title.data, form.reason.data or "", tags=tags)
     except ValidationFailed as error:
-        return invalid_submission(error, lambda: render_page("forum/edit_post.html", 422, post=post, form=form, errors=error.fields))
+        return invalid_submission(error, lambda: _edit_page(post, form, errors=error.fields, status=422))
     flash("Your changes are saved.", "success")
     return redirect(post_url(post))
+
+
+def _edit_page(post, form, errors=None, preview=None, status=200):
+    return render_page(
+        "forum/edit_post.html", status, post=post, form=form, errors=errors or {}, preview=preview,
+        tag_choices=tag_service.composer_choices() if post.is_opening else None,
+    )
 
 
 @bp.route("/p/<int:post_id>/delete", methods=["POST"])

@@ -28,6 +28,7 @@ from ..extensions import SAFE_METHODS, db
 from ..models import Category, RevokedLogin, User, utcnow
 from ..services import branding, forum, notifications
 from ..services.accounts import LOGIN_ID_MAX
+from ..tags import watching
 
 ENVIRON_KEY = "parley.reader_facts"
 
@@ -54,6 +55,7 @@ class ReaderFacts:
     own_hidden_activity: datetime | None  # latest activity of their private or held threads
     branding_version: Any
     login_revoked: bool  # this sign-in was ended by signing out (accounts.end_login)
+    watch_version: Any  # when they last changed a category's or tag's level (a mute changes the home page)
 
 
 def load_user(user_id: int, login_id: str | None = None) -> User | None:
@@ -87,6 +89,7 @@ def _fact_columns(user_id) -> tuple:
         forum.own_hidden_activity_column(user_id),
         branding.version_column(),
         exists().where(RevokedLogin.login_id == login_id),
+        watching.version_column(user_id),
     )
 
 
@@ -100,7 +103,9 @@ def fingerprint(user: User) -> str | None:
     if facts is None:
         return None
     values = tuple(getattr(user, name) for name in _column_attributes())
-    return _digest(values, (facts.unread_for_bell, facts.own_hidden_activity, facts.branding_version, facts.login_revoked))
+    return _digest(values, (
+        facts.unread_for_bell, facts.own_hidden_activity, facts.branding_version, facts.login_revoked, facts.watch_version,
+    ))
 
 
 def fingerprint_from_database(connection: Connection, user_id: int, login_id: str | None) -> str | None:

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from community.content.markdown import render_markdown
 from community.extensions import db
 from community.models import (
-    BridgeCase, BridgePost, Category, Flag, Notification, Post, Role, Thread, ThreadState, User, Visibility, Widget,
+    BridgeCase, BridgePost, Category, Flag, Notification, Post, Role, Tag, Thread, ThreadState, User, Visibility, Widget,
     utcnow,
 )
 from community.services import branding, mail, notification_emails
@@ -192,6 +192,20 @@ def categories(world: VectorWorld) -> Iterator[Load]:
                            for n, v in enumerate(chunk))
         db.session.commit()
         yield Load("/categories", len(chunk) * 2)
+
+
+def tag_names(world: VectorWorld) -> Iterator[Load]:
+    """Tag names are checked when members make them (community/tags/service.py), but the importer
+    and older rows are not: the corpus goes straight into the column, as chips on one carrier."""
+    column = Tag.__table__.c.name
+    for start, chunk in _chunks(world.vectors):
+        carrier = world.carriers[start // BATCH]
+        names = list(dict.fromkeys(_fit(vector, column) or "x" for vector in chunk))
+        db.session.execute(delete(Tag))
+        carrier.tags = [Tag(name=name) for name in names]
+        db.session.commit()
+        yield Load(f"/t/{carrier.id}-carrier", len(names))
+        yield Load("/latest", len(names))
 
 
 def _save_brand(**values) -> None:
