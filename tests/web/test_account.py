@@ -31,7 +31,7 @@ def test_profile_shows_member_details_and_only_visible_threads(client, make_user
     assert "Grace Hopper" in html and "Moderator" in html and "Joined" in html
     assert "How do compilers work" in html
     assert "Secret staff plans" not in html and "My private invoice question" not in html
-    assert "/avatars/" in html
+    assert 'class="avatar avatar-96 avatar-initials' in html and ">GH</span>" in html  # generated, no request
 
 
 @pytest.mark.backends("sqlite")

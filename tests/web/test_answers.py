@@ -171,9 +171,11 @@ def test_verified_answer_shows_first_with_who_and_when(client, auth, world):
     answers.accept_answer(world.asker, world.thread.id, world.first.id)
     answers.verify_answer(world.staff, world.thread.id, world.second.id)
     html = _thread_page(client, world.thread).text
-    verified_box = html.index('class="verified-answer card"')
-    assert verified_box < html.index(f'id="post-{world.first.id}"') < html.index(f'id="post-{world.second.id}"')
-    assert "Verified by Staff Sam" in html and f'href="/p/{world.second.id}">Jump to its place' in html
+    # The solution summary sits under the question, verified first, before the replies.
+    summary = html.index('id="solution"')
+    assert html.index(f'id="post-{world.thread.last_post_id - 2}"') < summary < html.index(f'id="post-{world.first.id}"')
+    assert html.index("Staff-verified answer", summary) < html.index("Accepted by the asker", summary)
+    assert "verified by Staff Sam" in html and f'href="#post-{world.second.id}"' in html
     assert "Accepted answer" in html and "Solved" in html
 
 

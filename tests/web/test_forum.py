@@ -36,9 +36,12 @@ def test_home_shows_readable_categories_in_position_order_with_counts(client, ma
     make_category(name="Hidden", visibility=Visibility.staff)
     make_thread(category=second, title="A fresh question")
     page = client.get("/").get_data(as_text=True)
-    assert page.index("First") < page.index("Second") and "Hidden" not in page
-    assert "Later one" in page and "1 thread · 1 post" in page and "A fresh question" in page
-    assert first.slug in page
+    # Latest threads first (above the fold on a phone), then the categories in their order.
+    assert page.index("A fresh question") < page.index('id="categories-heading"')
+    categories = page[page.index('id="categories-heading"'):]
+    assert categories.index("First") < categories.index("Second") and "Hidden" not in page
+    assert "1 thread" in categories and first.slug in categories
+    assert "Later one" in client.get("/categories").get_data(as_text=True)
 
 
 def test_category_page_lists_pinned_first_then_latest_activity(client, category, make_thread):
