@@ -65,6 +65,7 @@ class SearchRequest:
     per_page: int = 20
     tag: str | None = None  # one tag name, lowercase (as indexed)
     count_total: bool = True  # False: as-you-type wants the top few, not how many matched
+    prefix_last: bool = False  # the last word is still being typed: match words it begins
 
 
 @dataclass

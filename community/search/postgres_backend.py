@@ -44,6 +44,8 @@ RANKS_TOAST_TARGET = 256
 POOL = 200
 # Like Whoosh: past this many matches the page says "more than".
 COUNT_CAP = 1000
+# As-you-type: a word begun also matches its COMPLETIONS most frequent completions.
+COMPLETIONS = 4
 WORDS = "search_words"
 PRIVATE_LEVEL = "private"  # the word level of private threads: offered to staff only
 TRIGRAM_INDEX = "ix_search_words_trgm"
@@ -278,7 +280,7 @@ class PostgresBackend:
 
     def search(self, request: SearchRequest) -> SearchResults:
         params: dict = {}
-        query = tsquery_sql(request.text, params)
+        query = self._typed_tsquery(request, params) if request.prefix_last else tsquery_sql(request.text, params)
         if query is None:
             return SearchResults([], 0, request.page, request.per_page)
         where = _filters_sql(request, params)
@@ -307,6 +309,27 @@ class PostgresBackend:
         capped = total > COUNT_CAP
         hits = [_hit(row) for row in rows]
         return SearchResults(hits, min(total, COUNT_CAP), request.page, request.per_page, total_capped=capped)
+
+    def _typed_tsquery(self, request: SearchRequest, params: dict) -> str | None:
+        """As-you-type: the last word, a word begun, matches its prefix (as stemmed) or one of the
+        few most frequent words it begins that the viewer's levels hold ("calibrat" is no prefix of
+        the stem "calibr", the word "calibration" is)."""
+        head, _space, last = request.text.rpartition(" ")
+        if not re.fullmatch(r"[^\W_]+", last):
+            return tsquery_sql(request.text, params)
+        params.update(typed=last.lower() + ":*", begun=last.lower(), begun_len=len(last),
+                      levels=_access_levels(request.access) or ["-"])
+        completions = db.session.scalars(text(f"""
+            SELECT word FROM {WORDS} WHERE level = ANY(:levels) AND word >= :begun AND left(word, :begun_len) = :begun
+            GROUP BY word ORDER BY sum(ndoc) DESC LIMIT {COMPLETIONS}
+        """), params).all()
+        alternatives = ["to_tsquery('english', :typed)"]
+        for n, word in enumerate(completions):
+            params[f"completion{n}"] = word
+            alternatives.append(f"plainto_tsquery('english', :completion{n})")
+        head_query = tsquery_sql(head, params) if head.strip() else None
+        typed = "(" + " || ".join(alternatives) + ")"
+        return f"{head_query} && {typed}" if head_query else typed
 
     def facets(self, request: SearchRequest, since: dict) -> Facets:
         params: dict = {}

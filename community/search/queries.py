@@ -160,8 +160,8 @@ def quick(user, text: str) -> QuickResults:
         return found
     access = access_for(user)
     filters = SearchFilters(per_page=QUICK_LIMIT)
-    request = _request(_as_prefix(query), access, filters)
-    request.count_total = False
+    request = _request(query, access, filters)
+    request.count_total, request.prefix_last = False, _still_typing(query)
     results = _run(request)
     if results is not None and not results.hits:
         corrected, results = _checked_correction(query, access, filters)
@@ -170,12 +170,11 @@ def quick(user, text: str) -> QuickResults:
     return found
 
 
-def _as_prefix(query: str) -> str:
-    """"certif" while typing "certificate": the last word, three letters or more, as a prefix."""
+def _still_typing(query: str) -> bool:
+    """Whether the last word ("certif" of "certificate") is a word begun: three letters or more,
+    outside quotes."""
     last = query.rsplit(" ", 1)[-1]
-    if len(last) >= 3 and re.fullmatch(r"[^\W_]+", last) and query.count('"') % 2 == 0:
-        return query + "*"
-    return query
+    return len(last) >= 3 and bool(re.fullmatch(r"[^\W_]+", last)) and query.count('"') % 2 == 0
 
 
 @dataclass

@@ -56,6 +56,10 @@ LOCK_TIMEOUT_S = 10.0
 MERGE_FACTOR = 10
 LARGE_SEGMENT_DOCS = 5_000
 COUNT_CAP = 1000
+# As-you-type: the last word stands for itself and its COMPLETIONS most frequent completions, found
+# among the first COMPLETION_SCAN indexed words it begins (per spelling field).
+COMPLETIONS = 4
+COMPLETION_SCAN = 2000
 
 
 def _schema() -> fields.Schema:
@@ -357,7 +361,7 @@ class WhooshBackend:
         return self.parser.parse(_prepare(text))
 
     def search(self, request: SearchRequest) -> SearchResults:
-        parsed = self.parse(request.text)
+        parsed = self.parse(self._completed(request) if request.prefix_last else request.text)
         if parsed is wq.NullQuery:
             return SearchResults([], 0, request.page, request.per_page)
         end = request.page * request.per_page
@@ -370,11 +374,29 @@ class WhooshBackend:
             top_n, matched = whoosh_scoring.top_matches(searcher, parsed, allowed, limit, request.sort == "newest")
             total, capped = min(matched, COUNT_CAP), matched > COUNT_CAP
         else:
-            top_n, total, capped = _whoosh_top(searcher, parsed, allowed, limit, request.sort == "newest")
+            top_n, total, capped = _whoosh_top(searcher, parsed, allowed, limit, request.sort == "newest",
+                                               request.count_total)
         ordered = top_n if request.sort == "newest" else _ranked(searcher, top_n)
         terms = _highlight_terms(parsed, searcher)
         hits = [self._hit(searcher, docnum, score, terms) for score, docnum in ordered[end - request.per_page:end]]
         return SearchResults(hits, total, request.page, request.per_page, total_capped=capped)
+
+    def _completed(self, request: SearchRequest) -> str:
+        """The last word as the few most frequent title, tag and category words it begins that
+        the viewer's levels hold (an OR of terms, which whoosh_scoring ranks fast; a prefix
+        query expands to every body word too and takes Whoosh's slow path)."""
+        head, _space, last = request.text.rpartition(" ")
+        reader = self.searcher().reader()
+        counts: dict[str, int] = {}
+        for field in (f"spell_{level}" for level in VISIBILITY_LEVELS if level in request.access.visibilities):
+            for term in itertools.islice(reader.expand_prefix(field, last.lower()), COMPLETION_SCAN):
+                word = term.decode() if isinstance(term, bytes) else term
+                counts[word] = counts.get(word, 0) + reader.doc_frequency(field, word)
+        words = [word for word, _n in sorted(counts.items(), key=lambda e: -e[1]) if word != last.lower()]
+        words = [last] + [word for word in words if re.fullmatch(r"[^\W_]+", word)][:COMPLETIONS]
+        if len(words) == 1:  # none the viewer's levels hold (an author's private words): a prefix query
+            return f"{request.text}*"
+        return f"{head} ({' OR '.join(words)})".strip()
 
     def facets(self, request: SearchRequest, since: dict[str, datetime]) -> Facets:
         parsed = self.parse(request.text)
@@ -581,12 +603,14 @@ class SegmentedDocSet(DocIdSet):
         return any(ids for _offset, ids in self.parts)
 
 
-def _whoosh_top(searcher, query: wq.Query, allowed: SegmentedDocSet, limit: int, newest: bool):
+def _whoosh_top(searcher, query: wq.Query, allowed: SegmentedDocSet, limit: int, newest: bool, count: bool = True):
     """Whoosh's own top-N and count, for queries whoosh_scoring does not evaluate (phrases, prefixes)."""
     if newest:
         results = searcher.search(query, limit=limit, filter=allowed, sortedby="last_activity", reverse=True)
     else:
         results = searcher.search(query, limit=limit, filter=allowed)
+    if not count:
+        return list(results.top_n), results.scored_length(), False
     return list(results.top_n), *_total(searcher, results, query, allowed, limit)
 
 
