@@ -50,7 +50,7 @@ TITLE_TEMPLATES = LISTING_TEMPLATES + (
     "mod/flag.html", "mod/merge.html", "mod/move.html", "mod/queue.html", "dashboard/csat.html",
     "notifications/index.html", "widgets/_oembed_link.html", "widgets/thread_card.html", "feeds/atom.xml",
     "emails/_layout.html", "emails/accept_reminder.html", "emails/digest.html", "emails/notification.html",
-    "search/search.html", "people/profile.html",
+    "search/search.html", "people/profile.html", "macros/nav.html",
 )
 NAME_TEMPLATES = (
     "base.html", "forum/thread.html", "answers/_post_badges.html", "answers/_thread_panel.html",
@@ -66,6 +66,7 @@ CATEGORY_TEMPLATES = LISTING_TEMPLATES + (
     "admin/_field.html", "admin/categories.html", "admin/category_form.html", "dashboard/index.html",
     "dashboard/_tables.html", "dashboard/sla.html", "inbox/index.html", "mod/move.html", "search/search.html",
     "widgets/form.html", "widgets/thread_card.html", "people/profile.html", "account/settings.html",
+    "macros/nav.html",
 )
 TAG_TEMPLATES = LISTING_TEMPLATES + (
     "forum/thread.html", "forum/tag.html", "forum/composer.html", "forum/edit_post.html", "macros/tags.html",
