@@ -208,6 +208,23 @@ def tag_names(world: VectorWorld) -> Iterator[Load]:
         yield Load("/latest", len(names))
 
 
+def search_tag_facets(world: VectorWorld) -> Iterator[Load]:
+    """The search page's tag column shows the most frequent tags of the matches, read from the
+    index: each batch (as many as the column shows) on one matching thread, reindexed."""
+    from community.search.backend import FACET_TAGS
+    from community.search.upkeep import reindex_threads
+
+    column = Tag.__table__.c.name
+    for number, (start, chunk) in enumerate(_chunks(world.vectors, FACET_TAGS)):
+        thread = world.threads[number % len(world.threads)]
+        names = list(dict.fromkeys(_fit(vector, column) or "x" for vector in chunk))
+        db.session.execute(delete(Tag))
+        thread.tags = [Tag(name=name) for name in names]
+        db.session.commit()
+        reindex_threads([thread.id])
+        yield Load(f"/search?q={SEARCH_WORD}", len(names))
+
+
 def _save_brand(**values) -> None:
     current = branding.get_branding()
     current.update(values)

@@ -103,6 +103,8 @@ SINKS: tuple[Sink, ...] = (
          CATEGORY_TEMPLATES, _lazy("categories")),
     Sink("tag names on chips and tag pages", PAGE, ("tags.name",),
          TAG_TEMPLATES, _lazy("tag_names")),
+    Sink("tag facet on the search page", PAGE, ("tags.name",), ("search/search.html",), _lazy("search_tag_facets"),
+         search=True),
     Sink("brand name, tagline and footer (admin)", PAGE, (), ("base.html",), _lazy("brand_text")),
     Sink("footer links (admin)", PAGE, (), ("base.html",), _lazy("footer_links")),
     Sink("custom CSS (admin)", PAGE, (), ("base.html",), _lazy("custom_css")),
