@@ -6,7 +6,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTEST_WORKERS ?= 2
 export FLASK_APP := wsgi:app
 
-.PHONY: install install-dev migrate seed run serve-prod worker test chromium clean-venv migration-initial bench wrk bench-bridge
+.PHONY: install install-dev migrate seed run serve-prod worker test chromium java clean-venv migration-initial bench wrk bench-bridge
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,12 +43,17 @@ worker: install
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-# axe-core (package.json, package-lock.json) for the accessibility checks in the browser tests.
+# axe-core and vnu-jar (package.json, package-lock.json) for the quality gates crawl
+# (tests/web/test_quality_crawl.py). --ignore-scripts: vnu-jar's postinstall would fetch a JRE; Debian's serves.
 node-deps:
-	@test -f node_modules/axe-core/axe.min.js || npm ci --silent --no-audit --no-fund
+	@test -f node_modules/axe-core/axe.min.js -a -f node_modules/vnu-jar/build/dist/vnu.jar || npm ci --silent --no-audit --no-fund --ignore-scripts
+
+# The Nu Html Checker (vnu.jar) runs on Debian's headless Java; install it when missing.
+java:
+	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless; }
 
 # loadgroup: tests marked xdist_group (the drills) run on one worker, and groups are handed out first.
-test: install-dev chromium node-deps nginx
+test: install-dev chromium java node-deps nginx
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Load benchmark (bench/run_bench.py): BENCH_SCALE=0.1 for a quick check, BENCH_DURATION=seconds per page.

@@ -209,9 +209,9 @@ def app_overrides() -> dict:
     return {}
 
 
-@pytest.fixture
-def app(database_url, tmp_path, app_overrides):
-    settings = {
+def base_settings(database_url: str, tmp_path: Path) -> dict:
+    """The settings every test app starts from (the quality crawl builds its module-wide app from them too)."""
+    return {
         "TESTING": True,
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(tmp_path / "instance"),
@@ -228,11 +228,21 @@ def app(database_url, tmp_path, app_overrides):
         "LOG_LEVEL": "WARNING",
         "PASSWORD_HASH_FAST": True,
     }
+
+
+@pytest.fixture
+def app(database_url, tmp_path, app_overrides):
+    settings = base_settings(database_url, tmp_path)
     settings.update(app_overrides)
     application = create_app(settings)
     with application.app_context():
         yield application
         db.session.remove()
+    forget_app(application)
+
+
+def forget_app(application) -> None:
+    """After a test app's context: its pending writes dropped, its connections closed."""
     # Cached-search hits are written by a thread up to 5 s later: into the next test's database, or
     # into one already dropped at the end of the run. Forget them with the app.
     from community.search import query_log as search_hits
