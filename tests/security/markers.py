@@ -79,6 +79,7 @@ UNMARKED: dict[str, str] = {
     )},
     "posts.body_html": "the sanitizer's output: re-rendered from the marked body_markdown",
     "users.username": "only [a-z0-9_-] (accounts.USERNAME_RE, checked at sign-up and on /u/ lookups)",
+    "users.color_scheme": "one of auto, light, dark (accounts.set_color_scheme refuses anything else); base.html prints it only when light or dark",
 }
 
 MARKER = re.compile(r"<mk(\d+)>")
