@@ -12,7 +12,7 @@ from typing import Generic, Optional, Sequence, TypeVar
 
 from flask import current_app
 from sqlalchemy import Select, and_, false, func, or_, select, true
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 
 from .. import policies
 from ..errors import NotFound
@@ -304,8 +304,8 @@ def thread_or_merge_target(user: Optional[User], thread_id: int) -> tuple[Thread
     there). The redirect is only for a viewer who may read the old thread's category and the
     target: to anyone else the old URL answers as a missing thread does, so it tells neither that
     the old id exists nor where it went. One load of the thread: the session keeps it only while
-    something refers to it. The page shows no tags: they are not loaded unless asked for."""
-    thread = db.session.get(Thread, thread_id, options=[lazyload(Thread.tags)])
+    something refers to it. Its tags (the chips under the title) come joined to the same row."""
+    thread = db.session.get(Thread, thread_id, options=[joinedload(Thread.tags)])
     if thread is not None and thread.merged_into_id is not None:
         target = db.session.get(Thread, thread.merged_into_id)
         if target is not None:

@@ -170,7 +170,9 @@ def tagged(tag: Tag):
 
 def tag_for_viewer(user: Optional[User], raw_name: str) -> Tag:
     """The tag of that name when this reader may know it exists; UnknownTag otherwise."""
-    tag = db.session.scalar(select(Tag).where(Tag.name == normalize(raw_name)))
+    # The exact name first: the importer and older rows may hold names the rules would now change.
+    tag = db.session.scalar(select(Tag).where(Tag.name == raw_name))
+    tag = tag or db.session.scalar(select(Tag).where(Tag.name == normalize(raw_name)))
     if tag is None:
         raise UnknownTag()
     if not tag.is_official and not _on_a_readable_thread(user, tag):

@@ -135,11 +135,17 @@ def watch_list(user: User) -> list[Watched]:
 def version_column(user_id):
     """When the reader last changed a level (NULL: never), as a column to select with the user row
     (web/reader.py): the signed-in home page a mute changes is then made again."""
-    changes = union_all(
-        select(CategoryWatch.updated_at.label("at")).where(CategoryWatch.user_id == user_id),
-        select(TagWatch.updated_at.label("at")).where(TagWatch.user_id == user_id),
-    ).subquery()
+    changes = _changed_at(user_id)
     return select(func.max(changes.c.at)).scalar_subquery()
+
+
+def _changed_at(user_id, levels=None):
+    """The times the reader set their levels (only `levels`, when given), as one subquery."""
+    parts = []
+    for model in (CategoryWatch, TagWatch):
+        part = select(model.updated_at.label("at")).where(model.user_id == user_id)
+        parts.append(part.where(model.level.in_(levels)) if levels is not None else part)
+    return union_all(*parts).subquery()
 
 
 # --- who a new post reaches -------------------------------------------------------------------
@@ -224,7 +230,8 @@ def _counted(user_id: int):
 
 def unread_counts(user: Optional[User], threads) -> dict[int, Unread]:
     """thread id → its unread posts, for the listed threads the reader tracks (or watches) and
-    has not read to the end. Two queries, whatever the page's length; none for anonymous readers."""
+    has not read to the end (never opened: only those active since the tracking began). Three
+    queries, whatever the page's length; none for anonymous readers."""
     ids = [thread.id for thread in threads]
     if user is None or not ids:
         return {}
@@ -235,14 +242,22 @@ def unread_counts(user: Optional[User], threads) -> dict[int, Unread]:
         select(ThreadRead.thread_id, ThreadRead.seen_posts)
         .where(ThreadRead.user_id == user.id, ThreadRead.thread_id.in_(counted))
     ).all())
+    since = _counting_since(user.id)
     unread = {}
     for thread in threads:
-        if thread.id in counted:
-            total = thread.reply_count + 1
-            left = total - seen.get(thread.id, 0)
-            if left > 0:
-                unread[thread.id] = Unread(left, thread.id not in seen)
+        if thread.id not in counted or (thread.id not in seen and thread.last_activity_at < since):
+            continue  # a thread quiet since before the reader began tracking is not news
+        mine = thread.author_id == user.id  # their own opening post is read
+        left = thread.reply_count + 1 - seen.get(thread.id, 1 if mine else 0)
+        if left > 0:
+            unread[thread.id] = Unread(left, thread.id not in seen and not mine)
     return unread
+
+
+def _counting_since(user_id: int):
+    """When the reader first set one of their current tracking or watching levels."""
+    changes = _changed_at(user_id, COUNT_UNREAD)
+    return db.session.scalar(select(func.min(changes.c.at)))
 
 
 def tracks_anything(user: Optional[User]) -> bool:

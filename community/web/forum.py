@@ -11,6 +11,7 @@ from .. import policies
 from ..errors import ServiceError, ValidationFailed
 from ..page_cache import store as page_cache
 from ..services import forum, posts, threads
+from ..models import WatchLevel
 from ..services.forum import Page
 from ..tags import service as tag_service, watching
 from . import reader
@@ -31,7 +32,7 @@ def _query_args() -> dict[str, str]:
 @bp.route("/")
 def index():
     user = viewer()
-    if watching.has_mutes(user):  # made for this reader alone: the threads they muted left out
+    if _has_mutes(user):  # made for this reader alone: the threads they muted left out
         return render_page("forum/index.html", listing=Markup(_home_listing(user, True, _unmuted(user))[0]))
     listing = _shared_listing("home", LISTING_DEPS, user, lambda own: _home_listing(user, own))
     return render_page("forum/index.html", listing=listing)
@@ -100,7 +101,7 @@ def latest():
     page = forum.list_threads(user, state=state, page=forum.page_number(request.args.get("page")), where=where)
     return render_page(
         "forum/listing.html", heading="Latest", threads=page, endpoint="forum.latest", state=state, tag=tag,
-        unread=watching.unread_counts(user, page.items),
+        unread=_unread(user, page.items),
     )
 
 
@@ -115,7 +116,15 @@ def _tagged(tag) -> tuple:
 
 
 def _unmuted(user) -> tuple:
-    return (watching.not_muted(user),) if watching.has_mutes(user) else ()
+    return (watching.not_muted(user),) if _has_mutes(user) else ()
+
+
+def _has_mutes(user) -> bool:
+    return not reader.sets_no_watch_level(user) and watching.has_mutes(user)
+
+
+def _unread(user, threads) -> dict:
+    return {} if reader.sets_no_watch_level(user) else watching.unread_counts(user, threads)
 
 
 def _state_arg() -> str | None:
@@ -142,11 +151,11 @@ def category(slug: str):
     state, tag = _state_arg(), _tag_arg()
     number = forum.page_number(request.args.get("page"))
     # A tag filter, or the reader's unread counts: a listing made for this request alone.
-    personal = tag is not None or watching.tracks_anything(user)
+    personal = tag is not None or (not reader.sets_no_watch_level(user) and watching.tracks_anything(user))
 
     def render(own: bool) -> tuple[str, Page]:
         page = forum.list_threads(user, category=found, state=state, page=number, own=own, where=_tagged(tag))
-        unread = watching.unread_counts(user, page.items) if personal else {}
+        unread = _unread(user, page.items) if personal else {}
         html = render_template("forum/_category_listing.html", category=found, threads=page, state=state, tag=tag, unread=unread)
         return html, page
 
@@ -157,7 +166,8 @@ def category(slug: str):
         listing = _shared_listing(f"category:{found.id}:{state}:{number}", deps, user, render, category=found)
     return render_page(
         "forum/category.html", category=found, listing=listing, can_start=policies.can_start_thread(user, found),
-        level=watching.category_level(user, found), can_watch=policies.can_watch_category(user, found),
+        level=WatchLevel.normal if reader.sets_no_watch_level(user) else watching.category_level(user, found),
+        can_watch=policies.can_watch_category(user, found),
     )
 
 
@@ -238,7 +248,8 @@ def thread(thread_id: int, slug: str):
     # make every anonymous thread view set a cookie (and never be page-cached). The template's
     # forms carry csrf() themselves, and only readers who can post see them.
     form = ReplyForm(formdata=None, data={"body": _quote_prefill(user, request.args.get("quote"))}, meta={"csrf": False})
-    watching.note_read(user, found)  # tracking's unread counts
+    if not reader.sets_no_watch_level(user):
+        watching.note_read(user, found)  # tracking's unread counts
     return render_thread(found, forum.page_number(request.args.get("page")), form)
 
 

@@ -165,6 +165,13 @@ def has_own_hidden_thread(user: Optional[User], since: datetime | None, category
     return since is None or latest >= since
 
 
+def sets_no_watch_level(user: Optional[User]) -> bool:
+    """True when this request's facts say the reader never chose a watch level for a category or
+    tag: their listings need no mutes left out and no unread counts (no query to find out)."""
+    facts = _facts(user)
+    return user is None or (facts is not None and facts.watch_version is None)
+
+
 def current_branding() -> dict:
     """The branding, from the per-process memo when this request's facts carry its version."""
     facts = request.environ.get(ENVIRON_KEY) if has_request_context() else None

@@ -44,7 +44,7 @@ def _lazy(name: str) -> Callable[..., Iterator[Load]]:
 
 
 LISTING_TEMPLATES = ("forum/category.html", "forum/_category_listing.html", "macros/threads.html",
-                     "forum/listing.html", "forum/index.html", "forum/_home_listing.html")
+                     "forum/listing.html", "forum/index.html", "forum/_home_listing.html", "forum/tag.html")
 TITLE_TEMPLATES = LISTING_TEMPLATES + (
     "forum/thread.html", "forum/edit_post.html", "forum/revisions.html", "macros/forms.html", "inbox/index.html",
     "mod/flag.html", "mod/merge.html", "mod/move.html", "mod/queue.html", "dashboard/csat.html",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from flask import g
@@ -19,7 +20,7 @@ from jinja2 import ChoiceLoader, DictLoader
 from sqlalchemy import select
 
 from community.extensions import db
-from community.models import Notification, Post
+from community.models import Notification, Post, Tag
 from community.search.upkeep import rebuild_index
 from community.services.notification_kinds import KINDS
 from tests.mailbox import html_body, outbox
@@ -106,6 +107,8 @@ def observe(app, client) -> crawl.Observations:
         f"/embed/w/{built.widget.id}/frame", f"/embed/thread/{thread.id}", f"/admin/webhooks/{built.endpoint.id}",
         f"/c/{thread.category.slug}/solved.atom",
     ]
+    for tag in db.session.scalars(select(Tag).where(Tag.is_official.is_(True)).order_by(Tag.id).limit(1)):
+        starts += [f"/tag/{quote(tag.name, safe='')}", f"/latest?tag={quote(tag.name, safe='')}"]
     for user in [None, *built.users.values()]:
         _sign_in(client, user)
         crawl.walk(app, client, starts, seen)

@@ -116,6 +116,8 @@ def test_tracking_shows_unread_counts_on_the_category_page(client, auth, make_us
     member = make_user()
     auth.sign_in(member)
     client.post(f"/c/{category.slug}/watch", data={"level": "tracking"})
+    assert "badge-new" not in client.get(f"/c/{category.slug}").get_data(as_text=True)  # nothing since
+    posts.create_reply(make_user(), tagged.id, "A first reply.")
     assert '<span class="badge badge-new">New</span>' in client.get(f"/c/{category.slug}").get_data(as_text=True)
     client.get(f"/t/{tagged.id}-{tagged.slug}")
     posts.create_reply(make_user(), tagged.id, "A reply.")
@@ -162,3 +164,17 @@ def test_admins_manage_the_list_and_the_free_tags_setting(client, auth, make_use
     ssl = db.session.scalar(select(Tag).where(Tag.name == "ssl"))
     assert client.post(f"/admin/tags/{ssl.id}/delete").status_code == 302
     assert db.session.scalar(select(Tag).where(Tag.name == "ssl")) is None
+
+
+def test_a_mute_set_elsewhere_reaches_the_cached_signed_in_home_page(app, client, auth, make_user, world):
+    """The signed-in home page answered before Flask (page_cache/signed_in.py) is kept per cookie;
+    a level set in another tab leaves the cookie as it was, so the reader's fingerprint must move."""
+    from tests.web.test_signed_in_cache import _html, _warm
+
+    app.config["PAGE_CACHE_ENABLED"] = True
+    _, category, tagged, _ = world
+    member = make_user()
+    auth.sign_in(member)
+    assert tagged.title in _warm(client).get_data(as_text=True)
+    watching.set_category_level(member, category.slug, "muted")
+    assert tagged.title not in _html(client)

@@ -164,7 +164,11 @@ def test_muted_threads_leave_latest_and_tracked_ones_count_unread(make_user, mak
     shown = forum.list_threads(member, where=(watching.not_muted(member),)).items
     assert [thread.id for thread in shown] == [kept.id] and watching.has_mutes(member)
     watch(member, other, "tracking")
-    assert watching.unread_counts(member, [kept]) == {kept.id: watching.Unread(1, True)}
+    assert watching.unread_counts(member, [kept]) == {}  # quiet since before the tracking began
+    newer = threads.create_thread(asker, other.id, "Newer", "Body text.")
+    assert watching.unread_counts(member, [newer]) == {newer.id: watching.Unread(1, True)}
+    own = threads.create_thread(member, other.id, "Mine", "Body text.")
+    assert watching.unread_counts(member, [own]) == {}  # they wrote the only post
     watching.note_read(member, kept)
     posts.create_reply(make_user(), kept.id, "A reply.")
     posts.create_reply(make_user(), kept.id, "Another reply.")
