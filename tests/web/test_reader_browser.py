@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from community.extensions import db
+from community.models import Tag
 from community.services import answers, posts, threads
 from tests.web.test_forum_browser import _sign_in_browser
 
@@ -18,6 +20,8 @@ def solved(app, make_user, make_category):
     helper = make_user(display_name="Helper Hal", username="hal")
     staff = make_user(role="staff", display_name="Staff Sam")
     thread = threads.create_thread(asker, make_category(name="Networking").id, "Certificate renewal fails", "It fails nightly.")
+    thread.tags = [Tag(name="ssl", is_official=True)]  # chips on the listing, in both schemes
+    db.session.commit()
     for n in range(6):
         posts.create_reply(make_user(), thread.id, f"Filler reply number {n}. " + "More words here. " * 30)
     answer = posts.create_reply(helper, thread.id, "Open port 80 for the HTTP challenge.")
@@ -30,7 +34,7 @@ def _axe(page, only=None) -> list[str]:
     page.add_script_tag(path=str(AXE))
     options = "{resultTypes: ['violations']" + (f", runOnly: {only!r}" if only else "") + "}"
     violations = page.evaluate(f"axe.run(document, {options}).then(r => r.violations)")
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in violations]
+    return [f"{v['id']}: {v['help']} {[n['target'] for n in v['nodes']][:3]} {v['nodes'][0].get('failureSummary', '')[:200]}" for v in violations]
 
 
 def test_jump_card_and_keyboard(app, live_server, browser, solved, make_user):
@@ -111,7 +115,8 @@ def test_phone_menu_folds_and_dark_mode_keeps_contrast(app, live_server, browser
 
         background = page.evaluate("getComputedStyle(document.documentElement).backgroundColor")
         assert background == "rgb(17, 20, 24)"  # the dark scheme, from prefers-color-scheme
-        for path in ("/", f"/t/{solved.thread.id}-{solved.thread.slug}", "/u/hal"):
+        for path in ("/", f"/t/{solved.thread.id}-{solved.thread.slug}", "/u/hal", "/latest", "/categories",
+                     "/search?q=certifcate", "/settings"):
             page.goto(live_server.url + path)
             assert _axe(page, ["color-contrast"]) == [], path
     finally:
