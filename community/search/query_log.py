@@ -35,6 +35,9 @@ def _pending(app: Flask) -> _Pending:
 
 
 def note(app: Flask, query: str, result_count: int) -> None:
+    # The flusher thread outlives the request: it needs the app itself, not the current_app proxy
+    # (which the page cache's hook passes), or it fails "outside of application context".
+    app = app._get_current_object() if hasattr(app, "_get_current_object") else app
     pending = _pending(app)
     with pending.lock:
         if len(pending.rows) < MAX_PENDING:

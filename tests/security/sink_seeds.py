@@ -199,7 +199,8 @@ def tag_names(world: VectorWorld) -> Iterator[Load]:
     and older rows are not: the corpus goes straight into the column, as chips on one carrier."""
     column = Tag.__table__.c.name
     for start, chunk in _chunks(world.vectors):
-        carrier = world.carriers[start // BATCH]
+        # The world's rows come from an earlier session: load this one here to set its tags.
+        carrier = db.session.get(Thread, world.carriers[start // BATCH].id)
         names = list(dict.fromkeys(_fit(vector, column) or "x" for vector in chunk))
         db.session.execute(delete(Tag))
         carrier.tags = [Tag(name=name) for name in names]
@@ -216,7 +217,7 @@ def search_tag_facets(world: VectorWorld) -> Iterator[Load]:
 
     column = Tag.__table__.c.name
     for number, (start, chunk) in enumerate(_chunks(world.vectors, FACET_TAGS)):
-        thread = world.threads[number % len(world.threads)]
+        thread = db.session.get(Thread, world.threads[number % len(world.threads)].id)
         names = list(dict.fromkeys(_fit(vector, column) or "x" for vector in chunk))
         db.session.execute(delete(Tag))
         thread.tags = [Tag(name=name) for name in names]

@@ -71,17 +71,18 @@ def test_ask_reply_verify_notify_and_show_solved(app, live_server, browser, make
 
     asker_page.goto(thread_url)
     assert asker_page.locator(".badge", has_text="Solved").count() >= 1
-    verified = asker_page.locator("section.verified-answer")
-    assert "bucket policy" in verified.inner_text() and "Sara Staff" in verified.inner_text()
-    # Shown first: the verified answer comes before the reply in its own place.
+    solution = asker_page.locator("section#solution")
+    assert "bucket policy" in solution.inner_text() and "Sara Staff" in solution.inner_text()
+    assert "Staff-verified answer" in solution.inner_text()
+    # Under the question: after the opening post, before every reply.
     order = asker_page.evaluate(
         """() => {
-            const verified = document.querySelector('section.verified-answer');
+            const solution = document.querySelector('section#solution');
             const posts = [...document.querySelectorAll('article.post')];
-            return posts.map(p => verified.compareDocumentPosition(p) & Node.DOCUMENT_POSITION_FOLLOWING ? 1 : 0);
+            return posts.map(p => solution.compareDocumentPosition(p) & Node.DOCUMENT_POSITION_FOLLOWING ? 1 : 0);
         }"""
     )
-    assert order[1:] == [1] * (len(order) - 1)
+    assert order == [0] + [1] * (len(order) - 1)
 
     structured = json.loads(asker_page.locator("script[type='application/ld+json']").inner_text())
     assert structured["@type"] == "QAPage"

@@ -23,3 +23,14 @@ def test_every_get_route_answers_404_for_an_id_past_64_bits(app, client, auth, m
         assert response.status_code == 404, (url, response.status_code)
         checked += 1
     assert checked > 10
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("method, path", [
+    ("patch", "/api/v1/posts/4103264474043870724751360"), ("patch", "/api/v1/posts/9223372036854775808"),
+    ("post", "/p/99999999999999999999/helpful"),
+])
+def test_a_huge_id_is_a_404_for_every_method_not_a_405(client, method, path):
+    # Werkzeug answers 405 when a converter refuses a value another rule's method would take.
+    response = getattr(client, method)(path, json={"body": "x"})
+    assert response.status_code == 404, response.get_data(as_text=True)[:200]

@@ -216,7 +216,10 @@ def test_nu_html_checker_finds_no_error_on_any_page(crawl):
     where = {}
     for v in (v for v in visits if v.key):
         where.setdefault(f"{v.key}.html", f"{v.path} as {v.role}")
-    assert set(vnu) == set(where), "vnu did not check every saved page"
+    # Every saved page was checked (a page saved by a visit that was not recorded, which a run under
+    # heavy load once showed, is still checked: its errors are reported under its file name).
+    unchecked = set(where) - set(vnu)
+    assert not unchecked, f"vnu did not check {len(unchecked)} saved pages: {sorted(unchecked)[:5]}"
     problems = [(where.get(name, name), error) for name, errors in sorted(vnu.items()) for error in errors]
     if problems:
         pytest.fail(f"{len(problems)} Nu Html Checker errors on {len({p for p, _ in problems})} pages:\n"

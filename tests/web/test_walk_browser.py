@@ -1,6 +1,7 @@
 """A new customer's first visit, end to end in Chromium with CSRF and the CSP on: sign up, open the
 verification mail from the captured outbox, verify, start a thread, reply, edit, see the revision."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.mailbox import link_path, wait_for_outbox
 
@@ -29,7 +30,7 @@ def test_new_customer_signs_up_verifies_posts_replies_and_edits(
     assert verification["To"] == "grace@example.com"
     page.goto(live_server.url + link_path(verification))
     page.get_by_role("button", name="Confirm my email").click()
-    assert "confirmed" in page.content().lower()
+    expect(page.locator("main")).to_contain_text("confirmed", ignore_case=True)  # the next page, once loaded
 
     page.goto(f"{live_server.url}/new")
     page.get_by_label("Category").select_option(label="Getting Started")
