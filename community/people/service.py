@@ -122,17 +122,28 @@ def role_label(user: User) -> str:
     return "Verified customer" if user.is_verified_customer else "Member"
 
 
-def last_posters(threads) -> dict[int, User]:
-    """thread id → who wrote its latest visible post, for listing rows: one statement per list. A row
-    whose latest post is held, hidden or deleted (or that has none) shows its author instead."""
+@dataclass(frozen=True)
+class Poster:
+    """What a listing row shows of its last poster (templates/macros/people.html's avatar)."""
+    id: int
+    username: str
+    display_name: str
+    avatar_path: str | None
+
+
+def last_posters(threads) -> dict[int, User | Poster]:
+    """thread id → who wrote its latest visible post, for listing rows: one statement per list, of
+    four columns (a row's author is already loaded). A row whose latest post is held, hidden or
+    deleted (or that has none) shows its author instead."""
     by_post = {thread.last_post_id: thread.id for thread in threads if thread.last_post_id}
-    posters: dict[int, User] = {thread.id: thread.author for thread in threads}
+    posters: dict[int, User | Poster] = {thread.id: thread.author for thread in threads}
     if by_post:
         rows = db.session.execute(
-            select(Post.id, User).join(User, User.id == Post.author_id).where(
+            select(Post.id, User.id, User.username, User.display_name, User.avatar_path)
+            .join(User, User.id == Post.author_id).where(
                 Post.id.in_(by_post), Post.deleted_at.is_(None), Post.is_hidden.is_(False), Post.is_pending.is_(False),
             )
         )
-        for post_id, user in rows:
-            posters[by_post[post_id]] = user
+        for post_id, *person in rows:
+            posters[by_post[post_id]] = Poster(*person)
     return posters
