@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, union_all
 
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
@@ -258,7 +258,7 @@ def _readable_items(user, hits: list[Hit]) -> list[ResultItem]:
     if not hits:
         return []
     threads = {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_([h.thread_id for h in hits])))}
-    answers = answer_posts([hit.thread_id for hit in hits])
+    answers = answer_posts(list(threads))
     items = []
     for hit in hits:
         thread = threads.get(hit.thread_id)
@@ -272,15 +272,15 @@ def answer_posts(thread_ids: list[int]) -> dict[int, int]:
     answers anyone who reads the thread may read (not deleted, hidden or held)."""
     if not thread_ids:
         return {}
-    found: dict[int, int] = {}
-    for model in (AcceptedAnswer, VerifiedAnswer):  # verified last: it wins
-        rows = db.session.execute(
-            select(model.thread_id, model.post_id).join(Post, Post.id == model.post_id).where(
-                model.thread_id.in_(thread_ids), Post.deleted_at.is_(None), Post.is_hidden.is_(False),
-                Post.is_pending.is_(False),
-            )
+    def marked(model, rank: int):
+        return select(model.thread_id, model.post_id, literal(rank).label("rank")).join(Post, Post.id == model.post_id).where(
+            model.thread_id.in_(thread_ids), Post.deleted_at.is_(None), Post.is_hidden.is_(False), Post.is_pending.is_(False),
         )
-        found.update({thread_id: post_id for thread_id, post_id in rows})
+
+    rows = db.session.execute(union_all(marked(AcceptedAnswer, 0), marked(VerifiedAnswer, 1)))
+    found: dict[int, int] = {}
+    for thread_id, post_id, _rank in sorted(rows, key=lambda row: row[2]):  # verified last: it wins
+        found[thread_id] = post_id
     return found
 
 

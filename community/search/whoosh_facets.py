@@ -1,21 +1,23 @@
 """Facet counts on the Whoosh index, for the search page's filter column.
 
-Each segment's documents get small arrays of their category, solved and verified flags and tags,
-built once from the segment's postings and kept while the segment lives (segments never change
-but for deletions, and deleted documents never match). A search then walks its allowed matches
-once: a document counts for a dimension's options when every other filter passes, so each option
-shows what choosing it would give. Date ranges are document sets of their own (cached like the
-search filters), one per range start.
+Each segment's documents get arrays of their category, solved and verified flags and tags, built
+once from the segment's postings and kept while the segment lives (segments never change but for
+deletions, and deleted documents never match). A search's matches are a boolean array over the
+segment (whoosh_scoring's evaluation, or Whoosh's matchers for phrases and prefixes), and each
+count is an array operation: a document counts for a dimension's options when every other filter
+passes, so each option shows what choosing it would give. Date ranges are document sets of their
+own (cached like the search filters), one per range start.
 """
 from __future__ import annotations
 
 import threading
-from array import array
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import numpy as np
 from whoosh import query as wq
 
+from . import whoosh_scoring
 from .backend import Facets, SearchRequest, top_tags
 
 MAX_SEGMENTS_KEPT = 64
@@ -23,10 +25,12 @@ MAX_SEGMENTS_KEPT = 64
 
 @dataclass
 class SegmentValues:
-    category: array
-    solved: bytearray
-    verified: bytearray
-    tags: dict[int, tuple[str, ...]]
+    category: np.ndarray  # int64 per document (0: none)
+    solved: np.ndarray  # bool per document
+    verified: np.ndarray  # bool per document
+    tag_docs: np.ndarray  # int64: a document number per (document, tag) pair
+    tag_ids: np.ndarray  # int64: the pair's index into tag_names
+    tag_names: list[str]
 
 
 class FacetCache:
@@ -50,19 +54,23 @@ class FacetCache:
 
 def _segment_values(reader) -> SegmentValues:
     size = reader.doc_count_all()
-    values = SegmentValues(array("q", bytes(8 * size)), bytearray(size), bytearray(size), {})
+    category = np.zeros(size, np.int64)
     for docnum, term in _postings(reader, "category_id"):
-        values.category[docnum] = int(term)
-    for docnum, _term in _postings(reader, "state", b"solved"):
-        values.solved[docnum] = 1
-    for docnum, _term in _postings(reader, "verified", b"y"):
-        values.verified[docnum] = 1
+        category[docnum] = int(term)
+    solved, verified = np.zeros(size, bool), np.zeros(size, bool)
+    solved[[docnum for docnum, _term in _postings(reader, "state", b"solved")]] = True
+    verified[[docnum for docnum, _term in _postings(reader, "verified", b"y")]] = True
+    tag_names, tag_docs, tag_ids = [], [], []
     for docnum, term in _postings(reader, "tags"):
-        values.tags[docnum] = values.tags.get(docnum, ()) + (term,)
-    return values
+        if not tag_names or tag_names[-1] != term:
+            tag_names.append(term)
+        tag_docs.append(docnum)
+        tag_ids.append(len(tag_names) - 1)
+    return SegmentValues(category, solved, verified, np.array(tag_docs, np.int64), np.array(tag_ids, np.int64), tag_names)
 
 
 def _postings(reader, field: str, only: bytes | None = None):
+    """(docnum, term) for every posting of `field` (or of its one term `only`), term by term."""
     terms = [only] if only is not None else list(reader.lexicon(field))
     for term in terms:
         if (field, term) not in reader:
@@ -80,7 +88,6 @@ def count(searcher, parsed: wq.Query, allowed, request: SearchRequest, since: di
           docset, cache: FacetCache, index_name: str | None) -> Facets:
     """Facets over the matches of `parsed` that `allowed` (the request's Access) lets through.
     `docset(searcher, query)` is the backend's per-segment cached filter sets."""
-    counting = _Counting(request, since)
     ranges = {name: docset(searcher, wq.DateRange("created", _naive(start), None)) for name, start in since.items()}
     date_filter = None
     if request.date_from or request.date_to:
@@ -88,16 +95,26 @@ def count(searcher, parsed: wq.Query, allowed, request: SearchRequest, since: di
             "created", _naive(request.date_from) if request.date_from else None,
             _naive(request.date_to) if request.date_to else None,
         ))
+    arrays = whoosh_scoring.supported(parsed, searcher)
+    counting = _Counting(request, since)
     for index, ((sub, _offset), (_o, allowed_ids)) in enumerate(zip(searcher.leaf_searchers(), allowed.parts)):
         reader = sub.reader()
-        segment = reader.segment()
-        values = cache.values((index_name, segment.segment_id() if segment else id(sub)), reader)
-        in_range = {name: docset.parts[index][1] for name, docset in ranges.items()}
-        in_dates = date_filter.parts[index][1] if date_filter is not None else None
-        for docnum in sub.docs_for_query(parsed):
-            if docnum in allowed_ids:
-                counting.add(values, docnum, in_range, in_dates)
+        segment = whoosh_scoring.segment(searcher, reader)
+        key = (index_name, reader.segment().segment_id() if reader.segment() else id(sub))
+        matched = segment.evaluate(parsed)[0] if arrays else _matched_by_whoosh(sub, parsed, segment.size)
+        matched &= segment.allowed_mask(allowed_ids)
+        in_range = {name: segment.allowed_mask(docs.parts[index][1]) for name, docs in ranges.items()}
+        in_dates = segment.allowed_mask(date_filter.parts[index][1]) if date_filter is not None else None
+        counting.add(cache.values(key, reader), matched, in_range, in_dates)
     return counting.facets()
+
+
+def _matched_by_whoosh(sub, parsed: wq.Query, size: int) -> np.ndarray:
+    """Phrases and prefixes, which whoosh_scoring does not evaluate: Whoosh's matchers."""
+    matched = np.zeros(size, bool)
+    docs = np.fromiter(sub.docs_for_query(parsed), dtype=np.int64)
+    matched[docs] = True
+    return matched
 
 
 class _Counting:
@@ -106,30 +123,39 @@ class _Counting:
         self.result = Facets(states={"solved": 0, "unsolved": 0}, dates={name: 0 for name in since})
         self.tags: dict[str, int] = {}
 
-    def add(self, values: SegmentValues, docnum: int, in_range: dict, in_dates) -> None:
+    def add(self, values: SegmentValues, matched: np.ndarray, in_range: dict[str, np.ndarray],
+            in_dates: np.ndarray | None) -> None:
+        """Adds one segment's counts; `matched` holds its allowed matches."""
         request, result = self.request, self.result
-        category, solved, verified = values.category[docnum], values.solved[docnum], values.verified[docnum]
-        tags = values.tags.get(docnum, ())
-        ok_category = request.category_id is None or category == request.category_id
-        ok_state = request.state is None or (request.state == "solved") == bool(solved)
-        ok_verified = not request.verified_only or bool(verified)
-        ok_tag = request.tag is None or request.tag in tags
-        ok_date = in_dates is None or docnum in in_dates
-        if ok_state and ok_verified and ok_tag and ok_date:
-            result.categories[category] = result.categories.get(category, 0) + 1
-        if not ok_category:
-            return
-        if ok_verified and ok_tag and ok_date:
-            result.states["solved" if solved else "unsolved"] += 1
-        if verified and ok_state and ok_tag and ok_date:
-            result.verified += 1
-        if ok_state and ok_verified and ok_date:
-            for tag in tags:
-                self.tags[tag] = self.tags.get(tag, 0) + 1
-        if ok_state and ok_verified and ok_tag:
-            for name, docs in in_range.items():
-                if docnum in docs:
-                    result.dates[name] += 1
+        every = np.ones(len(matched), bool)
+        ok_category = every if request.category_id is None else values.category == request.category_id
+        ok_state = every if request.state is None else values.solved == (request.state == "solved")
+        ok_verified = values.verified if request.verified_only else every
+        ok_tag = every if request.tag is None else self._tagged(values, request.tag)
+        ok_date = every if in_dates is None else in_dates
+        for category, n in zip(*np.unique(values.category[matched & ok_state & ok_verified & ok_tag & ok_date],
+                                          return_counts=True)):
+            result.categories[int(category)] = result.categories.get(int(category), 0) + int(n)
+        matched = matched & ok_category
+        states = matched & ok_verified & ok_tag & ok_date
+        result.states["solved"] += int(np.count_nonzero(states & values.solved))
+        result.states["unsolved"] += int(np.count_nonzero(states & ~values.solved))
+        result.verified += int(np.count_nonzero(matched & values.verified & ok_state & ok_tag & ok_date))
+        tagged = matched & ok_state & ok_verified & ok_date
+        counts = np.bincount(values.tag_ids[tagged[values.tag_docs]], minlength=len(values.tag_names))
+        for name, n in zip(values.tag_names, counts.tolist()):
+            if n:
+                self.tags[name] = self.tags.get(name, 0) + n
+        dated = matched & ok_state & ok_verified & ok_tag
+        for name, docs in in_range.items():
+            result.dates[name] += int(np.count_nonzero(dated & docs))
+
+    @staticmethod
+    def _tagged(values: SegmentValues, tag: str) -> np.ndarray:
+        mask = np.zeros(len(values.category), bool)
+        if tag in values.tag_names:
+            mask[values.tag_docs[values.tag_ids == values.tag_names.index(tag)]] = True
+        return mask
 
     def facets(self) -> Facets:
         self.result.tags = top_tags(self.tags)

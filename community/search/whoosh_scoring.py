@@ -95,6 +95,11 @@ def top_matches(searcher, query: wq.Query, allowed, limit: int, newest: bool) ->
     return [(score, docnum) for _order, score, docnum in candidates[:limit]], count
 
 
+def segment(searcher, reader) -> "_Segment":
+    """One segment of `searcher` for array evaluation (`reader` is one of its leaf readers)."""
+    return _Segment(searcher, reader)
+
+
 def _best(order: np.ndarray, limit: int) -> np.ndarray:
     """Indexes of the `limit` highest values; among equal values at the cut, the first ones (the
     lowest document numbers), as the final sort orders them."""

@@ -9,6 +9,7 @@ from ..errors import ValidationFailed
 from ..services.forum import page_number
 from ..web.guards import require
 from ..web.helpers import category_url, render_page, viewer
+from ..web.links import link
 from . import service, watching
 
 bp = Blueprint("tags", __name__)
@@ -17,7 +18,7 @@ admin_bp.before_request(require(policies.can_manage_tags, "Only administrators c
 
 
 def tag_url(name: str, **kwargs) -> str:
-    return url_for("tags.tag", name=name, **kwargs)
+    return url_for("tags.tag", name=name, **kwargs) if kwargs else link("tags.tag", name=name)
 
 
 @bp.app_context_processor

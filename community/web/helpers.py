@@ -13,6 +13,7 @@ from ..content.markdown import render_short_markdown
 from ..people import service as people
 from ..services import avatars, branding as branding_service
 from . import formatting
+from .links import link
 from .reader import current_branding
 
 
@@ -33,19 +34,27 @@ def branding() -> dict:
 
 
 def thread_url(thread, **kwargs) -> str:
-    return url_for("forum.thread", thread_id=thread.id, slug=thread.slug, **kwargs)
+    if kwargs or not thread.slug:
+        return url_for("forum.thread", thread_id=thread.id, slug=thread.slug, **kwargs)
+    return link("forum.thread", thread_id=thread.id, slug=thread.slug)
+
+
+def solution_url(thread) -> str:
+    return link("answers.solution", thread_id=thread.id)
 
 
 def category_url(category, **kwargs) -> str:
-    return url_for("forum.category", slug=category.slug, **kwargs)
+    if kwargs:
+        return url_for("forum.category", slug=category.slug, **kwargs)
+    return link("forum.category", slug=category.slug)
 
 
 def post_url(post) -> str:
-    return url_for("forum.post_permalink", post_id=post.id)
+    return link("forum.post_permalink", post_id=post.id)
 
 
 def profile_url(user) -> str:
-    return url_for("people.profile", username=user.username)
+    return link("people.profile", username=user.username)
 
 
 def humanize_time(value: datetime | None) -> str:
@@ -116,5 +125,6 @@ def init_app(app: Flask) -> None:
             "thread_url": thread_url,
             "category_url": category_url,
             "post_url": post_url,
+            "solution_url": solution_url,
             "profile_url": profile_url,
         }

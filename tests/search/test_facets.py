@@ -79,6 +79,16 @@ def test_facet_counts_keep_the_other_filters_and_replace_their_own(world, search
     assert page.total == 2 and facets.dates["year"] == 3 and facets.categories == {hardware.id: 1, software.id: 1}
 
 
+def test_phrases_and_prefixes_are_counted_like_words(world, search_backend):
+    # Whoosh counts these through its own matchers rather than the array evaluation.
+    phrase = search_service.search(None, '"printer jams"', SearchFilters(), with_facets=True).facets
+    assert phrase.categories == {world["hardware"].id: 1} and phrase.states == {"solved": 1, "unsolved": 0}
+    assert phrase.tags == {"ink": 1, "paper": 1} and phrase.verified == 0
+    prefix = search_service.search(None, "printe*", SearchFilters(), with_facets=True).facets
+    assert prefix.categories == {world["hardware"].id: 2, world["software"].id: 1}
+    assert prefix.tags == {"ink": 2, "paper": 1} and prefix.dates["year"] == 3
+
+
 def test_facets_never_count_what_the_viewer_cannot_read(world, make_user, search_backend):
     staff_category = world["hidden"].category_id
     _page, facets = _facets(None)

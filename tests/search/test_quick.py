@@ -75,3 +75,21 @@ def test_bad_input_is_a_clear_400_never_a_500(client, search_backend):
     for odd in ('"unclosed', "AND OR NOT", "***", "a* b*", "-", "\x00\x01", "(((", "title:x"):
         assert isinstance(_quick(client, odd)["results"], list)
 
+
+
+def test_a_last_word_nothing_begins_is_taken_whole(client, make_thread, search_backend):
+    # "out" is a stop word and "500" a number: no title word completes them, and the lookup
+    # still finds the thread by its other words (Whoosh once fell back to a slow prefix query).
+    logs_out = make_thread(title="The app logs out every hour")
+    error = make_thread(title="Error 500 when saving the profile")
+    assert [row["id"] for row in _quick(client, "logs out")["results"]] == [logs_out.id]
+    assert [row["id"] for row in _quick(client, "error 500")["results"]] == [error.id]
+
+
+def test_a_private_word_begun_is_completed_from_titles_for_its_author(client, auth, make_thread, make_user, search_backend):
+    author = make_user()
+    own = make_thread(title="Zephyrine gateway settings", author=author, is_private=True)
+    auth.sign_in(author)
+    assert [row["id"] for row in _quick(client, "zephyr")["results"]] == [own.id]
+    auth.sign_in(make_user())
+    assert _quick(client, "zephyr")["results"] == []

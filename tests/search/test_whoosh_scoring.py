@@ -102,3 +102,17 @@ def test_equal_scores_at_the_cut_keep_the_lowest_document_numbers(tmp_path):
     top, count = whoosh_scoring.top_matches(searcher, backend.parse("modem"), allowed, 4, newest=False)
     assert count == 29
     assert [docnum for _score, docnum in top] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("typed", ["printer the", "printer 42", "printer zzz", "prin"])
+def test_words_being_typed_are_completed_into_terms_never_a_prefix_query(backend, typed):
+    # A prefix query would expand over every body word and take Whoosh's slow path; a last word
+    # that nothing completes (a stop word, a number, an unknown word) is searched as a whole word.
+    request = SearchRequest(text=typed, access=ANYONE, prefix_last=True)
+    completed = backend._completed(request)
+    assert "*" not in completed
+    assert whoosh_scoring.supported(backend.parse(completed), backend.searcher())
+    if typed == "prin":
+        assert completed.startswith("(prin OR ") and "printer" in completed
+    else:
+        assert completed == typed
