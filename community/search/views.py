@@ -13,6 +13,7 @@ from . import queries as search_service
 from . import deflection as search_deflection
 from . import query_log as search_hits
 from ..web.helpers import thread_url, viewer
+from ..web.links import query_link
 
 bp = Blueprint("search", __name__)
 
@@ -49,7 +50,7 @@ def _linker(args):
 
     def search_link(changes: dict) -> str:
         merged = {**kept, **changes}
-        return url_for("search.search", **{name: value for name, value in merged.items() if value not in (None, "")})
+        return query_link("search.search", **{name: value for name, value in merged.items() if value not in (None, "")})
 
     return search_link
 

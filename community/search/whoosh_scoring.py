@@ -187,11 +187,17 @@ class _Segment:
         return live
 
     def allowed_mask(self, bitset) -> np.ndarray:
+        """The documents of a BitSet as a read-only boolean array, kept on the BitSet: the filter
+        sets are cached per segment (WhooshBackend._docset), so each is unpacked once."""
         if bitset is None:
             return np.zeros(self.size, bool)
-        bits = np.unpackbits(np.frombuffer(bytes(bitset.bits), dtype=np.uint8), bitorder="little")
-        mask = np.zeros(self.size, bool)
-        mask[: min(self.size, len(bits))] = bits[: self.size].astype(bool)
+        mask = getattr(bitset, "_parley_mask", None)
+        if mask is None or len(mask) != self.size:
+            bits = np.unpackbits(np.frombuffer(bytes(bitset.bits), dtype=np.uint8), bitorder="little")
+            mask = np.zeros(self.size, bool)
+            mask[: min(self.size, len(bits))] = bits[: self.size].astype(bool)
+            mask.flags.writeable = False
+            bitset._parley_mask = mask
         return mask
 
 

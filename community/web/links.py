@@ -9,10 +9,14 @@ route's own converters, which quote as url_for does. Outside a request, url_for 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request, url_for
 from werkzeug.routing.converters import NumberConverter
 
+# What Werkzeug leaves unquoted in a query string (werkzeug.urls._urlencode: the WHATWG
+# percent-encode set), so query links equal url_for's.
+_QUERY_SAFE = "!$'()*,/:;?@"
 # Values no converter quotes and no URL holds otherwise: letters for strings, digits for numbers.
 _TEXT_STAND_IN, _NUMBER_STAND_IN = "PaRlEyLiNk{}Z", 7_394_018_265_000
 
@@ -41,6 +45,14 @@ def link(endpoint: str, **values) -> str:
     if pattern is None:
         pattern = patterns[key] = _pattern(endpoint, tuple(values))
     return pattern.fill(values) if pattern is not None else url_for(endpoint, **values)
+
+
+def query_link(endpoint: str, **query) -> str:
+    """url_for(endpoint, **query) for a route without path arguments: its path from the pattern,
+    then the query string in the order given (None values dropped, as url_for drops them)."""
+    path = link(endpoint)
+    items = [(name, value) for name, value in query.items() if value is not None]
+    return f"{path}?{urlencode(items, safe=_QUERY_SAFE)}" if items else path
 
 
 def _pattern(endpoint: str, arguments: tuple[str, ...]) -> LinkPattern | None:

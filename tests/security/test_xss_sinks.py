@@ -5,8 +5,10 @@ to the canary origin, no script from anywhere but /static/, and no event-handler
 javascript:/data: URL in any frame or shadow root. Prints the sinks x vectors report.
 
 Seeding is one community for all sinks (tests/security/sink_seeds.py); one browser, many vectors
-per page. Search sinks run on both search backends (Whoosh on SQLite, PostgreSQL full-text search
-on PostgreSQL); every sink runs on both databases.
+per page. Every sink runs on SQLite (with Whoosh); on PostgreSQL only the search sinks run, the one
+place where the database renders user text itself (ts_headline highlights): every other sink
+escapes in the same templates whichever database stored the text, and running them twice cost
+about three minutes of the suite.
 """
 from __future__ import annotations
 
@@ -137,7 +139,7 @@ def test_every_sink_holds_against_the_corpus(app, live_server, browser, db_backe
     watcher.sign_in(world.staff.email, "x" * 12)
     report, failures = [], []
     try:
-        for sink in [s for s in SINKS if not only or s.name in only]:
+        for sink in [s for s in SINKS if (not only or s.name in only) and (s.search or db_backend != "postgres")]:
             started = time.monotonic()
             checked, found = _run_sink(watcher, world, sink)
             report.append((sink.name, sink.kind, checked, len(found), time.monotonic() - started))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import url_for
 
-from community.web.links import link
+from community.web.links import link, query_link
 
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -34,3 +34,13 @@ def test_routes_with_defaults_and_links_outside_a_request_use_url_for(app):
     app.config["SERVER_NAME"] = "example.test"
     with app.app_context():  # an email or a job: absolute URLs
         assert link("people.profile", username="dana") == "http://example.test/u/dana"
+
+
+@pytest.mark.parametrize("query", [
+    {}, {"q": "printer jams & more/less?", "page": 2}, {"q": "héllo", "tag": None, "state": "solved"},
+    {"t": 5, "q": "a+b=c;d@e", "answer": 9},
+])
+def test_a_query_link_equals_url_for(app, query):
+    with app.test_request_context("/", base_url="http://example.test/community"):
+        for endpoint in ("search.search", "search.click"):
+            assert query_link(endpoint, **query) == url_for(endpoint, **query)
