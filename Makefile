@@ -83,6 +83,12 @@ clean-venv:
 bench-search: install-dev
 	$(BIN)/python bench/search_bench.py
 
+# Relevance benchmark (bench/relevance_bench.py): similar questions and the search page on held-out
+# meta.stackexchange duplicate folds and the quantumcomputing dump's own links, both backends. Prints only.
+.PHONY: bench-relevance
+bench-relevance: install-dev
+	$(BIN)/python bench/relevance_bench.py
+
 # Widgets benchmark (bench/widgets_bench.py): embed.js size, widget JSON req/s and p50/p99 under gunicorn + wrk.
 .PHONY: bench-widgets node-deps
 bench-widgets: install-dev wrk

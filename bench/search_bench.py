@@ -24,6 +24,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -322,13 +323,16 @@ def _similar_ids(backend):
     return similar
 
 
-def postgres_run(tmp: str, docs, varier, extra, questions, pairs) -> tuple[dict, dict]:
+@contextmanager
+def scratch_postgres(tmp: str, prefix: str):
+    """An app on a fresh, migrated PostgreSQL database (dropped afterwards), inside its app context;
+    yields its search backend."""
     from sqlalchemy import create_engine, text
 
     from community import create_app, migrate
     from community.extensions import db
 
-    name = f"parley_bench_search_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
@@ -341,18 +345,24 @@ def postgres_run(tmp: str, docs, varier, extra, questions, pairs) -> tuple[dict,
         app = create_app({"DATABASE_URL": url, "INSTANCE_PATH": tmp, "SEARCH_BACKEND": "postgres",
                           "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING", "STATEMENT_TIMEOUT_MS": 600_000})
         with app.app_context():
-            backend = app.extensions["community.search"]
-            speed = bench_speed(backend, docs, varier, extra, db.session.commit) if docs else {}
-            relevance = {}
-            if "relevance" in PARTS:
-                backend.rebuild(pair_docs(questions))
-                relevance = bench_relevance(_similar_ids(backend), questions, pairs)
+            yield app.extensions["community.search"]
             db.session.remove()
         app.extensions["community.engine"].dispose()
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def postgres_run(tmp: str, docs, varier, extra, questions, pairs) -> tuple[dict, dict]:
+    from community.extensions import db
+
+    with scratch_postgres(tmp, "parley_bench_search") as backend:
+        speed = bench_speed(backend, docs, varier, extra, db.session.commit) if docs else {}
+        relevance = {}
+        if "relevance" in PARTS:
+            backend.rebuild(pair_docs(questions))
+            relevance = bench_relevance(_similar_ids(backend), questions, pairs)
     return speed, relevance
 
 
