@@ -93,6 +93,7 @@ def _request_hooks(app: Flask) -> None:
 
 def _blueprints(app: Flask) -> None:
     from .api import blueprint as api_blueprint
+    from .attachments import views as attachment_views
     from .bridge import join_views, views as bridge_views
     from .metrics import csat_views, views as dashboard_views
     from .people import views as people_views
@@ -110,6 +111,7 @@ def _blueprints(app: Flask) -> None:
         # side domains
         bridge_views.bp, join_views.bp, widget_views.bp, embed_views.bp, dashboard_views.bp, csat_views.bp,
         webhooks_views.bp, feeds.bp, tag_views.bp, tag_views.admin_bp,
+        attachment_views.bp, attachment_views.admin_bp,
         # the JSON API, and the pages where people make and revoke its tokens
         api_blueprint(), api_tokens.bp,
     ):

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any, Mapping
 
+from .attachments.config import SETTINGS as ATTACHMENT_SETTINGS
 from .bridge.config import SETTINGS as BRIDGE_SETTINGS
 from .metrics.config import SETTINGS as METRICS_SETTINGS
 from .page_cache.config import SETTINGS as PAGE_CACHE_SETTINGS
@@ -90,6 +91,7 @@ CORE_SETTINGS: dict[str, tuple[Any, str]] = {
 }
 SETTINGS: dict[str, tuple[Any, str]] = {
     **CORE_SETTINGS, **WEBHOOK_SETTINGS, **BRIDGE_SETTINGS, **METRICS_SETTINGS, **PAGE_CACHE_SETTINGS,
+    **ATTACHMENT_SETTINGS,
 }
 
 

@@ -14,7 +14,7 @@ from .models.base import utcnow
 from .models.forum import Visibility
 
 if TYPE_CHECKING:
-    from .models import Category, Post, Thread, User
+    from .models import Attachment, Category, Post, Thread, User
 
 
 def _signed_in(user: Optional["User"]) -> bool:
@@ -273,6 +273,21 @@ def can_watch_tag(user: Optional["User"]) -> bool:
 def can_manage_webhooks(user: Optional["User"]) -> bool:
     """Webhook endpoints send community events to other systems and hold signing secrets: admins only."""
     return is_admin(user)
+
+
+# --- attachments -----------------------------------------------------------------------------------
+
+
+def can_upload_attachment(user: Optional["User"]) -> bool:
+    """Uploading is part of posting: the same working, confirmed, unsuspended account."""
+    return can_post(user)
+
+
+def can_read_attachment(user: Optional["User"], attachment: "Attachment") -> bool:
+    """Exactly when its post is readable; before a post claims it, only by its uploader."""
+    if attachment.post is None:
+        return _signed_in(user) and user.id == attachment.uploader_id
+    return can_read_post(user, attachment.post)
 
 
 # --- the one raising form ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Mapping
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 
+from .attachment_refs import AttachmentRef, attachment_rule
 from .sanitize import sanitize_html
 
 # Usernames: letters, digits, underscore, dot and dash; a trailing dot/dash is punctuation.
@@ -46,6 +47,7 @@ def _build_parser() -> MarkdownIt:
     parser = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable("strikethrough")
     parser.inline.ruler.before("emphasis", "mention", _mention_rule)
     parser.inline.add_terminator_char("@")
+    parser.core.ruler.push("attachments", attachment_rule)
     return parser
 
 
@@ -71,8 +73,11 @@ def rendered_mentions(text: str, resolve: MentionResolver) -> set[str]:
     return {name for name, url in known.items() if url in names}
 
 
-def render_markdown(text: str, mentions: Mapping[str, str] | None = None) -> str:
-    return sanitize_html(_md.render(text or "", {"mentions": dict(mentions or {})}))
+def render_markdown(
+    text: str, mentions: Mapping[str, str] | None = None, attachments: Mapping[int, AttachmentRef] | None = None,
+) -> str:
+    env = {"mentions": dict(mentions or {}), "attachments": dict(attachments or {})}
+    return sanitize_html(_md.render(text or "", env))
 
 
 @functools.lru_cache(maxsize=2048)
@@ -82,11 +87,14 @@ def render_short_markdown(text: str) -> str:
     return render_markdown(text)
 
 
-def render_with_mentions(text: str, resolve: MentionResolver | None) -> str:
-    """Render, linking the mentions `resolve` knows (it gets the candidate names, returns name → URL)."""
+def render_with_mentions(
+    text: str, resolve: MentionResolver | None, attachments: Mapping[int, AttachmentRef] | None = None,
+) -> str:
+    """Render, linking the mentions `resolve` knows (it gets the candidate names, returns name → URL)
+    and showing the attachments given by id."""
     candidates = mention_candidates(text)
     known = resolve(candidates) if resolve and candidates else {}
-    return render_markdown(text, known)
+    return render_markdown(text, known, attachments)
 
 
 __all__: Iterable[str] = [

@@ -16,7 +16,11 @@ ALLOWED_TAGS = frozenset(
 # Classes are the only styling hooks user content gets, and only these: a code block's language
 # (```python) and a mention link. Anything else could borrow the site's own UI classes.
 _CODE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,40}")
-_CLASS_ALLOWED = {"a": re.compile(r"mention"), "code": _CODE_CLASS, "pre": _CODE_CLASS}
+# Attachment references (content/attachment_refs.py) add an image link, a file card and its parts.
+_CLASS_ALLOWED = {
+    "a": re.compile(r"mention|attachment-image|attachment-card"), "code": _CODE_CLASS, "pre": _CODE_CLASS,
+    "span": re.compile(r"attachment-name|attachment-meta|attachment-missing"),
+}
 _PLAIN_ATTRIBUTES = {
     "a": {"href", "title", "rel"},
     "abbr": {"title"},

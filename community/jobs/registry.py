@@ -36,6 +36,7 @@ JOB_MODULES = (
     "community.search.outbox",
     "community.search.upkeep",
     "community.webhooks.delivery",
+    "community.attachments.service",
     "community.jobs.scheduler",
 )
 

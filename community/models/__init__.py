@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see one complete metadata."""
 from .accounts import ExternalRef, RevokedLogin, Role, STAFF_ROLES, UsedToken, User
 from .api_tokens import ApiToken, TokenKind
+from .attachments import Attachment
 from .answers import AcceptedAnswer, AcceptReminder, HelpfulVote, SameProblem, VerifiedAnswer
 from .base import Base, utcnow
 from .bridge import (
@@ -47,7 +48,7 @@ from .webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEv
 from .widgets import Widget, WidgetEventCount, WidgetKind, WidgetSort, WidgetTheme, widget_categories
 
 __all__ = [
-    "Base", "utcnow", "ApiToken", "TokenKind", "User", "Role", "STAFF_ROLES", "UsedToken", "RevokedLogin", "ExternalRef",
+    "Base", "utcnow", "ApiToken", "TokenKind", "Attachment", "User", "Role", "STAFF_ROLES", "UsedToken", "RevokedLogin", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
     "ScheduledRun", "SearchOutbox", "SearchDocumentRow", "SearchRank", "SearchEvent", "SearchWord", "DeflectionEvent",

@@ -12,6 +12,7 @@ from .. import policies
 from ..errors import Conflict, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Post, PostRevision, Thread, User, utcnow
+from ..attachments import service as attachments
 from ..tags import service as tag_service
 from . import audit, notifications
 from .forum import Unreadable, post_for_viewer, thread_for_viewer
@@ -61,11 +62,13 @@ def create_reply(
     thread = reply_target(user, thread_id)
     body, problem = clean_body(body)
     require_valid({"body": problem})
+    files = attachments.for_body(user, body)
     reply = Post(
         thread=thread, author=user, position=_next_position(thread), body_markdown=body,
-        body_html=render_body(body), reply_to_post_id=_same_thread_post(thread, reply_to_post_id),
+        body_html=render_body(body, files), reply_to_post_id=_same_thread_post(thread, reply_to_post_id),
     )
     db.session.add(reply)
+    attachments.claim(files, reply)
     screen_new_post(user, reply)
     try:
         count_new_post(thread, reply)
@@ -120,6 +123,7 @@ def edit_post(
     new_title, title_problem = clean_title(keep_or_new) if post.is_opening else (None, None)
     new_tags, tags_problem = tag_service.resolve(tags) if post.is_opening and tags is not None else (None, None)
     require_valid({"title": title_problem, "body": body_problem, "tags": tags_problem})
+    files = attachments.for_body(user, body, post)
     old_title = thread.title if post.is_opening else None
     retagged = new_tags is not None and tag_service.set_thread_tags(thread, new_tags)
     if body == post.body_markdown and new_title == old_title:
@@ -134,7 +138,8 @@ def edit_post(
         # Staff editing someone else's words: the revision keeps the text, the audit log the act.
         audit.record(user, "post.edit", "post", post.id, before={"title": old_title, "body": post.body_markdown},
                      after={"title": new_title, "body": body, "revision": post.edit_count + 1}, reason=reason)
-    post.body_markdown, post.body_html = body, render_body(body)
+    post.body_markdown, post.body_html = body, render_body(body, files)
+    attachments.claim(files, post)
     post.edit_count += 1
     post.updated_at = utcnow()
     if new_title is not None and new_title != old_title:
@@ -238,4 +243,4 @@ def preview_html(user: Optional[User], body: str | None) -> str:
     body, problem = clean_body(body)
     if problem and body:
         require_valid({"body": problem})
-    return render_body(body) if body else ""
+    return render_body(body, attachments.for_preview(user, body)) if body else ""

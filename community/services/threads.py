@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 
 from .. import policies
+from ..attachments import service as attachments
 from ..content.markdown import render_with_mentions
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -70,8 +71,9 @@ def posting_refusal(user: Optional[User]) -> str:
 # --- rendering and slugs ----------------------------------------------------------------------
 
 
-def render_body(body: str) -> str:
-    return render_with_mentions(body, existing_mentions)
+def render_body(body: str, files: list | None = None) -> str:
+    """`files`: the Attachment rows the text may show (attachments.for_body); others show as text."""
+    return render_with_mentions(body, existing_mentions, attachments.references(files or []))
 
 
 # What bleach 6 left in code spans and blocks before sanitize.py stopped skipping them: the text
@@ -196,13 +198,15 @@ def create_thread(
         "tags": tags_problem,
     })
     require_can_start_thread(user, category)
+    files = attachments.for_body(user, body)
     now = utcnow()
     thread = Thread(
         category=category, author=user, title=title, slug=slugify(title), is_private=is_private,
         created_at=now, last_activity_at=now, tags=tag_service.stored(chosen_tags),
     )
-    opening = Post(thread=thread, author=user, position=1, body_markdown=body, body_html=render_body(body), created_at=now)
+    opening = Post(thread=thread, author=user, position=1, body_markdown=body, body_html=render_body(body, files), created_at=now)
     db.session.add_all([thread, opening])
+    attachments.claim(files, opening)
     thread.is_pending = screen_new_post(user, opening)
     count_new_post(thread, opening)
     # Following in the same transaction, not in the notification job: the page the author lands on

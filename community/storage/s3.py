@@ -65,3 +65,12 @@ class S3Storage:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
         except (BotoCoreError, ClientError) as error:
             raise StorageError(f"could not delete {key}: {error}") from error
+
+    def signed_url(self, key: str, seconds: int, content_type: str, disposition: str) -> str:
+        """A GET URL valid for `seconds`, answering with these Content-Type and Content-Disposition
+        headers; for a reader the app has already checked (attachments). No network call."""
+        return self.client.generate_presigned_url(
+            "get_object", ExpiresIn=max(1, int(seconds)),
+            Params={"Bucket": self.bucket, "Key": self._key(key), "ResponseContentType": content_type,
+                    "ResponseContentDisposition": disposition, "ResponseCacheControl": "private, no-store"},
+        )

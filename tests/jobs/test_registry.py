@@ -184,10 +184,14 @@ def test_every_legacy_string_resolves_to_the_job_now_at_its_new_place():
         assert resolve(old) is resolve(name_of(_at(new))), old
 
 
+JOBS_BORN_WITH_THE_REGISTRY = {"attachments.remove_orphans"}
+
+
 def test_the_strings_of_the_code_before_the_registry_resolve_too():
     """What the code queued just before the registry: each job's own module:function. (Moving a job's
-    module fails this until its old string is in LEGACY_NAMES; drop the test with the aliases.)"""
-    for name in registered_names():
+    module fails this until its old string is in LEGACY_NAMES; drop the test with the aliases.)
+    Jobs added after the registry never had such a string."""
+    for name in set(registered_names()) - JOBS_BORN_WITH_THE_REGISTRY:
         function = resolve(name)
         if function.__module__.startswith("community."):
             assert resolve(f"{function.__module__}:{function.__name__}") is function, name

@@ -1,0 +1,25 @@
+"""Settings of this domain (name -> (default, description); environment COMMUNITY_<NAME>).
+
+Attachments: sizes, counts, quotas, image limits and the default list of file extensions (admins
+change the list at /admin/attachments). community/config.py adds them to the one settings table.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+MB = 1024 * 1024
+
+SETTINGS: dict[str, tuple[Any, str]] = {
+    "ATTACHMENT_MAX_BYTES": (20 * MB, "Largest attachment upload in bytes (stay below MAX_CONTENT_LENGTH)."),
+    "ATTACHMENTS_PER_POST": (10, "Most attachments one post may reference."),
+    "ATTACHMENT_DAILY_QUOTA_BYTES": (200 * MB, "Bytes one member may upload in 24 hours (staff included)."),
+    "ATTACHMENT_SITE_QUOTA_BYTES": (20 * 1024 * MB, "Bytes all attachments together may take; uploads are refused above."),
+    "ATTACHMENT_EXTENSIONS": ("txt log csv json md yaml yml ini conf cfg pdf zip gz", "File extensions members may attach besides images, space-separated (admins override it at /admin/attachments)."),
+    "ATTACHMENT_IMAGE_MAX_SIDE": (4096, "Longest side of a stored image in pixels; larger images are scaled down."),
+    "ATTACHMENT_THUMBNAIL_SIDE": (640, "Longest side of an image's thumbnail in pixels."),
+    "ATTACHMENT_MAX_PIXELS": (50_000_000, "Largest decoded image (width x height x frames) before it is refused as a decompression bomb."),
+    "ATTACHMENT_MAX_FRAMES": (100, "Most frames an animated GIF or WebP may have."),
+    "ATTACHMENT_URL_SECONDS": (60, "Lifetime of the signed S3 URL a reader is redirected to after the permission check."),
+    "ATTACHMENT_ORPHAN_HOURS": (24, "Uploads no post references after this many hours are removed."),
+    "RATELIMIT_ATTACHMENTS": ("30 per minute;300 per day", "Attachment uploads per member."),
+}

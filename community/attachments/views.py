@@ -1,0 +1,121 @@
+"""Attachments over HTTP: the composer's JSON upload, serving files after the read check, and the
+admin page for the extension list. Thin: parse, call the service, answer."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import Blueprint, current_app, flash, jsonify, make_response, redirect, request, send_file, url_for
+
+from .. import policies
+from ..errors import ServiceError
+from ..extensions import limiter
+from ..storage import StorageError
+from ..web.guards import require
+from ..web.helpers import render_page, viewer
+from . import files, service
+
+bp = Blueprint("attachments", __name__)
+admin_bp = Blueprint("attachments_admin", __name__, url_prefix="/admin/attachments")
+admin_bp.before_request(require(policies.can_manage_site, "Only administrators can change attachment settings."))
+
+# Whatever a stored file is, the browser renders nothing of it as a page: no scripts, no plugins.
+FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+
+
+def _uploader_key() -> str:
+    user = viewer()
+    return f"user:{user.id}" if user is not None else f"ip:{request.remote_addr}"
+
+
+upload_limit = limiter.limit(lambda: current_app.config["RATELIMIT_ATTACHMENTS"], key_func=_uploader_key, methods=["POST"])
+
+
+def _error(status: int, message: str):
+    return make_response(jsonify(error={"status": status, "message": message}), status)
+
+
+@bp.route("/attachments", methods=["POST"])
+@upload_limit
+def upload():
+    """multipart/form-data with one `file`; JSON back: the Markdown to insert, or the refusal."""
+    user = viewer()
+    if user is None:
+        return _error(401, "Your session ended; sign in again in another tab, then retry. Your text is still here.")
+    sent = request.files.get("file")
+    if sent is None:
+        return _error(400, "Choose a file to attach.")
+    try:
+        attachment = service.upload(user, sent.filename, sent.stream)
+    except ServiceError as refused:
+        return _error(refused.status_code, refused.message or "This file can't be attached.")
+    except StorageError:
+        current_app.logger.warning("attachment store unavailable during an upload")
+        return _error(503, "The file store is not answering right now; try again in a minute. Your text is still here.")
+    ref = service.reference(attachment)
+    label = attachment.name.replace("[", "(").replace("]", ")")
+    markdown = f"![{label}](attachment:{attachment.id})" if attachment.is_image else f"[{label}](attachment:{attachment.id})"
+    return make_response(jsonify(
+        id=attachment.id, name=attachment.name, is_image=attachment.is_image, size=attachment.size_bytes,
+        size_label=ref.size_label, type_label=ref.type_label, url=ref.url, markdown=markdown,
+    ), 201)
+
+
+@bp.route("/attachments/<int:attachment_id>/thumbnail")
+def thumbnail(attachment_id: int):
+    attachment = service.readable(viewer(), attachment_id)
+    if not attachment.thumbnail_key:
+        return redirect(service.file_path(attachment))
+    return _serve(attachment, thumbnail=True)
+
+
+@bp.route("/attachments/<int:attachment_id>/<name>")
+def download(attachment_id: int, name: str):
+    return _serve(service.readable(viewer(), attachment_id), thumbnail=False)
+
+
+def content_disposition(attachment, inline: bool) -> str:
+    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in attachment.name)
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(attachment.name, safe='')}"
+
+
+def _serve(attachment, thumbnail: bool):
+    # Only re-encoded raster images are ever inline; every other file is a download.
+    inline = attachment.is_image
+    content_type = "image/webp" if thumbnail else attachment.content_type
+    disposition = content_disposition(attachment, inline)
+    signed = service.signed_url(attachment, thumbnail, disposition)
+    if signed is not None:
+        response = redirect(signed, 302)  # S3: the check is done; the URL lives ATTACHMENT_URL_SECONDS
+    else:
+        path = service.local_path(attachment, thumbnail)
+        if path is None:
+            return _error_page_missing()
+        response = send_file(path, mimetype=content_type, conditional=True, etag=True, max_age=0)
+        response.headers["Content-Disposition"] = disposition
+    response.headers["Cache-Control"] = "private, no-cache"  # revalidated: a moved thread closes at once
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+def _error_page_missing():
+    from ..services.forum import Unreadable
+
+    raise Unreadable()
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+
+@admin_bp.route("", methods=["GET", "POST"])
+def settings():
+    if request.method == "POST":
+        saved = service.save_extensions(viewer(), request.form.get("extensions"))
+        flash("Members may now attach images and: " + (", ".join(saved) or "no other files") + ".", "success")
+        return redirect(url_for("attachments_admin.settings"))
+    return render_page(
+        "admin/attachments.html", allowed=service.allowed_extensions(), known=sorted(files.KNOWN),
+        size_label=service.size_label,
+    )
