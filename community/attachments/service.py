@@ -261,6 +261,24 @@ def signed_url(attachment: Attachment, thumbnail: bool, disposition: str) -> str
     return sign(key, int(current_app.config["ATTACHMENT_URL_SECONDS"]), content_type, disposition)
 
 
+def media_origin(app=None) -> str | None:
+    """The origin signed URLs point at (the S3 endpoint), for the pages' img-src; None locally."""
+    app = app or current_app._get_current_object()
+    if "community.attachments.origin" not in app.extensions:
+        try:
+            sign = getattr(storage(app), "signed_url", None)
+        except ValueError:  # a misconfigured store fails its own requests, not every page's header
+            sign = None
+        origin = None
+        if sign is not None:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(sign(f"{FOLDER}/origin.png", 60, "image/png", "inline"))
+            origin = f"{parts.scheme}://{parts.netloc}"
+        app.extensions["community.attachments.origin"] = origin
+    return app.extensions["community.attachments.origin"]
+
+
 def local_path(attachment: Attachment, thumbnail: bool):
     """The file in the local folder (LocalStorage), or None."""
     path_for = getattr(storage(), "path_for", None)

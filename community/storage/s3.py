@@ -29,8 +29,9 @@ class S3Storage:
             aws_access_key_id=config.get("S3_ACCESS_KEY_ID") or None,
             aws_secret_access_key=config.get("S3_SECRET_ACCESS_KEY") or None,
             # Short timeouts and few retries: a page waiting on a dead store should fail, not hang.
+            # SigV4 everywhere, presigned URLs included (boto3 presigns with SigV2 unless told).
             config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 2},
-                          s3={"addressing_style": "path"}),
+                          s3={"addressing_style": "path"}, signature_version="s3v4"),
         )
         return cls(client, config["S3_BUCKET"], config.get("S3_PREFIX") or "")
 

@@ -34,13 +34,21 @@ def add_security_headers(response: Response) -> Response:
     if _for_a_signed_in_reader():
         response.headers.setdefault("Cache-Control", SIGNED_IN_CACHE_CONTROL)
     # Routes that may be framed (widget iframes) set their own CSP first; keep it.
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", _policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     # X-Frame-Options cannot name allowed sites; only send it where the CSP forbids all framing.
     if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
         response.headers.setdefault("X-Frame-Options", "DENY")
     return response
+
+
+def _policy() -> str:
+    """The CSP; with attachments on S3, images may also come from the store's signed URLs."""
+    from ..attachments.service import media_origin
+
+    origin = media_origin() if has_request_context() else None
+    return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}") if origin else CONTENT_SECURITY_POLICY
 
 
 def _for_a_signed_in_reader() -> bool:

@@ -6,10 +6,11 @@ exists but is closed to the viewer, and one that does not exist) or in EXEMPT wi
 a new rule nobody classified fails test_every_get_rule_with_an_argument_is_classified. For each
 covered rule, anonymous visitors, a signed-in member whose email is not yet confirmed and a
 customer whose account is not verified get the same status, the same body and the same redirect
-target (the requested path normalised) for both values. Attachments do not exist yet."""
+target (the requested path normalised) for both values. Attachments answer as their posts do."""
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
@@ -83,6 +84,34 @@ def _one(what: str, values: Callable[[SimpleNamespace], dict]) -> tuple[Case, ..
     return (Case(what, values),)
 
 
+def _attachment_cases() -> tuple[Case, ...]:
+    def on(name):
+        return lambda w: {"attachment_id": _attachment_of(getattr(w, name)), "name": "shot.png"}
+
+    return (
+        Case("file in a staff-only category", on("staff_thread")),
+        Case("file for verified customers", on("customer_thread")),
+        Case("file for members", on("member_thread"), ("anonymous",)),
+        Case("file in someone else's private thread", on("private_thread")),
+        Case("file in a deleted thread", on("deleted_thread")),
+        Case("someone else's upload not yet on a post", lambda w: {"attachment_id": _attachment_of(None, w.author), "name": "shot.png"}),
+    )
+
+
+def _attachment_of(thread, uploader=None) -> int:
+    """An attachment row on the thread's opening post (the file itself is never reached)."""
+    from community.models import Attachment
+
+    row = Attachment(
+        uploader_id=(uploader or thread.author).id, post_id=thread.last_post_id if thread else None, name="shot.png",
+        is_image=True, content_type="image/png", size_bytes=1, original_size_bytes=1, sha256="0" * 64,
+        storage_key=f"attachments/oracle{uuid.uuid4().hex}.png",
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
 THREAD = dict(missing={"thread_id": MISSING_ID})
 POST = dict(missing={"post_id": MISSING_ID})
 CATEGORY = dict(missing={"slug": "no-such-room"})
@@ -110,6 +139,9 @@ ROUTES: dict[str, Route] = {
     "/embed/w/<key>.json": Route(_one("switched-off widget", lambda w: {"key": w.widget.id}), missing={"key": MISSING_ID}),
     "/embed/w/<key>/frame": Route(_one("switched-off widget", lambda w: {"key": w.widget.id}), missing={"key": MISSING_ID}),
     "/embed/w/<key>/search": Route(_one("switched-off widget", lambda w: {"key": w.widget.id}), missing={"key": MISSING_ID}),
+    # attachments: readable exactly when their post is
+    "/attachments/<int:attachment_id>/<name>": Route(_attachment_cases(), missing={"attachment_id": MISSING_ID, "name": "shot.png"}),
+    "/attachments/<int:attachment_id>/thumbnail": Route(_attachment_cases(), missing={"attachment_id": MISSING_ID}),
     # members
     "/u/<username>": Route(_one("deleted account", lambda w: {"username": w.deleted_user.username}), missing={"username": "nobody-here"}),
     "/u/<username>/card": Route(_one("deleted account", lambda w: {"username": w.deleted_user.username}), missing={"username": "nobody-here"}),
@@ -151,6 +183,9 @@ EXEMPT: dict[str, str] = {
     "/password/reset/<token>": "signed, expiring token: unguessable",
     "/settings/email/confirm/<token>": "signed, expiring token: unguessable",
     "/verify-email/<token>": "signed, expiring token: unguessable",
+    "/sso/<slug>/start": "an identity provider's slug, the same for every visitor (the sign-in page lists them)",
+    "/sso/<slug>/callback": "an identity provider's slug, the same for every visitor (the sign-in page lists them)",
+    "/admin/identity/<int:provider_id>": "behind the admin guard, refused before any lookup; providers are not per-member objects",
 }
 
 

@@ -3,7 +3,9 @@ import pytest
 from sqlalchemy import func, select
 
 from community.extensions import db
-from community.models import Post, Thread, Visibility
+from community.models import Attachment, Post, Thread, Visibility
+from community.storage import storage
+from tests.storage.test_storage import s3_endpoint, s3_settings  # noqa: F401 (fixtures)
 
 ROLES = ["anonymous", "member", "unverified_customer", "verified_customer", "staff", "admin"]
 ACTIONS = ["list", "read", "post", "reply"]
@@ -102,3 +104,61 @@ def test_private_threads_only_reach_their_author_and_staff(client, auth, make_us
     assert "1 thread" in pages[0] and "1 thread · 1 post" in client.get("/categories").get_data(as_text=True)
     if sees:
         assert "Private" in pages[1]
+
+
+# --- attachments: a read path of their own, on both stores -----------------------------------------
+
+
+@pytest.fixture
+def app_overrides(request):
+    """The attachment matrix runs on the local folder and on S3; the rest keeps the default."""
+    return request.getfixturevalue("s3_settings") if "-s3" in request.node.name else {}
+
+
+def _attachment_on(post: Post, name: str, is_image: bool) -> Attachment:
+    key = f"attachments/matrix{post.id}{'i' if is_image else 'f'}.{'png' if is_image else 'log'}"
+    storage().save(key, b"matrix bytes", "image/png" if is_image else "text/plain")
+    attachment = Attachment(
+        uploader_id=post.author_id, post_id=post.id, name=name, is_image=is_image,
+        content_type="image/png" if is_image else "text/plain; charset=utf-8", size_bytes=12, original_size_bytes=12,
+        sha256="0" * 64, storage_key=key,
+    )
+    db.session.add(attachment)
+    db.session.commit()
+    return attachment
+
+
+def _fetched(client, attachment) -> bool:
+    response = client.get(f"/attachments/{attachment.id}/{attachment.name}")
+    assert response.status_code in (200, 302, 404), response.status_code
+    if response.status_code == 302:  # S3: a signed URL, handed out only after the check
+        import httpx
+
+        return httpx.get(response.headers["Location"]).content == b"matrix bytes"
+    return response.status_code == 200 and response.data == b"matrix bytes"
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("store", ["local", "s3"])
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("visibility", list(Visibility))
+def test_attachment_permission_matrix(client, auth, make_user, make_category, make_thread, visibility, role, store):
+    """An attachment is readable exactly when its post is: every role, visibility and store, and
+    never through a private thread, a hidden post or a deleted one."""
+    category = make_category(visibility=visibility)
+    thread = make_thread(category=category, title="The matrix thread")
+    private = make_thread(category=category, title="A private one", is_private=True)
+    hidden = make_thread(category=category, title="Hidden reply")
+    public_file = _attachment_on(db.session.get(Post, thread.last_post_id), "shot.png", True)
+    private_file = _attachment_on(db.session.get(Post, private.last_post_id), "mine.log", False)
+    hidden_post = db.session.get(Post, hidden.last_post_id)
+    hidden_post.is_hidden = True
+    hidden_file = _attachment_on(hidden_post, "hidden.log", False)
+    viewer = _make_viewer(role, make_user)
+    if viewer is not None:
+        auth.sign_in(viewer)
+    readable = visibility in READABLE[role]
+    staff = role in ("staff", "admin")
+    assert _fetched(client, public_file) is readable
+    assert _fetched(client, private_file) is (readable and staff)
+    assert _fetched(client, hidden_file) is (readable and staff)

@@ -1,0 +1,116 @@
+"""attachments.js in Chromium, under the real CSP and CSRF: paste a screenshot and drop a log file
+into a reply, watch the progress, post, see the inline image (and its lightbox) and the file card;
+another member sees both; a signed-out visitor gets 404 for a private thread's file."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from community.attachments import service
+from community.services import threads
+from tests.web.test_forum_browser import _sign_in_browser
+
+pytestmark = [pytest.mark.backends("sqlite"), pytest.mark.browser]
+SHOTS = Path("/tmp/attach-shots")
+
+PASTE_SCREENSHOT = """async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 800; canvas.height = 400;
+  const context = canvas.getContext("2d");
+  context.fillStyle = "#1f5eff"; context.fillRect(0, 0, 800, 400);
+  context.fillStyle = "#fff"; context.fillRect(40, 40, 300, 120);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  const data = new DataTransfer();
+  data.items.add(new File([blob], "image.png", { type: "image/png" }));
+  const box = document.querySelector("#reply textarea");
+  box.focus();
+  box.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));
+}"""
+
+DROP_LOG = """() => {
+  const data = new DataTransfer();
+  data.items.add(new File(["2026-12-07 10:00 boot\\n2026-12-07 10:01 ERROR printer offline\\n"], "server.log", { type: "text/plain" }));
+  const box = document.querySelector("#reply textarea");
+  box.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true }));
+  box.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+}"""
+
+WATCH_PROGRESS = """() => {
+  window.progressSeen = [];
+  const bar = document.querySelector("#reply progress");
+  new MutationObserver(() => window.progressSeen.push(bar.hidden)).observe(bar, { attributes: true });
+}"""
+
+
+def test_paste_and_drop_post_and_everyone_allowed_sees_them(app, live_server, page, browser, make_user, make_category):
+    SHOTS.mkdir(exist_ok=True)
+    author, other = make_user(username="asker"), make_user(username="helper")
+    category = make_category()
+    thread = threads.create_thread(author, category.id, "Printer offline", "It says offline since Monday.")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    _sign_in_browser(page, live_server, app, author)
+    url = f"{live_server.url}/t/{thread.id}-{thread.slug}"
+    page.goto(url)
+    box = page.locator("#reply textarea")
+    box.fill("Here is the screen and the log: ")
+    page.evaluate(WATCH_PROGRESS)
+
+    page.evaluate(PASTE_SCREENSHOT)
+    expect(page.locator("#reply .attach-status")).to_have_text(__import__("re").compile(r"Attached pasted-.*\.png"))
+    page.evaluate(DROP_LOG)
+    expect(page.locator("#reply .attach-status")).to_have_text(__import__("re").compile(r"Attached server\.log"))
+    value = box.input_value()
+    assert value.startswith("Here is the screen and the log:")
+    assert value.count("](attachment:") == 2 and "[server.log](attachment:" in value
+    assert False in page.evaluate("window.progressSeen")  # the bar was shown
+    assert page.locator("#reply progress").evaluate("bar => bar.value") == 100
+    page.screenshot(path=str(SHOTS / "composer.png"), full_page=True)
+
+    page.locator("#reply button[type=submit]", has_text="Post reply").click()
+    image = page.locator("a.attachment-image img").first
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+    card = page.locator("a.attachment-card", has_text="server.log")
+    expect(card).to_contain_text("Log file")
+    page.screenshot(path=str(SHOTS / "posted.png"), full_page=True)
+
+    page.locator("a.attachment-image").first.click()
+    dialog = page.locator("dialog.lightbox")
+    expect(dialog).to_be_visible()
+    assert dialog.locator("img").evaluate("img => img.naturalWidth") == 800
+    page.screenshot(path=str(SHOTS / "lightbox.png"))
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert errors == []
+
+    # Another member sees both, and downloads the log.
+    context = browser.new_context()
+    try:
+        second = context.new_page()
+        _sign_in_browser(second, live_server, app, other)
+        second.goto(url)
+        expect(second.locator("a.attachment-image img").first).to_be_visible()
+        assert second.locator("a.attachment-image img").first.evaluate("img => img.naturalWidth") > 0
+        href = second.locator("a.attachment-card").first.get_attribute("href")
+        download = second.request.get(live_server.url + href)
+        assert download.status == 200 and b"ERROR printer offline" in download.body()
+        assert download.headers["content-disposition"].startswith("attachment;")
+        assert download.headers["x-content-type-options"] == "nosniff"
+    finally:
+        context.close()
+
+
+def test_a_signed_out_visitor_gets_404_for_a_private_threads_file(app, live_server, browser, make_user, make_category):
+    author = make_user()
+    sent = service.upload(author, "invoice.log", io.BytesIO(b"invoice 42\n"))
+    threads.create_thread(author, make_category().id, "My invoice", f"[invoice]({'attachment:%d' % sent.id})", is_private=True)
+    context = browser.new_context()
+    try:
+        answer = context.request.get(f"{live_server.url}{service.file_path(sent)}")
+        assert answer.status == 404 and b"invoice 42" not in answer.body()
+    finally:
+        context.close()
