@@ -191,6 +191,11 @@ def for_body(user: Optional[User], body: str, post: Post | None = None) -> list[
     return sorted(rows, key=lambda row: ids.index(row.id))
 
 
+def of_post(post: Post) -> list[Attachment]:
+    """The attachments a stored post has claimed (for rendering it again)."""
+    return list(db.session.scalars(select(Attachment).where(Attachment.post_id == post.id).order_by(Attachment.id)))
+
+
 def for_preview(user: Optional[User], body: str) -> list[Attachment]:
     """For a preview (stored nowhere): the referenced attachments this user may read."""
     ids = referenced_ids(body)[:100]

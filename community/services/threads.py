@@ -94,7 +94,7 @@ def rerender_double_escaped(batch: int = 500) -> int:
         if not rows:
             return changed
         for post in rows:
-            html = render_body(post.body_markdown)
+            html = render_body(post.body_markdown, attachments.of_post(post))
             if html != post.body_html:
                 post.body_html, changed = html, changed + 1
         after = rows[-1].id
