@@ -44,9 +44,10 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 # axe-core and vnu-jar (package.json, package-lock.json) for the quality gates crawl
-# (tests/web/test_quality_crawl.py). --ignore-scripts: vnu-jar's postinstall would fetch a JRE; Debian's serves.
+# (tests/web/test_quality_crawl.py); oidc-provider, the real OpenID provider of tests/identity.
+# --ignore-scripts: vnu-jar's postinstall would fetch a JRE; Debian's serves.
 node-deps:
-	@test -f node_modules/axe-core/axe.min.js -a -f node_modules/vnu-jar/build/dist/vnu.jar || npm ci --silent --no-audit --no-fund --ignore-scripts
+	@test -f node_modules/axe-core/axe.min.js -a -f node_modules/vnu-jar/build/dist/vnu.jar -a -f node_modules/oidc-provider/package.json || npm ci --silent --no-audit --no-fund --ignore-scripts
 
 # The Nu Html Checker (vnu.jar) runs on Debian's headless Java; install it when missing.
 java:
@@ -88,6 +89,12 @@ bench-search: install-dev
 .PHONY: bench-relevance
 bench-relevance: install-dev
 	$(BIN)/python bench/relevance_bench.py
+
+# Attachments benchmark (bench/attachments_bench.py): upload + re-encode time of a 4 MB photo and a
+# 20 MB file (BENCH_PHOTO_MB, BENCH_FILE_MB, BENCH_REPEAT to change). Prints only.
+.PHONY: bench-attachments
+bench-attachments: install-dev
+	$(BIN)/python bench/attachments_bench.py
 
 # Widgets benchmark (bench/widgets_bench.py): embed.js size, widget JSON req/s and p50/p99 under gunicorn + wrk.
 .PHONY: bench-widgets node-deps

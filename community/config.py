@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from .attachments.config import SETTINGS as ATTACHMENT_SETTINGS
 from .bridge.config import SETTINGS as BRIDGE_SETTINGS
+from .identity.config import SETTINGS as IDENTITY_SETTINGS
 from .metrics.config import SETTINGS as METRICS_SETTINGS
 from .page_cache.config import SETTINGS as PAGE_CACHE_SETTINGS
 from .webhooks.config import SETTINGS as WEBHOOK_SETTINGS
@@ -91,7 +92,7 @@ CORE_SETTINGS: dict[str, tuple[Any, str]] = {
 }
 SETTINGS: dict[str, tuple[Any, str]] = {
     **CORE_SETTINGS, **WEBHOOK_SETTINGS, **BRIDGE_SETTINGS, **METRICS_SETTINGS, **PAGE_CACHE_SETTINGS,
-    **ATTACHMENT_SETTINGS,
+    **ATTACHMENT_SETTINGS, **IDENTITY_SETTINGS,
 }
 
 

@@ -290,6 +290,21 @@ def can_read_attachment(user: Optional["User"], attachment: "Attachment") -> boo
     return can_read_post(user, attachment.post)
 
 
+# --- identity (single sign-on) -----------------------------------------------------------------------
+
+
+def can_manage_identity(user: Optional["User"]) -> bool:
+    """Sign-in providers decide who becomes staff and hold client secrets: admins only."""
+    return is_admin(user)
+
+
+def can_sign_in_with_password(user: Optional["User"], sso_only: bool, break_glass_emails: frozenset[str]) -> bool:
+    """Without SSO_ONLY anyone may; with it, only an admin whose email is a break-glass one."""
+    if not sso_only:
+        return True
+    return user is not None and user.role == Role.admin and user.email_normalized in break_glass_emails
+
+
 # --- the one raising form ---------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from .bridge import (
     CaseStatus,
     LabelSource,
 )
+from .identity import IdentityLink, IdentityLogin, IdentityProvider
 from .forum import (
     Category,
     CategorySlug,
@@ -59,5 +60,6 @@ __all__ = [
     "Flag", "FlagReason", "FLAG_REASON_LABELS", "WatchedWord",
     "ThreadFacts", "PostSentiment", "SlaTarget", "SlaBreach", "CsatSurvey",
     "CategoryWatch", "TagWatch", "ThreadRead", "WatchLevel",
+    "IdentityProvider", "IdentityLink", "IdentityLogin",
     "Widget", "WidgetEventCount", "WidgetKind", "WidgetSort", "WidgetTheme", "widget_categories",
 ]

@@ -240,6 +240,12 @@ def authenticate(email: str | None, password: str | None) -> User:
     return user
 
 
+def check_may_sign_in(user: User) -> None:
+    """Raise unless this account may sign in now (deleted, banned, suspended: refused), whatever
+    the way in: password or identity provider."""
+    _refuse_blocked(user)
+
+
 def _refuse_blocked(user: User) -> None:
     if user.deleted_at is not None:
         raise ValidationFailed(WRONG_CREDENTIALS, fields={"password": WRONG_CREDENTIALS})

@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
+from .. import policies
 from ..errors import ValidationFailed
+from ..identity import views as identity_views
 from ..extensions import limiter
 from ..services import accounts
 from ..services.tokens import TokenInvalid
@@ -13,6 +15,7 @@ from .helpers import viewer
 from .security import safe_next
 
 bp = Blueprint("auth", __name__)
+SSO_ONLY_MESSAGE = "Passwords are turned off here: sign in with your company account below."
 
 
 def rate_limit(setting: str):
@@ -49,6 +52,9 @@ def sign_up():
     form = SignUpForm(next=_next_param())
     if viewer() is not None:
         return redirect(safe_next(form.next.data))
+    if current_app.config["SSO_ONLY"]:
+        flash("New accounts are made by signing in with your company account.", "info")
+        return redirect(url_for("auth.sign_in", next=form.next.data or None))
     if not form.validate_on_submit():
         return _form_page("auth/sign_up.html", form, 422 if form.is_submitted() else 200)
     try:
@@ -68,6 +74,8 @@ def sign_in():
         return _form_page("auth/sign_in.html", form, 422 if form.is_submitted() else 200)
     try:
         user = accounts.authenticate(form.email.data, form.password.data)
+        if not policies.can_sign_in_with_password(user, current_app.config["SSO_ONLY"], _break_glass()):
+            return _form_page("auth/sign_in.html", form, 403, error=SSO_ONLY_MESSAGE)
     except accounts.AccountBlocked as blocked:
         return _form_page("auth/sign_in.html", form, blocked.status_code, error=blocked.message)
     except ValidationFailed as failed:
@@ -77,12 +85,18 @@ def sign_in():
     return redirect(safe_next(form.next.data))
 
 
+def _break_glass() -> frozenset[str]:
+    return frozenset(email.lower() for email in str(current_app.config["SSO_BREAK_GLASS_EMAILS"]).split())
+
+
 @bp.route("/sign-out", methods=["POST"])
 def sign_out():
-    accounts.end_login(viewer())
+    user = viewer()
+    identity_views.remember_for_logout(user.login_id if user is not None else None)
+    accounts.end_login(user)
     logout_user()
     flash("You are signed out.", "info")
-    return redirect(url_for("forum.index"))
+    return identity_views.after_sign_out() or redirect(url_for("forum.index"))
 
 
 def token_problem(error: TokenInvalid):

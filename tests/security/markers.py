@@ -35,6 +35,11 @@ MARKED: tuple[str, ...] = (
     "bridge_outbound.text", "bridge_outbound.last_error",
     "bridge_opt_outs.author_username", "bridge_opt_outs.reason",
     "bridge_account_links.username", "bridge_poll_logs.error_message", "scheduled_runs.error",
+    "attachments.name",  # shown only inside posts.body_html (escaped in content/attachment_refs.py)
+    # sign-in providers, typed by admins at /admin/identity and shown there and on the sign-in page
+    "identity_providers.name", "identity_providers.issuer", "identity_providers.client_id", "identity_providers.scopes",
+    "identity_providers.groups_claim", "identity_providers.name_claim", "identity_providers.verified_customer_group",
+    "identity_providers.staff_group", "identity_providers.moderator_group",
 )
 
 UNMARKED: dict[str, str] = {
@@ -42,7 +47,13 @@ UNMARKED: dict[str, str] = {
     **{name: "secret or hash, never rendered" for name in (
         "users.password_hash", "api_tokens.token_hash", "bridge_invites.token_hash", "bridge_invites.nonce",
         "webhook_endpoints.secret", "used_tokens.token_id", "revoked_logins.login_id",
+        "identity_providers.client_secret", "identity_logins.login_id", "identity_logins.id_token",
     )},
+    **{name: "identity provider's opaque ids and slugs ([a-z0-9-], checked): lookup keys, never rendered" for name in (
+        "identity_providers.slug", "identity_links.provider", "identity_links.subject", "identity_logins.provider",
+        "identity_logins.subject", "identity_logins.sid",
+    )},
+    "identity_links.email": "the provider's email claim when the link was made; never rendered (users.email is)",
     **{name: "lookup key derived from a marked column (slugs route URLs; normalised email finds accounts)"
        for name in ("users.email_normalized", "categories.slug", "category_slugs.slug", "threads.slug",
                     "users.avatar_path", "api_tokens.prefix")},
@@ -78,6 +89,10 @@ UNMARKED: dict[str, str] = {
         "search_documents.state", "search_ranks.visibility", "search_ranks.state", "search_words.word",
     )},
     "posts.body_html": "the sanitizer's output: re-rendered from the marked body_markdown",
+    "attachments.content_type": "closed vocabulary: read from the bytes by community/attachments, never sent by the browser",
+    "attachments.sha256": "hex digest the code computes, never rendered",
+    "attachments.storage_key": "random storage key the code makes, never rendered",
+    "attachments.thumbnail_key": "random storage key the code makes, never rendered",
     "users.username": "only [a-z0-9_-] (accounts.USERNAME_RE, checked at sign-up and on /u/ lookups)",
     "users.color_scheme": "one of auto, light, dark (accounts.set_color_scheme refuses anything else); base.html prints it only when light or dark",
 }

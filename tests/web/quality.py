@@ -45,7 +45,7 @@ PLAIN_PAGES = (
     "/mod/watched-words", "/staff/audit", "/staff/inbox", "/staff/dashboard", "/staff/dashboard/sla",
     "/staff/bridge", "/staff/bridge/status", "/staff/bridge/canned", "/admin/", "/admin/settings",
     "/admin/users/", "/admin/api-tokens", "/admin/categories", "/admin/tags", "/admin/categories/new",
-    "/admin/webhooks", "/admin/webhooks/new",
+    "/admin/webhooks", "/admin/webhooks/new", "/admin/attachments", "/admin/identity/", "/admin/identity/new",
 )
 
 # Rule -> the path the crawl opens, filled in from the world `w` (str.format: "{w.solved.id}").
@@ -101,6 +101,8 @@ EXCLUDED: dict[str, str] = {
     "/avatars/<int:user_id>.png": "an image", "/avatars/<int:user_id>.svg": "an image",
     "/brand/logo/<name>": "an image", "/favicon.ico": "an image", "/static/<path:filename>": "static files",
     "/brand.css": "a stylesheet", "/embed.js": "a script",
+    "/attachments/<int:attachment_id>/<name>": "an uploaded file (a download or an image)",
+    "/attachments/<int:attachment_id>/thumbnail": "an image",
     "/embed/w/<key>.json": "JSON for the widget script", "/embed/w/<key>/search": "JSON for the search widget", "/oembed": "oEmbed JSON",
     "/p/<int:post_id>/quote": "JSON for the Quote button", "/u/<username>/card": "JSON for the user card",
     "/search/quick": "JSON for the search box", "/search/similar": "JSON for the composer's similar questions",
@@ -110,6 +112,11 @@ EXCLUDED: dict[str, str] = {
     "/sitemap.xml": "XML sitemap", "/sitemap-<int:page>.xml": "XML sitemap", "/robots.txt": "plain text",
     "/staff/dashboard/export/<name>.csv": "CSV export",
     "/healthz": "health probe (plain text)", "/readyz": "health probe (plain text)",
+    "/sso/<slug>/start": "a redirect to the identity provider", "/sso/logged-out": "a redirect home (the provider's post-logout return)",
+    "/sso/<slug>/callback": "the identity provider's answer (tests/identity; its refusal page is checked there)",
+    "/sso/link": "needs a pending provider sign-in (tests/identity/test_accessibility.py checks it)",
+    "/sso/signed-out": "needs a provider sign-out pending (tests/identity/test_accessibility.py checks it)",
+    "/admin/identity/<int:provider_id>": "the form of /admin/identity/new, filled in from a stored provider",
 }
 
 ROLES = ("anonymous", "member", "verified", "staff", "moderator", "admin", "marketer")
