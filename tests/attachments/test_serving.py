@@ -138,3 +138,16 @@ def test_an_unattached_upload_is_readable_by_its_uploader_only(client, auth, mak
 def test_a_missing_file_is_the_same_404(client, auth, make_user):
     auth.sign_in(make_user())
     assert client.get("/attachments/987654/x.png").status_code == 404
+
+
+def test_staff_moving_the_thread_into_a_staff_room_closes_its_files_at_once(client, auth, shared, make_user, make_category, s3):
+    _author, thread, image, log = shared
+    reader, staff = make_user(), make_user(role="staff")
+    auth.sign_in(reader)
+    assert fetch(client, log["url"], s3)[0] == 200
+    auth.sign_in(staff)
+    room = make_category(visibility=Visibility.staff)
+    moved = client.post(f"/mod/threads/{thread.id}/move", data={"category": room.id, "reason": "internal"})
+    assert moved.status_code == 302
+    auth.sign_in(reader)
+    assert client.get(log["url"]).status_code == 404 and client.get(image["url"]).status_code == 404
