@@ -66,6 +66,12 @@ SCHEMAS = {
         "body_markdown": NULLABLE_STRING, "body_html": NULLABLE_STRING, "reply_to_post_id": NULLABLE_INTEGER,
         "is_deleted": BOOLEAN, "is_hidden": BOOLEAN, "is_pending": BOOLEAN, "edit_count": INTEGER,
         "created_at": TIME, "updated_at": NULLABLE_TIME, "url": STRING,
+        "attachments": {"type": "array", "items": ref("Attachment")},
+    }),
+    # The URLs answer `Authorization: Bearer <token>` (read scope) exactly as the post is readable.
+    "Attachment": _object({
+        "id": INTEGER, "name": STRING, "content_type": STRING, "size": INTEGER, "is_image": BOOLEAN,
+        "width": NULLABLE_INTEGER, "height": NULLABLE_INTEGER, "url": STRING, "thumbnail_url": NULLABLE_STRING,
     }),
     "User": _object({
         "id": INTEGER, "username": STRING, "display_name": STRING, "bio": STRING, "created_at": TIME, "url": STRING,

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from flask import current_app, jsonify
 
+from ..attachments import service as attachments
 from ..extensions import limiter
 from ..services import api_listings, forum, moderation, posts, threads
 from . import bp, serializers
@@ -63,7 +64,8 @@ def thread_read(thread_id: int):
     """The thread with its first page of posts; /threads/<id>/posts pages through the rest."""
     viewer = api_user()
     row, rows, position = api_listings.thread_posts(viewer, thread_id, limit=arg_limit())
-    return jsonify({**serializers.thread(row), "posts": [serializers.post(viewer, item) for item in rows],
+    files = attachments.by_post(item.id for item in rows)
+    return jsonify({**serializers.thread(row), "posts": [serializers.post(viewer, item, files[item.id]) for item in rows],
                     "posts_next_cursor": encode_cursor(position)})
 
 
@@ -72,7 +74,8 @@ def thread_read(thread_id: int):
 def thread_post_list(thread_id: int):
     viewer = api_user()
     _row, rows, position = api_listings.thread_posts(viewer, thread_id, after=decode_cursor((int,)), limit=arg_limit())
-    return listing([serializers.post(viewer, item) for item in rows], position)
+    files = attachments.by_post(item.id for item in rows)
+    return listing([serializers.post(viewer, item, files[item.id]) for item in rows], position)
 
 
 @bp.post("/threads/<int:thread_id>/posts")

@@ -7,6 +7,7 @@ from typing import Optional
 from flask import current_app, url_for
 
 from .. import policies
+from ..attachments import service as attachments
 from ..models import ApiToken, BridgeCase, Category, Post, Thread, User
 
 
@@ -45,9 +46,22 @@ def thread(row: Thread) -> dict:
     }
 
 
-def post(viewer: Optional[User], row: Post) -> dict:
-    """Deleted and hidden posts stay as placeholders; their text only for the author and staff."""
+def attachment(row) -> dict:
+    """An attachment of a readable post; its URLs answer a bearer token as the post does."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return {
+        "id": row.id, "name": row.name, "content_type": row.content_type, "size": row.size_bytes,
+        "is_image": row.is_image, "width": row.width, "height": row.height, "url": base + attachments.file_path(row),
+        "thumbnail_url": base + attachments.thumbnail_path(row) if row.thumbnail_key else None,
+    }
+
+
+def post(viewer: Optional[User], row: Post, files: list | None = None) -> dict:
+    """Deleted and hidden posts stay as placeholders; their text only for the author and staff.
+    `files`: the post's attachments when the caller loaded them for many posts at once."""
     readable = policies.can_read_post(viewer, row)
+    if readable and files is None:
+        files = attachments.by_post([row.id])[row.id]
     return {
         "id": row.id, "thread_id": row.thread_id, "position": row.position, "author": user_ref(row.author),
         "body_markdown": row.body_markdown if readable else None,
@@ -56,6 +70,7 @@ def post(viewer: Optional[User], row: Post) -> dict:
         "is_deleted": row.deleted_at is not None, "is_hidden": row.is_hidden, "is_pending": row.is_pending,
         "edit_count": row.edit_count, "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
         "url": absolute("forum.post_permalink", post_id=row.id),
+        "attachments": [attachment(item) for item in files or []] if readable else [],
     }
 
 

@@ -191,6 +191,16 @@ def for_body(user: Optional[User], body: str, post: Post | None = None) -> list[
     return sorted(rows, key=lambda row: ids.index(row.id))
 
 
+def by_post(post_ids: Iterable[int]) -> dict[int, list[Attachment]]:
+    """Post id -> its attachments, in one query (API listings)."""
+    ids = list(post_ids)
+    found: dict[int, list[Attachment]] = {post_id: [] for post_id in ids}
+    if ids:
+        for row in db.session.scalars(select(Attachment).where(Attachment.post_id.in_(ids)).order_by(Attachment.id)):
+            found[row.post_id].append(row)
+    return found
+
+
 def of_post(post: Post) -> list[Attachment]:
     """The attachments a stored post has claimed (for rendering it again)."""
     return list(db.session.scalars(select(Attachment).where(Attachment.post_id == post.id).order_by(Attachment.id)))

@@ -60,9 +60,21 @@ def upload():
     ), 201)
 
 
+def reader():
+    """Who reads: the session's member, or the user of an API token sent as a bearer (read scope),
+    so the URLs in API post objects work for API clients under the same rule."""
+    from ..api import tokens
+    from ..services import api_tokens
+
+    if tokens.bearer_secret() is None:
+        return viewer()
+    token = tokens.current_token()
+    return token.user if token is not None and api_tokens.has_scope(token, "read") else None
+
+
 @bp.route("/attachments/<int:attachment_id>/thumbnail")
 def thumbnail(attachment_id: int):
-    attachment = service.readable(viewer(), attachment_id)
+    attachment = service.readable(reader(), attachment_id)
     if not attachment.thumbnail_key:
         return redirect(service.file_path(attachment))
     return _serve(attachment, thumbnail=True)
@@ -70,7 +82,7 @@ def thumbnail(attachment_id: int):
 
 @bp.route("/attachments/<int:attachment_id>/<name>")
 def download(attachment_id: int, name: str):
-    return _serve(service.readable(viewer(), attachment_id), thumbnail=False)
+    return _serve(service.readable(reader(), attachment_id), thumbnail=False)
 
 
 def content_disposition(attachment, inline: bool) -> str:
