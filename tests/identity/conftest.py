@@ -11,9 +11,10 @@ from .provider import MODULE, IdentityProviders
 
 
 @pytest.fixture(scope="session")
-def idp():
+def idp(tmp_path_factory):
     require_service(MODULE.exists(), "the npm package oidc-provider (make node-deps)")
-    providers = IdentityProviders({"acme": free_port(), "globex": free_port()}).start()
+    log = tmp_path_factory.mktemp("oidc-provider") / "provider.log"
+    providers = IdentityProviders({"acme": free_port(), "globex": free_port()}).start(log)
     yield providers
     providers.stop()
 

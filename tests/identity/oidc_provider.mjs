@@ -35,6 +35,9 @@ function build(issuer, state) {
     },
     scopes: ['openid', 'email', 'profile', 'groups', 'offline_access'],
     pkce: { required: () => true },
+    // Parley runs on 127.0.0.1 in the tests: without its SSRF guard the provider may post back-channel
+    // logouts there (a real deployment keeps the guard: Parley is on a public address).
+    fetch: (url, options) => { const { dispatcher, ...rest } = options; return globalThis.fetch(url, rest); },
     features: {
       devInteractions: { enabled: true },
       rpInitiatedLogout: { enabled: true },
@@ -60,7 +63,7 @@ function build(issuer, state) {
     },
   });
   provider.on('server_error', (ctx, error) => console.error('server_error', error));
-  provider.on('backchannel.error', (ctx, error) => console.error('backchannel.error', error.message));
+  provider.on('backchannel.error', (ctx, error, client, accountId, sid) => console.error('backchannel.error', error.message, error.cause && (error.cause.code || error.cause.message), client.backchannelLogoutUri));
   return provider;
 }
 

@@ -26,21 +26,24 @@ class IdentityProviders:
         self.issuers = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "IdentityProviders":
+    def start(self, log_path: Path) -> "IdentityProviders":
         env = {**os.environ, "OIDC_ISSUERS": json.dumps([{"name": n, "port": p} for n, p in self.ports.items()])}
-        self.process = subprocess.Popen(
-            ["node", str(HERE / "oidc_provider.mjs")], cwd=PROJECT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        ready = set()
+        self.log_path = log_path
+        # Its output goes to a file: a pipe nobody reads would fill up and stop the provider.
+        with open(log_path, "w") as log:
+            self.process = subprocess.Popen(["node", str(HERE / "oidc_provider.mjs")], cwd=PROJECT, env=env,
+                                            stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 20
-        while len(ready) < len(self.ports):
-            line = self.process.stdout.readline()
-            if line.startswith("ready "):
-                ready.add(line.split()[1])
-            if (not line and self.process.poll() is not None) or time.monotonic() > deadline:
-                raise RuntimeError(f"oidc-provider did not start: {line}")
-        return self
+        while True:
+            ready = {line.split()[1] for line in log_path.read_text().splitlines() if line.startswith("ready ")}
+            if len(ready) == len(self.ports):
+                return self
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"oidc-provider did not start: {log_path.read_text()[-2000:]}")
+            time.sleep(0.05)
+
+    def log(self) -> str:
+        return self.log_path.read_text()
 
     def stop(self) -> None:
         if self.process is not None:

@@ -6,6 +6,7 @@ import base64
 import json
 import time
 
+import httpx
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet, OctKey, RSAKey
@@ -170,7 +171,8 @@ def trusted_key(registered):
     """A key the provider publishes (put in Parley's key cache as the provider's JWKS would)."""
     key = RSAKey.generate_key(2048, parameters={"kid": "test-published"})
     metadata = oidc_client.discover(oidc_client.Client(registered.issuers["acme"], CLIENT_ID, CLIENT_SECRET, "openid"))
-    oidc_client._key_sets[metadata["jwks_uri"]] = (time.monotonic(), KeySet([key]))
+    published = KeySet.import_key_set(httpx.get(metadata["jwks_uri"]).json())
+    oidc_client._key_sets[metadata["jwks_uri"]] = (time.monotonic(), KeySet([key, *published.keys]))
     return key
 
 
