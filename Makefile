@@ -113,7 +113,7 @@ bench-metrics: install-dev
 	$(BIN)/python bench/metrics_bench.py
 
 # Fault drills (tests/drills, marker `drill`; also part of `make test`): kill -9 a worker mid-post,
-# PostgreSQL and Redis outages, 200 clients for 2 minutes, slow clients behind nginx. Each drill
+# PostgreSQL and Redis outages, 200 clients for 1 minute, slow clients behind nginx. Each drill
 # starts its own PostgreSQL, Redis, gunicorn and nginx on free ports and removes them afterwards.
 .PHONY: drills nginx
 drills: install-dev nginx

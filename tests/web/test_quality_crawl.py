@@ -44,26 +44,45 @@ SPENT = {"load": 0.0, "axe": 0.0}
 VALID_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
-@pytest.fixture(scope="module")
-def crawl_app(databases, tmp_path_factory):
-    """One app on SQLite for the whole module (the HTML is the same on PostgreSQL)."""
+def _app(databases, folder):
     url = databases.url_for("sqlite")
     databases.clean("sqlite")
-    settings = base_settings(url, tmp_path_factory.mktemp("quality"))
+    settings = base_settings(url, folder)
     settings["WTF_CSRF_ENABLED"] = True
     settings["SEND_FILE_MAX_AGE_DEFAULT"] = 3600  # Chromium keeps the static files: ~500 page loads
-    application = create_app(settings)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="module")
+def crawl_app(databases, tmp_path_factory):
+    """An app on SQLite, for its URL map."""
+    application = _app(databases, tmp_path_factory.mktemp("quality-rules"))
     with application.app_context():
         yield application
         db.session.remove()
     forget_app(application)
 
 
-@pytest.fixture(scope="module")
-def crawl(crawl_app, browser):
+@pytest.fixture(scope="session")
+def crawl(databases, tmp_path_factory, browser):
+    """The crawl, once per run (the HTML is the same on PostgreSQL). Session-scoped so that nothing
+    the scheduler does between this module's tests can make a worker crawl twice; its app context
+    is pushed only while it crawls."""
     for tool, path in (("axe-core", quality.AXE), ("vnu.jar", quality.VNU)):
         require_service(path.exists(), f"{tool} at {path} (make node-deps)")
     require_service(shutil.which("java") is not None, "java (make java: default-jre-headless)")
+    crawl_app = _app(databases, tmp_path_factory.mktemp("quality"))
+    try:
+        with crawl_app.app_context():
+            try:
+                return _crawl_and_check(crawl_app, browser)
+            finally:
+                db.session.remove()
+    finally:
+        forget_app(crawl_app)
+
+
+def _crawl_and_check(crawl_app, browser) -> SimpleNamespace:
     w = quality.build_world()  # jobs inline while seeding: a background job would wait on the seed's lock
     rebuild_index()
     crawl_app.config["JOBS_RUN_IMMEDIATELY"] = False  # as live_server: the browser's requests do not wait on jobs
