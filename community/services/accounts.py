@@ -19,7 +19,7 @@ from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
 from ..jobs.registry import job
-from ..models import Category, RevokedLogin, Thread, User, utcnow
+from ..models import RevokedLogin, User, utcnow
 from . import account_emails, avatars, tokens
 from ..rows import insert_once
 from .passwords import hash_password, password_problem, verify_password
@@ -447,25 +447,6 @@ def delete_account(user: User, password: str | None) -> None:
 def profile_user(username: str) -> User | None:
     user = db.session.scalar(select(User).where(User.username == username.lower()))
     return user if user is not None and user.deleted_at is None else None
-
-
-def recent_threads(viewer: User | None, author: User, limit: int = 10) -> list[Thread]:
-    """The author's latest threads the viewer may read; private and held ones only for the author and staff."""
-    query = (
-        select(Thread)
-        .join(Category, Category.id == Thread.category_id)
-        .where(
-            Thread.author_id == author.id,
-            Thread.deleted_at.is_(None),
-            Category.deleted_at.is_(None),
-            Category.visibility.in_(policies.readable_visibilities(viewer)),
-        )
-        .order_by(Thread.created_at.desc())
-        .limit(limit)
-    )
-    if not policies.is_staff(viewer) and (viewer is None or viewer.id != author.id):
-        query = query.where(Thread.is_private.is_(False), Thread.is_pending.is_(False))
-    return list(db.session.scalars(query).unique())
 
 
 def existing_mentions(names: set[str]) -> dict[str, str]:
