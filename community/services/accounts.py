@@ -14,7 +14,6 @@ from flask_login.config import COOKIE_DURATION
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import policies
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
