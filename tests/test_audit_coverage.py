@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from community.extensions import db
-from community.models import AuditEntry, Role
+from community.models import AuditEntry, Post, Role
 from community.services import (
     audit, branding, categories, moderation, posts, private_threads, spam, user_admin,
 )
@@ -18,7 +18,7 @@ ALL_STAFF_ACTIONS = [
     "user.suspend", "user.unsuspend", "user.ban", "user.unban", "user.role", "user.verified_customer",
     "watched_word.add", "watched_word.remove", "settings.branding",
     "category.create", "category.update", "category.move", "category.delete", "category.restore",
-    "tag.add", "tag.delete", "settings.tags",
+    "tag.add", "tag.delete", "settings.tags", "thread.retag",
 ]
 
 ANY_ID = object()  # the new row's id is only known after the action
@@ -77,6 +77,10 @@ def test_every_staff_action_writes_its_audit_row(app, make_user, make_thread, ma
     did("tag.add", "tag", ANY_ID, lambda: tag_service.add_official(admin, "printers"))
     did("tag.delete", "tag", _last().target_id, lambda: tag_service.delete_tag(admin, _last().target_id))
     did("settings.tags", "setting", None, lambda: tag_service.save_settings(admin, True))
+    tag_service.add_official(admin, "exports")
+    opening = db.session.scalar(select(Post).where(Post.thread_id == thread.id).order_by(Post.position))
+    did("thread.retag", "thread", thread.id, lambda: posts.edit_post(admin, opening.id, opening.body_markdown, tags="exports"))
+    assert (_last().before, _last().after) == ({"tags": []}, {"tags": ["exports"]})
     assert sorted(walked) == sorted(ALL_STAFF_ACTIONS)
 
 

@@ -125,7 +125,11 @@ def edit_post(
     require_valid({"title": title_problem, "body": body_problem, "tags": tags_problem})
     files = attachments.for_body(user, body, post)
     old_title = thread.title if post.is_opening else None
+    old_tags = [tag.name for tag in thread.tags] if new_tags is not None else []
     retagged = new_tags is not None and tag_service.set_thread_tags(thread, new_tags)
+    if retagged and user.id != post.author_id:  # staff changing someone else's tags: the act is audited
+        audit.record(user, "thread.retag", "thread", thread.id, before={"tags": old_tags},
+                     after={"tags": [tag.name for tag in thread.tags]}, reason=reason)
     if body == post.body_markdown and new_title == old_title:
         if retagged:
             db.session.commit()
