@@ -143,7 +143,7 @@ GUARDED_ONLY: tuple[Sink, ...] = (
           "identity_providers.verified_customer_group", "identity_providers.staff_group",
           "identity_providers.moderator_group"),
          ("identity/admin.html", "identity/admin_form.html", "identity/link.html", "identity/signed_out.html",
-          "auth/sign_in.html", "admin/_field.html"), _lazy("none")),
+          "auth/sign_in.html", "bridge/join.html", "admin/_field.html"), _lazy("none")),
     Sink("webhook endpoints and deliveries", PAGE,
          ("webhook_endpoints.url", "webhook_endpoints.description", "webhook_endpoints.disabled_reason",
           "webhook_deliveries.response_excerpt", "webhook_deliveries.error"),
