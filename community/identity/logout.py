@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
-from ..models import IdentityLogin, User
+from ..jobs.registry import job
+from ..models import IdentityLogin, User, utcnow
 from ..services import accounts
 from . import oidc_client, providers
 from .oidc_client import OidcError
@@ -80,3 +81,11 @@ def backchannel_logout(slug: str, logout_token: str) -> int:
             accounts.end_login(user)  # inserts into revoked_logins and commits
             ended += 1
     return ended
+
+
+@job("identity.prune_logins")
+def prune_logins() -> int:
+    """Periodic job: forget provider sign-ins whose cookies have expired anyway (safe to run twice)."""
+    deleted = db.session.execute(delete(IdentityLogin).where(IdentityLogin.expires_at < utcnow())).rowcount
+    db.session.commit()
+    return deleted

@@ -37,6 +37,7 @@ JOB_MODULES = (
     "community.search.upkeep",
     "community.webhooks.delivery",
     "community.attachments.service",
+    "community.identity.logout",
     "community.jobs.scheduler",
 )
 

@@ -59,6 +59,7 @@ PERIODIC_TASKS: list[PeriodicTask] = [
     PeriodicTask("search.scheduled_maintenance", _fixed(HOUR)),
     PeriodicTask("scheduler.prune_runs", _fixed(HOUR)),
     PeriodicTask("accounts.prune_revoked_logins", _fixed(HOUR)),
+    PeriodicTask("identity.prune_logins", _fixed(HOUR)),
     PeriodicTask("attachments.remove_orphans", _fixed(HOUR)),
 ]
 

@@ -128,3 +128,17 @@ def test_bad_logout_tokens_are_refused_with_json_and_audited(client, registered,
         assert entry.action == "identity.refused" and entry.after["code"] == code, (code, entry.after)
     assert client.post("/sso/nobody/backchannel-logout", data={"logout_token": "x"}).status_code == 404
     assert client.get("/settings").status_code == 200  # still signed in
+
+
+def test_provider_sign_ins_are_forgotten_once_their_cookies_expired(client, registered):
+    from datetime import timedelta
+
+    from community.identity.logout import prune_logins
+    from community.models import utcnow
+
+    sign_in_as(client, registered, "alice")
+    login = db.session.scalar(select(IdentityLogin))
+    assert prune_logins() == 0
+    login.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert prune_logins() == 1 and prune_logins() == 0

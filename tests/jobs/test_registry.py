@@ -184,7 +184,7 @@ def test_every_legacy_string_resolves_to_the_job_now_at_its_new_place():
         assert resolve(old) is resolve(name_of(_at(new))), old
 
 
-JOBS_BORN_WITH_THE_REGISTRY = {"attachments.remove_orphans"}
+JOBS_BORN_WITH_THE_REGISTRY = {"attachments.remove_orphans", "identity.prune_logins"}
 
 
 def test_the_strings_of_the_code_before_the_registry_resolve_too():
