@@ -25,7 +25,7 @@ def make_backend(name: str, *, index_dir: str, database_url: str) -> SearchBacke
             )
         from .postgres_backend import PostgresBackend
 
-        return PostgresBackend()
+        return PostgresBackend(layer_dir=index_dir)
     raise SearchConfigError(f"Unknown COMMUNITY_SEARCH_BACKEND {name!r}; choose one of {', '.join(BACKENDS)}.")
 
 

@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 from sqlalchemy import text
 
 from ..extensions import db
-from . import postgres_facets
+from . import postgres_facets, semantic
 from . import similar as similar_rank
 from .backend import (
     BOOLEAN_WORDS,
@@ -183,6 +183,10 @@ def tsquery_sql(text_: str, params: dict) -> str | None:
 class PostgresBackend:
     name = "postgres"
 
+    def __init__(self, layer_dir: str | None = None) -> None:
+        # The semantic layer lives in files (memory-mapped), in SEARCH_INDEX_DIR on each host.
+        self.layer = semantic.LayerStore(layer_dir) if layer_dir else None
+
     # --- writing --------------------------------------------------------------------------------
 
     def index(self, docs: Iterable[SearchDoc]) -> None:
@@ -261,7 +265,8 @@ class PostgresBackend:
             session.execute(text(f"CREATE TABLE {build} (LIKE {live} INCLUDING DEFAULTS){options}"))
             session.execute(text(f"ALTER TABLE {build} ADD CONSTRAINT pk_{build} PRIMARY KEY (thread_id)"))
         session.commit()
-        count = self._write(BUILD_TABLE, RANKS_BUILD, docs, progress)
+        sampler = semantic.Sampler()
+        count = self._write(BUILD_TABLE, RANKS_BUILD, sampler.passing(docs), progress)
         session.execute(text(f"CREATE INDEX ix_{RANKS_BUILD}_document ON {RANKS_BUILD} USING gin (document)"))
         session.execute(text(f"CREATE INDEX ix_{RANKS_BUILD}_heading ON {RANKS_BUILD} USING gin (heading)"))
         session.commit()
@@ -274,6 +279,8 @@ class PostgresBackend:
             session.execute(text(f"ALTER INDEX ix_{RANKS_BUILD}_{column} RENAME TO ix_{RANKS}_{column}"))
         session.commit()
         self.refresh_words()
+        if self.layer is not None:
+            self.layer.replace(sampler)
         return count
 
     # --- reading --------------------------------------------------------------------------------
@@ -355,6 +362,19 @@ class PostgresBackend:
         return db.session.scalar(text(sql), params) or 0
 
     def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]:
+        rows = self._similar_rows(title, body, access)
+        layer = self.layer.current() if self.layer is not None else None
+        ranked = similar_rank.rerank(title, body, (_candidate(row) for row in rows.values()), limit, layer)
+        if not ranked:
+            return []
+        marked = self._similar_marks([c.key for _score, c in ranked], title, body)
+        return [_similar_hit(rows[c.key], score, marked.get(c.key)) for score, c in ranked]
+
+    def similar_candidates(self, title: str, body: str, access: Access) -> list[similar_rank.Candidate]:
+        """The pool `similar` re-ranks (the relevance bench weighs it several ways)."""
+        return [_candidate(row) for row in self._similar_rows(title, body, access).values()]
+
+    def _similar_rows(self, title: str, body: str, access: Access) -> dict:
         params = {"title": title or "", "body": (body or "")[:600], "pool": SIMILAR_POOL,
                   "candidates": SIMILAR_RERANKED, "body_pool": SIMILAR_BODY_POOL,
                   "weights": SIMILAR_WEIGHTS, "chars": similar_rank.TEXT_CHARS}
@@ -388,12 +408,7 @@ class PostgresBackend:
                    t.has_verified_answer, t.last_activity_at
             FROM matches m JOIN {TABLE} t USING (thread_id)
         """
-        rows = {row.thread_id: row for row in db.session.execute(text(sql), params)}
-        ranked = similar_rank.rerank(title, body, (_candidate(row) for row in rows.values()), limit)
-        if not ranked:
-            return []
-        marked = self._similar_marks([c.key for _score, c in ranked], title, body)
-        return [_similar_hit(rows[c.key], score, marked.get(c.key)) for score, c in ranked]
+        return {row.thread_id: row for row in db.session.execute(text(sql), params)}
 
     @staticmethod
     def _similar_marks(thread_ids: list[int], title: str, body: str) -> dict:
@@ -594,7 +609,7 @@ def _candidate(row) -> similar_rank.Candidate:
     return similar_rank.Candidate(
         key=row.thread_id, title=row.title, body=row.body or "", engine_score=float(row.score or 0.0),
         verified=bool(row.has_verified_answer), solved=row.state == "solved",
-        last_activity=row.last_activity_at.replace(tzinfo=timezone.utc).timestamp(),
+        last_activity=row.last_activity_at.replace(tzinfo=timezone.utc).timestamp(), thread_id=row.thread_id,
     )
 
 

@@ -37,7 +37,12 @@ STOP_WORDS = INDEX_STOP_WORDS | frozenset("""
 how do does did doing my me what which who whom am was were been being has had having
 """.split())
 
-_WORD = re.compile(r"[^\W_]+")
+_WORD = re.compile(r"[^\W_]+(?:[._/-][^\W_]+)*")
+_PART = re.compile(r"[^\W_]+")
+# Error codes and version strings ("0x80070005", "v2.3.1", "err-504", "python3.11") also count
+# whole: as parts they are digits any number shares. Words joined without a digit ("node.js",
+# "sign-in") count by their parts only, as before.
+KEEP_CODES = True
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,7 @@ class Candidate:
     verified: bool = False
     solved: bool = False
     last_activity: float = 0.0  # seconds since the epoch: the tie-break, newest first
+    thread_id: int = 0
 
 
 @lru_cache(maxsize=200_000)
@@ -57,20 +63,30 @@ def _stem(word: str) -> str:
 
 
 def terms(text: str) -> list[str]:
-    """Stems of the words that carry meaning, in order."""
-    return [stem for stem in map(_stem, _WORD.findall(text.lower())) if stem]
+    """Stems of the words that carry meaning, in order (a code first whole, then its parts)."""
+    found = []
+    for word in _WORD.findall(text.lower()):
+        if word.isalnum():
+            stem = _stem(word)
+            if stem:
+                found.append(stem)
+            continue
+        if KEEP_CODES and any(char.isdigit() for char in word):
+            found.append(word)
+        found.extend(stem for stem in map(_stem, _PART.findall(word)) if stem)
+    return found
 
 
 def _counts(text: str) -> Counter:
     return Counter(terms(text))
 
 
-def _weights(title: str, body: str) -> dict[str, float]:
+def weights(title: str, body: str) -> dict[str, float]:
     """Sublinear term frequency, title words weighted up."""
-    weights = {term: 1 + math.log(n) for term, n in _counts(body[:TEXT_CHARS]).items()}
+    found = {term: 1 + math.log(n) for term, n in _counts(body[:TEXT_CHARS]).items()}
     for term, n in _counts(title).items():
-        weights[term] = weights.get(term, 0.0) + TITLE_WEIGHT * (1 + math.log(n))
-    return weights
+        found[term] = found.get(term, 0.0) + TITLE_WEIGHT * (1 + math.log(n))
+    return found
 
 
 def _unit(weights: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
@@ -85,24 +101,89 @@ def _pool_idf(texts: list[dict[str, float]]) -> dict[str, float]:
     return {term: math.log((size + 1) / (n + 1)) + 1 for term, n in frequency.items()}
 
 
-def rerank(title: str, body: str, candidates: Iterable[Candidate], limit: int) -> list[tuple[float, Candidate]]:
-    """(score, candidate), best first: cosine plus a little of the engine's score, then verified
-    answers and solved threads first at about equal relevance, then the most recent."""
+@dataclass(frozen=True)
+class Features:
+    """What the ranking knows of one candidate: cosine of the texts and of the titles alone (IDF
+    from the pool), the engine's score as a share of the pool's best, and cosine in the semantic
+    layer (0 without one)."""
+
+    candidate: Candidate
+    cosine: float
+    engine: float
+    semantic: float
+    title: float = 0.0
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How much each feature counts beside the texts' cosine (which counts 1)."""
+
+    engine: float = ENGINE_WEIGHT
+    semantic: float = 0.0
+    title: float = 0.0
+
+
+def _sublinear(counts: Counter) -> dict[str, float]:
+    return {term: 1 + math.log(n) for term, n in counts.items()}
+
+
+def _dot(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(b) < len(a):
+        a, b = b, a
+    return sum(value * b.get(term, 0.0) for term, value in a.items())
+
+
+def features(title: str, body: str, candidates: Iterable[Candidate], semantic=None,
+             known: dict | None = None) -> list[Features]:
+    """`semantic` is a SemanticModel (community.search.semantic) or None; `known` keeps each
+    candidate's weights by thread id across calls (the relevance bench asks about the same
+    threads again and again)."""
     pool = list(candidates)
     if not pool:
         return []
-    question = _weights(title, body)
-    texts = [_weights(c.title, c.body) for c in pool]
+    question = weights(title, body)
+    if known is None:
+        texts = [weights(c.title, c.body) for c in pool]
+    else:
+        texts = []
+        for c in pool:
+            if c.thread_id not in known:
+                known[c.thread_id] = weights(c.title, c.body)
+            texts.append(known[c.thread_id])
     idf = _pool_idf([question, *texts])
     wanted = _unit(question, idf)
+    wanted_title = _unit(_sublinear(_counts(title)), idf)
     best_engine = max(c.engine_score for c in pool) or 1.0
+    closeness = semantic.similarities(question, texts) if semantic is not None else [0.0] * len(pool)
+    found = []
+    for candidate, text_weights, near in zip(pool, texts, closeness):
+        cosine = _dot(wanted, _unit(text_weights, idf))
+        titles = _dot(wanted_title, _unit(_sublinear(_counts(candidate.title)), idf)) if wanted_title else 0.0
+        found.append(Features(candidate, cosine, candidate.engine_score / best_engine, float(near), titles))
+    return found
+
+
+def order(found: list[Features], limit: int, blend: Blend = Blend()) -> list[tuple[float, Candidate]]:
+    """(score, candidate), best first: the blend, then verified answers and solved threads first
+    at about equal relevance, then the most recent."""
     scored = []
-    for candidate, weights in zip(pool, texts):
-        vector = _unit(weights, idf)
-        cosine = sum(value * vector.get(term, 0.0) for term, value in wanted.items())
-        score = (cosine + ENGINE_WEIGHT * candidate.engine_score / best_engine) * ranking_boost(
-            candidate.verified, candidate.solved
-        )
-        scored.append((score, candidate))
-    scored.sort(key=lambda entry: (-round(entry[0], 3), -entry[1].last_activity))
+    for entry in found:
+        value = entry.cosine + blend.engine * entry.engine + blend.semantic * entry.semantic + blend.title * entry.title
+        scored.append((value * ranking_boost(entry.candidate.verified, entry.candidate.solved), entry.candidate))
+    scored.sort(key=lambda item: (-round(item[0], 3), -item[1].last_activity))
     return scored[:limit]
+
+
+def rerank(title: str, body: str, candidates: Iterable[Candidate], limit: int,
+           semantic=None) -> list[tuple[float, Candidate]]:
+    """(score, candidate), best first: cosine plus a little of the engine's score (and of the
+    semantic layer's cosine when there is one), then verified answers and solved threads first at
+    about equal relevance, then the most recent."""
+    found = features(title, body, candidates, semantic)
+    return order(found, limit, CHOSEN if semantic is not None else WITHOUT_LAYER)
+
+
+# The blends in use, with and without a semantic layer, as `make bench-relevance` chose them on
+# both meta.stackexchange folds (each fold's own choice, scored on the other, is in its table).
+WITHOUT_LAYER = Blend()
+CHOSEN = Blend(engine=0.35, semantic=1.0)

@@ -27,6 +27,7 @@ from whoosh.idsets import BitSet, DocIdSet
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
+from . import semantic
 from . import similar as similar_rank
 from . import whoosh_bulk, whoosh_facets, whoosh_scoring
 from .whoosh_format import stemmed_positions, stemmed_text
@@ -228,6 +229,7 @@ class WhooshBackend:
         self._segment_readers: dict[tuple, SegmentReader] = {}
         self._facet_values = whoosh_facets.FacetCache()
         self._local = threading.local()
+        self.layer = semantic.LayerStore(self.root)
         self.schema = _schema()
         parser = qparser.MultifieldParser(list(FIELD_BOOSTS), self.schema, fieldboosts=FIELD_BOOSTS)
         for plugin in (qparser.FieldsPlugin, qparser.RangePlugin, qparser.GtLtPlugin, qparser.BoostPlugin):
@@ -335,7 +337,9 @@ class WhooshBackend:
 
     def rebuild(self, docs: Iterable[SearchDoc], progress: Callable[[int], None] | None = None) -> int:
         name, fresh = self._create()
-        count = whoosh_bulk.build(fresh, (_fields(doc) for doc in docs), _bulk_procs(), progress)
+        sampler = semantic.Sampler()
+        count = whoosh_bulk.build(fresh, (_fields(doc) for doc in sampler.passing(docs)), _bulk_procs(), progress)
+        self.layer.replace(sampler)
         old = self._current_name()
         self._swap_to(name)
         if old and old != name:
@@ -446,17 +450,26 @@ class WhooshBackend:
 
     def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]:
         searcher = self.searcher()
-        query = self._similar_query(searcher, title, body)
-        if query is None:
+        query, pool = self._similar_pool(searcher, title, body, access)
+        if not pool:
             return []
-        allowed = self._docset(searcher, access_filter(access))
-        if not allowed:  # Whoosh reads an empty filter as "no filter"
-            return []
-        results = searcher.search(query, limit=similar_rank.POOL, filter=allowed)
-        pool = [_candidate(searcher, score, docnum) for score, docnum in results.top_n]
-        ranked = similar_rank.rerank(title, body, pool, limit)
+        ranked = similar_rank.rerank(title, body, pool, limit, self.layer.current())
         terms = _highlight_terms(query, searcher)
         return [self._hit(searcher, c.key, score, terms) for score, c in ranked]
+
+    def similar_candidates(self, title: str, body: str, access: Access) -> list[similar_rank.Candidate]:
+        """The pool `similar` re-ranks (the relevance bench weighs it several ways)."""
+        return self._similar_pool(self.searcher(), title, body, access)[1]
+
+    def _similar_pool(self, searcher, title: str, body: str, access: Access):
+        query = self._similar_query(searcher, title, body)
+        if query is None:
+            return None, []
+        allowed = self._docset(searcher, access_filter(access))
+        if not allowed:  # Whoosh reads an empty filter as "no filter"
+            return query, []
+        results = searcher.search(query, limit=similar_rank.POOL, filter=allowed)
+        return query, [_candidate(searcher, score, docnum) for score, docnum in results.top_n]
 
     def _similar_query(self, searcher, title: str, body: str) -> wq.Query | None:
         """Any title word may match (OR), title-to-title matches count most; a few of the body's
@@ -672,7 +685,7 @@ def _candidate(searcher, score: float, docnum: int) -> similar_rank.Candidate:
     return similar_rank.Candidate(
         key=docnum, title=stored["title"], body=stored.get("body", "")[:similar_rank.TEXT_CHARS],
         engine_score=float(score or 0.0), verified=stored["verified"] == "y", solved=stored["state"] == "solved",
-        last_activity=_from_epoch(stored["last_activity"]).timestamp(),
+        last_activity=_from_epoch(stored["last_activity"]).timestamp(), thread_id=int(stored["thread_id"]),
     )
 
 
