@@ -4,6 +4,7 @@ with its buttons, the link page, a refusal, the end-session offer) pass axe at d
 widths and the Nu Html Checker."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,34 @@ def test_continue_with_acme_signs_in_at_the_provider_and_out_again(sso_page, liv
         (tmp_path / f"{name}.html").write_text(html)
     problems = {name: found for name, found in quality.run_vnu(tmp_path).items() if found}
     assert problems == {}
+
+
+def test_the_admin_pages_of_sign_in_providers_pass_axe_and_the_nu_checker(sso_page, live_server, make_user, tmp_path):
+    from community.models import Role
+
+    page, pages = sso_page, {}
+    make_user(email="root@example.com", password="correct horse battery", role=Role.admin)
+    page.goto(f"{live_server.url}/sign-in")
+    page.get_by_label("Email address").fill("root@example.com")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/admin/identity/new")
+    page.get_by_label("Slug").fill("Not A Slug")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Use lower-case letters, digits and dashes.").wait_for()
+    _check(page, "admin-form-errors", pages)
+    page.get_by_label("Name on the button").fill("Initech")
+    page.get_by_label("Slug").fill("initech")
+    page.get_by_label("Issuer URL").fill("https://id.initech.example")
+    page.get_by_label("Client ID").fill("parley")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url(f"{live_server.url}/admin/identity/")
+    _check(page, "admin-list", pages)
+    page.get_by_role("link", name="Edit Initech").click()
+    page.wait_for_url(re.compile(r".*/admin/identity/\d+$"))
+    page.get_by_role("heading", name="Edit a sign-in provider").wait_for()
+    _check(page, "admin-form", pages)
+    for name, html in pages.items():
+        (tmp_path / f"{name}.html").write_text(html)
+    assert {name: found for name, found in quality.run_vnu(tmp_path).items() if found} == {}
