@@ -145,3 +145,16 @@ def test_a_provider_added_by_an_admin_signs_people_in(client, idp, make_user):
     sam = db.session.scalar(select(User).where(User.email_normalized == "sam@acme.example.com"))
     assert sam.role == Role.moderator
     assert db.session.scalar(select(IdentityLink)).provider == "initech"
+
+
+def test_a_banned_account_cannot_come_back_through_the_provider(client, registered):
+    sign_in_as(client, registered, "alice")
+    client.post("/sign-out")
+    alice = db.session.scalar(select(User).where(User.email_normalized == "alice@acme.example.com"))
+    alice.is_banned = True
+    db.session.commit()
+    response = sign_in_as(client, registered, "alice")
+    assert response.status_code == 400 and b"banned" in response.data
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "identity.refused")).first()
+    assert entry.after["code"] == "account_blocked"
+    assert client.get("/settings").status_code == 302
