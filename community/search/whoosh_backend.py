@@ -362,7 +362,7 @@ class WhooshBackend:
     # --- reading --------------------------------------------------------------------------------
 
     def parse(self, text: str) -> wq.Query:
-        return self.parser.parse(_prepare(text))
+        return _positional_phrases(self.parser.parse(_prepare(text)), self.schema)
 
     def search(self, request: SearchRequest) -> SearchResults:
         parsed = self.parse(self._completed(request) if request.prefix_last else request.text)
@@ -712,6 +712,18 @@ def _distinctive(searcher, terms: list[str], count: int) -> list[str]:
     scored = [(reader.doc_frequency("body", term), term) for term in dict.fromkeys(terms)]
     # Rare but present words say most about a question; words in no document say nothing.
     return [term for freq, term in sorted(scored) if freq > 0][:count]
+
+
+def _positional_phrases(query: wq.Query, schema) -> wq.Query:
+    """A quoted phrase is searched in every field, but tags and category keep no positions, where
+    Whoosh raises "field has no positions" and the whole query fell back to plain words (the
+    phrase lost). The phrase stays on the fields that keep positions."""
+    def keep(sub: wq.Query) -> wq.Query:
+        if isinstance(sub, wq.Phrase) and sub.fieldname in schema and not schema[sub.fieldname].format.supports("positions"):
+            return wq.NullQuery
+        return sub
+
+    return query.accept(keep).normalize()
 
 
 def _completions(reader, fields: list[str], begun: str) -> list[str]:

@@ -122,3 +122,16 @@ def _ids(client, q, **params) -> list[int]:
 
     html = client.get("/search", query_string={"q": q, **params}).get_data(as_text=True)
     return [int(n) for n in re.findall(r'href="/search/click\?t=(\d+)', html)]
+
+
+def test_a_quoted_phrase_is_searched_as_a_phrase(client, make_thread, search_backend):
+    # Whoosh once raised on the tags field (no positions) and fell back to the words in any order.
+    from community.models import Tag
+
+    phrase = make_thread(title="Sorry, we can't accept this question")
+    shuffled = make_thread(title="This question we accept, sorry")
+    for thread in (phrase, shuffled):  # the phrase's words as tags too: Whoosh's phrase then reads tag positions
+        thread.tags = [db.session.query(Tag).filter_by(name=name).one_or_none() or Tag(name=name) for name in ("sorry", "we")]
+    db.session.commit()
+    html = client.get('/search', query_string={"q": '"Sorry, we can\'t accept this question"'}).get_data(as_text=True)
+    assert f"t={phrase.id}&amp;" in html and f"t={shuffled.id}&amp;" not in html
