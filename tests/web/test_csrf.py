@@ -26,6 +26,10 @@ CSRF_EXEMPT_ENDPOINTS: set[str] = {
     "api.post_edit",
     "api.post_hide",
     "api.case_assign",
+    # OpenID Connect back-channel logout: the identity provider POSTs server to server with no
+    # session; the logout token, signed by the provider's key and checked like an ID token, is the
+    # authority (tests/identity/test_logout.py).
+    "identity.backchannel_logout",
 }
 
 

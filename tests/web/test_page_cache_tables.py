@@ -33,6 +33,11 @@ NOT_ON_CACHED_PAGES = frozenset({
     # A member's watch levels and reads (community/tags/watching.py): the listings they change are made
     # for that member alone; the signed-in home page's fingerprint carries the levels' last change.
     "category_watches", "tag_watches", "thread_reads",
+    # What a cached page shows of a file is in its post's body_html, written with the post (and a
+    # post change moves the page); the file's own read check runs per request at /attachments/.
+    "attachments",
+    # Providers and sign-ins show on the sign-in, join and admin pages, which are never cached.
+    "identity_providers", "identity_links", "identity_logins",
 })
 
 
