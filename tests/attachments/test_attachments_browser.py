@@ -38,6 +38,14 @@ DROP_LOG = """() => {
   box.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
 }"""
 
+LOADED = "img => img.complete && img.naturalWidth > 0"
+
+
+def _wait_loaded(page, selector: str) -> None:
+    """Wait until the image has been fetched and decoded: being visible is not being loaded."""
+    page.wait_for_function(f"() => {{ const img = document.querySelector({selector!r}); return img && ({LOADED})(img); }}")
+
+
 WATCH_PROGRESS = """() => {
   window.progressSeen = [];
   const bar = document.querySelector("#reply progress");
@@ -73,7 +81,8 @@ def test_paste_and_drop_post_and_everyone_allowed_sees_them(app, live_server, pa
     page.locator("#reply button[type=submit]", has_text="Post reply").click()
     image = page.locator("a.attachment-image img").first
     expect(image).to_be_visible()
-    assert image.evaluate("img => img.complete && img.naturalWidth") > 0
+    _wait_loaded(page, "a.attachment-image img")
+    assert image.evaluate("img => img.naturalWidth") > 0
     card = page.locator("a.attachment-card", has_text="server.log")
     expect(card).to_contain_text("Log file")
     page.screenshot(path=str(SHOTS / "posted.png"), full_page=True)
@@ -81,6 +90,7 @@ def test_paste_and_drop_post_and_everyone_allowed_sees_them(app, live_server, pa
     page.locator("a.attachment-image").first.click()
     dialog = page.locator("dialog.lightbox")
     expect(dialog).to_be_visible()
+    _wait_loaded(page, "dialog.lightbox img")  # the full-size file is fetched when the dialog opens
     assert dialog.locator("img").evaluate("img => img.naturalWidth") == 800
     page.screenshot(path=str(SHOTS / "lightbox.png"))
     page.keyboard.press("Escape")
@@ -94,6 +104,7 @@ def test_paste_and_drop_post_and_everyone_allowed_sees_them(app, live_server, pa
         _sign_in_browser(second, live_server, app, other)
         second.goto(url)
         expect(second.locator("a.attachment-image img").first).to_be_visible()
+        _wait_loaded(second, "a.attachment-image img")
         assert second.locator("a.attachment-image img").first.evaluate("img => img.naturalWidth") > 0
         href = second.locator("a.attachment-card").first.get_attribute("href")
         download = second.request.get(live_server.url + href)
