@@ -8,10 +8,12 @@ from __future__ import annotations
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from .. import policies
+from ..attachments import service as attachments
 from ..extensions import db
 from ..models import Notification, User
 from .branding import get_branding
-from .mail import absolute_url, send_email
+from .mail import absolute_url, base_url, send_email
 from .notification_kinds import ALL_KINDS, KINDS
 from .tokens import TokenInvalid
 
@@ -60,6 +62,16 @@ def excerpt(row: Notification, limit: int = 280) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def attachment_links(user: User, row: Notification) -> list[dict[str, str]]:
+    """The post's files as links (name, size and type, absolute URL) for the emails about one post:
+    only those the recipient may read, and the link itself checks again when it is opened (a
+    signed-out click or a thread closed since gets the same 404 as any reader without access)."""
+    if row.post is None or row.kind not in POST_KINDS:
+        return []
+    refs = [attachments.reference(file) for file in attachments.of_post(row.post) if policies.can_read_attachment(user, file)]
+    return [{"name": ref.name, "meta": f"{ref.size_label}, {ref.type_label}", "link": base_url() + ref.url} for ref in refs]
+
+
 # --- unsubscribe tokens ------------------------------------------------------------------------
 
 
@@ -97,7 +109,7 @@ def send_single(user: User, row: Notification) -> None:
     link = absolute_url("notifications.unsubscribe", token=unsubscribe_token(user.id, row.kind))
     send_email(
         user.email, summary(row), "notification", headers=unsubscribe_headers(link),
-        user=user, summary=summary(row), excerpt=excerpt(row), link=target_link(row),
+        user=user, summary=summary(row), excerpt=excerpt(row), link=target_link(row), files=attachment_links(user, row),
         unsubscribe_link=link, kind_label=_kind_label(row.kind),
         settings_link=absolute_url("notifications.preferences"),
     )
@@ -106,7 +118,10 @@ def send_single(user: User, row: Notification) -> None:
 def send_digest_email(user: User, rows: list[Notification]) -> None:
 
     link = absolute_url("notifications.unsubscribe", token=unsubscribe_token(user.id, ALL_KINDS))
-    items = [{"summary": summary(row), "excerpt": excerpt(row), "link": target_link(row)} for row in rows]
+    items = [
+        {"summary": summary(row), "excerpt": excerpt(row), "link": target_link(row), "files": attachment_links(user, row)}
+        for row in rows
+    ]
     noun = "update" if len(items) == 1 else "updates"
     send_email(
         user.email, f"Your daily digest from {get_branding()['name']}: {len(items)} {noun}", "digest",
