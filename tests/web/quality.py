@@ -117,6 +117,8 @@ EXCLUDED: dict[str, str] = {
     "/sso/link": "needs a pending provider sign-in (tests/identity/test_accessibility.py checks it)",
     "/sso/signed-out": "needs a provider sign-out pending (tests/identity/test_accessibility.py checks it)",
     "/admin/identity/<int:provider_id>": "the form of /admin/identity/new, filled in from a stored provider",
+    "/live/token": "JSON: a live subscription token (its states, bell open and new replies, are checked in tests/live/test_live_browser.py)",
+    "/live/poll": "JSON: live events since an id", "/live/stream": "an event stream (text/event-stream)",
 }
 
 ROLES = ("anonymous", "member", "verified", "staff", "moderator", "admin", "marketer")
