@@ -96,6 +96,7 @@ def _blueprints(app: Flask) -> None:
     from .attachments import views as attachment_views
     from .bridge import join_views, views as bridge_views
     from .identity import views as identity_views
+    from .live import views as live_views
     from .metrics import csat_views, views as dashboard_views
     from .people import views as people_views
     from .search import views as search_views
@@ -112,6 +113,7 @@ def _blueprints(app: Flask) -> None:
         # side domains
         bridge_views.bp, join_views.bp, widget_views.bp, embed_views.bp, dashboard_views.bp, csat_views.bp,
         webhooks_views.bp, feeds.bp, tag_views.bp, tag_views.admin_bp,
+        live_views.bp,  # /live: tokens, the polling fallback, the embedded stream
         attachment_views.bp, attachment_views.admin_bp, identity_views.bp, identity_views.admin_bp,
         # the JSON API, and the pages where people make and revoke its tokens
         api_blueprint(), api_tokens.bp,
@@ -121,7 +123,7 @@ def _blueprints(app: Flask) -> None:
 
 def _domains(app: Flask) -> None:
     """Each domain's own set-up: its CLI commands, settings checks, backends, change listeners."""
-    from . import bridge, changes, cli, identity, search, seed, webhooks
+    from . import bridge, changes, cli, identity, live, search, seed, webhooks
     from .page_cache import store as page_cache_store
     from .widgets import cache as widget_cache
 
@@ -129,6 +131,7 @@ def _domains(app: Flask) -> None:
     page_cache_store.register()  # subscribes: the page cache's generations
     widget_cache.register()  # subscribes: the widget cache's content version
     search.init_app(app)  # the backend for SEARCH_BACKEND, and its change subscriber (outbox rows, drain)
+    live.init_app(app)  # subscribes after the caches: a page re-read for a live event is already fresh
     for domain in (bridge, identity, seed, webhooks):
         domain.init_app(app)
     cli.init_app(app)  # the `flask community` group, once every domain added its commands

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from .attachments.config import SETTINGS as ATTACHMENT_SETTINGS
 from .bridge.config import SETTINGS as BRIDGE_SETTINGS
 from .identity.config import SETTINGS as IDENTITY_SETTINGS
+from .live.config import SETTINGS as LIVE_SETTINGS
 from .metrics.config import SETTINGS as METRICS_SETTINGS
 from .page_cache.config import SETTINGS as PAGE_CACHE_SETTINGS
 from .webhooks.config import SETTINGS as WEBHOOK_SETTINGS
@@ -89,6 +90,7 @@ CORE_SETTINGS: dict[str, tuple[Any, str]] = {
     "HSTS_PRELOAD": (False, "Add preload to Strict-Transport-Security (for the browsers' preload list); needs HSTS_INCLUDE_SUBDOMAINS and HSTS_MAX_AGE of a year or more, or the app refuses to start."),
     "SESSION_COOKIE_HOST_PREFIX": (False, "Name the session and remember-me cookies __Host-session and __Host-remember_token: always Secure, Path=/, no Domain, so no subdomain can set them. Only when every request arrives over https; refuses to start with SESSION_COOKIE_DOMAIN set."),
     "API_RATELIMIT": ("300 per minute;10000 per day", "Requests per API token to /api/v1 (requests without a valid token: per client address)."),
+    **LIVE_SETTINGS,  # in the core block: live/config.py
 }
 SETTINGS: dict[str, tuple[Any, str]] = {
     **CORE_SETTINGS, **WEBHOOK_SETTINGS, **BRIDGE_SETTINGS, **METRICS_SETTINGS, **PAGE_CACHE_SETTINGS,
