@@ -96,6 +96,16 @@ bench-relevance: install-dev
 bench-attachments: install-dev
 	$(BIN)/python bench/attachments_bench.py
 
+# Live fan-out benchmark (bench/live_bench.py): 500 subscribers on one thread through nginx and
+# parley-live, page traffic, replies; fan-out p50/p99 and gunicorn threads in use. Prints only.
+.PHONY: bench-live live-server
+bench-live: install-dev nginx
+	$(BIN)/python bench/live_bench.py
+
+# parley-live, the scale-out shape's event stream (community/live/server.py); needs COMMUNITY_REDIS_URL.
+live-server: install
+	$(BIN)/python -m community.live.server
+
 # Widgets benchmark (bench/widgets_bench.py): embed.js size, widget JSON req/s and p50/p99 under gunicorn + wrk.
 .PHONY: bench-widgets node-deps
 bench-widgets: install-dev wrk

@@ -36,6 +36,7 @@ log = logging.getLogger("parley.live")
 HEARTBEAT_SECONDS = 15.0
 QUEUE_LIMIT = 1000  # events a stalled reader may fall behind before it is told to reload (reset)
 READ_BLOCK_MS = 5000
+REPLAY_CONNECTIONS = 16
 
 
 class Subscriber:
@@ -54,8 +55,8 @@ class Subscriber:
 class Hub:
     """The one Redis reader and the subscribers by channel."""
 
-    def __init__(self, connection, key: str, keep: int) -> None:
-        self.redis, self.key, self.keep = connection, key, keep
+    def __init__(self, reader, replays, key: str, keep: int) -> None:
+        self.redis, self.replays, self.key, self.keep = reader, replays, key, keep
         self.by_channel: dict[str, set[Subscriber]] = defaultdict(set)
         self.subscribers = 0
         self.cursor = "0-0"
@@ -98,10 +99,11 @@ class Hub:
                         subscriber.offer(event)
 
     async def replay(self, channels: frozenset[str], last_id: str) -> tuple[list[Delivered], bool]:
-        entries = await self.redis.xrange(self.key, min="(" + last_id, count=self.keep)
+        async with self.replays.pipeline(transaction=False) as pipe:
+            entries, exists = await pipe.xrange(self.key, min="(" + last_id, count=self.keep).exists(self.key).execute()
         lost = False
-        if await self.redis.exists(self.key):
-            lost = lost_since(max_deleted(await self.redis.xinfo_stream(self.key)), last_id)
+        if exists:
+            lost = lost_since(max_deleted(await self.replays.xinfo_stream(self.key)), last_id)
         return [event for event in map(lambda entry: decode_entry(*entry), entries) if event.channel in channels], lost
 
 
@@ -166,13 +168,20 @@ def make_app(settings: dict) -> web.Application:
     app["settings"] = settings
 
     async def lifecycle(app: web.Application):
-        connection = aioredis.Redis.from_url(settings["REDIS_URL"], socket_connect_timeout=2,
-                                             socket_timeout=READ_BLOCK_MS / 1000 + 5)
-        app["hub"] = Hub(connection, settings["LIVE_STREAM_KEY"], settings["LIVE_REPLAY_EVENTS"])
+        # The reader's XREAD BLOCK holds one connection; replays share a small pool and wait their
+        # turn when hundreds of browsers reconnect at once (a burst never fails with "too many").
+        reader = aioredis.Redis.from_url(settings["REDIS_URL"], socket_connect_timeout=2,
+                                         socket_timeout=READ_BLOCK_MS / 1000 + 5)
+        pool = aioredis.BlockingConnectionPool.from_url(settings["REDIS_URL"], max_connections=REPLAY_CONNECTIONS,
+                                                        timeout=10, socket_connect_timeout=2, socket_timeout=5)
+        replays = aioredis.Redis(connection_pool=pool)
+        app["hub"] = Hub(reader, replays, settings["LIVE_STREAM_KEY"], settings["LIVE_REPLAY_EVENTS"])
         await app["hub"].start()
         yield
         await app["hub"].stop()
-        await connection.aclose()
+        await reader.aclose()
+        await replays.aclose()
+        await pool.disconnect()
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_get("/live/stream", stream)
@@ -190,8 +199,10 @@ def main(argv: list[str] | None = None) -> None:
     host, _, port = args.bind.rpartition(":")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.info("parley-live on %s, stream %s", args.bind, settings["LIVE_STREAM_KEY"])
+    # handler_cancellation: a reader that goes away is forgotten at once, not at the next heartbeat;
+    # shutdown_timeout: open streams are cut on SIGTERM, browsers reconnect to the next process.
     web.run_app(make_app(settings), host=host or "127.0.0.1", port=int(port), access_log=None, print=None,
-                backlog=1024)
+                backlog=1024, handler_cancellation=True, shutdown_timeout=2)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ served as usual.
 """
 from __future__ import annotations
 
-import re
 import shutil
 import socket
 import subprocess
@@ -19,13 +18,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.live_fanout import write_nginx_conf
+
 from ..conftest import free_port, require_service
-from .servers import PROJECT_ROOT, wait_until
+from .servers import wait_until
 
 pytestmark = [pytest.mark.drill, pytest.mark.xdist_group("drills")]  # one worker, one cluster, one drill at a time
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-SITE_CONF = PROJECT_ROOT / "deploy" / "nginx-parley.conf"
 
 
 class SlowClients:
@@ -62,16 +62,7 @@ class Nginx:
     def __init__(self, upstream_port: int) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="parley-drill-nginx-"))
         self.port = free_port()
-        site = SITE_CONF.read_text()
-        site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
-        site = re.sub(r"listen 80;", f"listen 127.0.0.1:{self.port};", site)
-        (self.dir / "parley.conf").write_text(site)
-        (self.dir / "nginx.conf").write_text(
-            f"daemon off;\nworker_processes 1;\npid {self.dir}/nginx.pid;\nerror_log {self.dir}/error.log;\n"
-            f"events {{ worker_connections 1024; }}\n"
-            f"http {{ access_log off; client_body_temp_path {self.dir}/body; proxy_temp_path {self.dir}/proxy;\n"
-            f"  include {self.dir}/parley.conf; }}\n"
-        )
+        write_nginx_conf(self.dir, self.port, upstream_port)
         self.process = subprocess.Popen([NGINX, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}"
