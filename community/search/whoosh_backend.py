@@ -365,6 +365,7 @@ class WhooshBackend:
         return _positional_phrases(self.parser.parse(_prepare(text)), self.schema)
 
     def search(self, request: SearchRequest) -> SearchResults:
+        self._local.evaluations = None
         parsed = self.parse(self._completed(request) if request.prefix_last else request.text)
         if parsed is wq.NullQuery:
             return SearchResults([], 0, request.page, request.per_page)
@@ -375,7 +376,10 @@ class WhooshBackend:
             return SearchResults([], 0, request.page, request.per_page)
         limit = end if request.sort == "newest" else end + 20
         if whoosh_scoring.supported(parsed, searcher):
-            top_n, matched = whoosh_scoring.top_matches(searcher, parsed, allowed, limit, request.sort == "newest")
+            # Kept for this thread's next facets() call: the search page's counts of the same query.
+            self._local.evaluations = whoosh_scoring.Evaluations(parsed)
+            top_n, matched = whoosh_scoring.top_matches(searcher, parsed, allowed, limit, request.sort == "newest",
+                                                        self._local.evaluations)
             total, capped = min(matched, COUNT_CAP), matched > COUNT_CAP
         else:
             top_n, total, capped = _whoosh_top(searcher, parsed, allowed, limit, request.sort == "newest",
@@ -407,8 +411,9 @@ class WhooshBackend:
         allowed = self._docset(searcher, access_filter(request.access))
         if parsed is wq.NullQuery or not allowed:
             return Facets(states={"solved": 0, "unsolved": 0}, dates={name: 0 for name in since})
+        evaluations, self._local.evaluations = getattr(self._local, "evaluations", None), None
         return whoosh_facets.count(searcher, parsed, allowed, request, since, docset=self._docset,
-                                   cache=self._facet_values, index_name=self._ix_name)
+                                   cache=self._facet_values, index_name=self._ix_name, evaluations=evaluations)
 
     def _docset(self, searcher, filter_query: wq.Query) -> "SegmentedDocSet":
         """The documents a filter allows. Computing it walks every posting of the visibility

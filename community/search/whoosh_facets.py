@@ -85,9 +85,11 @@ def _naive(value: datetime) -> datetime:
 
 
 def count(searcher, parsed: wq.Query, allowed, request: SearchRequest, since: dict[str, datetime], *,
-          docset, cache: FacetCache, index_name: str | None) -> Facets:
+          docset, cache: FacetCache, index_name: str | None,
+          evaluations: whoosh_scoring.Evaluations | None = None) -> Facets:
     """Facets over the matches of `parsed` that `allowed` (the request's Access) lets through.
-    `docset(searcher, query)` is the backend's per-segment cached filter sets."""
+    `docset(searcher, query)` is the backend's per-segment cached filter sets; `evaluations`, the
+    matches the page's search kept."""
     ranges = {name: docset(searcher, wq.DateRange("created", _naive(start), None)) for name, start in since.items()}
     date_filter = None
     if request.date_from or request.date_to:
@@ -101,7 +103,10 @@ def count(searcher, parsed: wq.Query, allowed, request: SearchRequest, since: di
         reader = sub.reader()
         segment = whoosh_scoring.segment(searcher, reader)
         key = (index_name, reader.segment().segment_id() if reader.segment() else id(sub))
-        matched = segment.evaluate(parsed)[0] if arrays else _matched_by_whoosh(sub, parsed, segment.size)
+        if not arrays:
+            matched = _matched_by_whoosh(sub, parsed, segment.size)
+        else:
+            matched = evaluations.matched(segment, parsed) if evaluations else segment.evaluate(parsed)[0]
         matched &= segment.allowed_mask(allowed_ids)
         in_range = {name: segment.allowed_mask(docs.parts[index][1]) for name, docs in ranges.items()}
         in_dates = segment.allowed_mask(date_filter.parts[index][1]) if date_filter is not None else None

@@ -75,14 +75,36 @@ def _supported(query: wq.Query) -> bool:
     return False
 
 
-def top_matches(searcher, query: wq.Query, allowed, limit: int, newest: bool) -> tuple[list[tuple[float, int]], int]:
+class Evaluations:
+    """One query's matches per segment, kept by a search for the facet counts that follow it on
+    the same page, so each segment's postings are evaluated once a page, not twice."""
+
+    def __init__(self, query: wq.Query) -> None:
+        self.query_key = repr(query)
+        self._matched: dict[tuple, np.ndarray] = {}
+
+    def keep(self, segment: "_Segment", matched: np.ndarray) -> None:
+        if segment.key is not None:
+            self._matched[(segment.key, segment.size)] = matched.copy()
+
+    def matched(self, segment: "_Segment", query: wq.Query) -> np.ndarray:
+        """The segment's matches of `query` (a copy: callers narrow it in place)."""
+        kept = self._matched.get((segment.key, segment.size)) if repr(query) == self.query_key else None
+        return kept.copy() if kept is not None else segment.evaluate(query)[0]
+
+
+def top_matches(searcher, query: wq.Query, allowed, limit: int, newest: bool,
+                evaluations: Evaluations | None = None) -> tuple[list[tuple[float, int]], int]:
     """The best `limit` allowed matches as (score, docnum), best (or newest) first, and how many
-    allowed documents matched. `allowed` is a SegmentedDocSet of the searcher's segments."""
+    allowed documents matched. `allowed` is a SegmentedDocSet of the searcher's segments; the
+    matches before filtering are kept in `evaluations` when given."""
     candidates, count = [], 0
     allowed_by_offset = dict(allowed.parts)
     for sub, offset in searcher.leaf_searchers():
         segment = _Segment(searcher, sub.reader())
         matched, scores = segment.evaluate(query)
+        if evaluations is not None:
+            evaluations.keep(segment, matched)
         matched &= segment.allowed_mask(allowed_by_offset.get(offset))
         docs = np.flatnonzero(matched)
         count += len(docs)

@@ -13,7 +13,7 @@ from ..content.markdown import render_short_markdown
 from ..people import service as people
 from ..services import avatars, branding as branding_service
 from . import formatting
-from .links import link, query_link
+from .links import link, query_link, template_url_for
 from .reader import current_branding
 
 
@@ -112,6 +112,7 @@ def init_app(app: Flask) -> None:
     formatting.init_app(app)  # isotime, plural, counted
     app.jinja_env.filters["short_markdown"] = lambda text: Markup(render_short_markdown(text or ""))
     app.jinja_env.filters["initials"] = avatars.initials  # generated avatars (templates/macros/people.html)
+    app.jinja_env.globals["url_for"] = template_url_for  # url_for from kept patterns (web/links.py)
     app.jinja_env.globals["query_link"] = query_link  # url_for for query-string links, without the rule walk
     app.jinja_env.globals["last_posters"] = people.last_posters  # listing rows (templates/macros/threads.html)
     app.jinja_env.tests["footer_url"] = branding_service.is_footer_url  # old rows are checked again

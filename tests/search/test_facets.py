@@ -137,3 +137,26 @@ def test_a_typo_from_a_hidden_thread_is_not_corrected(make_thread, make_category
     make_thread(title="Zebracorn calibration", category=make_category(visibility=Visibility.staff))
     page = search_service.search(None, "zebracorm")
     assert page.items == [] and page.corrected is None and not page.showing_corrected
+
+
+def test_on_whoosh_the_facets_reuse_the_searchs_matches(world, search_backend, monkeypatch):
+    """Each segment's postings are evaluated once a page: the facet counts take the matches the
+    search kept (before its filters), and still count as a fresh evaluation would."""
+    from community.search import backend as current_backend, whoosh_scoring
+
+    if not hasattr(current_backend(), "_facet_values"):
+        pytest.skip("array evaluation is Whoosh's")
+    looked_up = []
+    term = whoosh_scoring._Segment.term
+    monkeypatch.setattr(whoosh_scoring._Segment, "term", lambda self, query: looked_up.append(query) or term(self, query))
+    filters = dict(category_id=world["hardware"].id, state="solved")
+    search_service.search(None, "printer", SearchFilters(**filters))
+    without_facets = len(looked_up)
+    looked_up.clear()
+    _page, shared = _facets(None, **filters)
+    assert len(looked_up) == without_facets > 0
+    fresh = current_backend().facets(search_service._request("printer", search_service.access_for(None),
+                                                             SearchFilters(**filters)), search_service.date_starts(utcnow()))
+    assert (shared.categories, shared.states, shared.tags, shared.dates) == \
+        (fresh.categories, fresh.states, fresh.tags, fresh.dates)
+    assert shared.categories == {world["hardware"].id: 1, world["software"].id: 1}

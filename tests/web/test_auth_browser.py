@@ -1,5 +1,6 @@
 """The account pages in a real browser, with CSRF on: sign up, settings, sign out, sign in."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.mailbox import wait_for_outbox
 
@@ -14,7 +15,8 @@ def test_sign_up_settings_sign_out_and_sign_in_in_a_browser(app, live_server, pa
     page.get_by_label("Display name").fill("Ada Lovelace")
     page.get_by_label("Password").fill("short")
     page.get_by_role("button", name="Create account").click()
-    assert "at least 10 characters" in page.content()
+    # The click returns before the form's response arrives: wait for the message, don't read the old page.
+    expect(page.get_by_text("Use at least 10 characters")).to_be_visible()
     assert page.get_by_label("Display name").input_value() == "Ada Lovelace"
 
     page.get_by_label("Password").fill("analytical engine 1843")
@@ -25,7 +27,7 @@ def test_sign_up_settings_sign_out_and_sign_in_in_a_browser(app, live_server, pa
     page.goto(f"{live_server.url}/settings")
     page.get_by_label("Username").fill("countess")
     page.get_by_role("button", name="Save profile").click()
-    assert "Your profile is saved" in page.content()
+    expect(page.get_by_text("Your profile is saved")).to_be_visible()
     page.screenshot(path=str(tmp_path / "settings.png"), full_page=True)
 
     page.get_by_role("button", name="Sign out").click()

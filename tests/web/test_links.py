@@ -44,3 +44,39 @@ def test_a_query_link_equals_url_for(app, query):
     with app.test_request_context("/", base_url="http://example.test/community"):
         for endpoint in ("search.search", "search.click"):
             assert query_link(endpoint, **query) == url_for(endpoint, **query)
+
+
+TEMPLATE_CASES = [
+    ("static", {"filename": "js/site.js"}),
+    ("static", {"filename": "css/a b#.css"}),
+    ("forum.thread", {"thread_id": 4, "slug": "printer-offline"}),
+    ("forum.thread", {"thread_id": 4, "slug": None}),  # url_for drops None: the route without a slug
+    ("forum.index", {}),
+    ("search.search", {"q": "query args & more"}),  # not a path argument: url_for's query string
+    ("forum.thread", {"thread_id": 4, "slug": "x", "_anchor": "post-9"}),
+    ("forum.thread", {"thread_id": 4, "slug": "x", "_external": True}),
+]
+
+
+@pytest.mark.parametrize("script_root", ["", "/community"])
+@pytest.mark.parametrize("endpoint,values", TEMPLATE_CASES)
+def test_the_templates_url_for_equals_flasks(app, script_root, endpoint, values):
+    with app.test_request_context("/", base_url=f"http://example.test{script_root}"):
+        template_url_for = app.jinja_env.globals["url_for"]
+        assert template_url_for is not url_for
+        for _ in range(2):  # built, then from the kept pattern
+            assert template_url_for(endpoint, **values) == url_for(endpoint, **values)
+
+
+def test_patterns_are_kept_per_script_root(app):
+    with app.test_request_context("/", base_url="http://example.test/one"):
+        assert link("static", filename="x.css") == "/one/static/x.css"
+    with app.test_request_context("/", base_url="http://example.test/two"):
+        assert link("static", filename="x.css") == "/two/static/x.css"
+
+
+def test_an_app_with_url_defaults_builds_every_link_with_url_for(app):
+    app.url_default_functions.setdefault(None, []).append(
+        lambda endpoint, values: values.setdefault("slug", "default") if endpoint == "forum.thread" else None)
+    with app.test_request_context("/"):
+        assert link("forum.thread", thread_id=3) == url_for("forum.thread", thread_id=3) == "/t/3-default"
