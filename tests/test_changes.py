@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from community import changes
 from community.extensions import db
-from community.models import Follow, HelpfulVote, Notification, Post, Thread
+from community.models import Follow, HelpfulVote, NotificationChannel, NotificationPreference, Post, Thread
 
 
 @pytest.fixture
@@ -81,9 +81,10 @@ def test_unchanged_rows_and_unwatched_tables_are_left_out(committed, make_thread
     user = make_user()
     committed.clear()
     thread.title = thread.title  # set, but the same value
-    db.session.add(Notification(user_id=user.id, kind="reply", event_key="e1", thread_id=thread.id))  # nobody watches
+    # nobody watches notification preferences (live watches notifications, for the bell)
+    db.session.add(NotificationPreference(user_id=user.id, kind="reply", channel=NotificationChannel.off))
     db.session.commit()
-    assert all(row.table not in ("threads", "notifications") for change_set in committed for row in change_set.rows)
+    assert all(row.table not in ("threads", "notification_preferences") for change_set in committed for row in change_set.rows)
 
 
 def test_a_rollback_forgets_what_it_flushed(committed, make_thread):

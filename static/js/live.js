@@ -110,12 +110,27 @@
     panel.className = "bell-panel";
     panel.id = "bell-panel";
     panel.hidden = true;
-    panel.innerHTML =
-      '<p class="bell-panel-title" id="bell-panel-title">Notifications</p>' +
-      '<ul class="bell-list" aria-labelledby="bell-panel-title"></ul>' +
-      '<p class="bell-empty muted" hidden>Nothing new yet.</p>' +
-      '<div class="bell-actions"><button type="button" class="link-button" data-bell-read-all>Mark all read</button>' +
-      '<a href="' + link.getAttribute("href") + '">All notifications</a></div>';
+    function make(tag, className, text) {
+      var element = document.createElement(tag);
+      if (className) element.className = className;
+      if (text) element.textContent = text;
+      return element;
+    }
+    var title = make("p", "bell-panel-title", "Notifications");
+    title.id = "bell-panel-title";
+    var list = make("ul", "bell-list");
+    list.setAttribute("aria-labelledby", "bell-panel-title");
+    var empty = make("p", "bell-empty muted", "Nothing new yet.");
+    empty.hidden = true;
+    var actions = make("div", "bell-actions");
+    var readAll = make("button", "link-button", "Mark all read");
+    readAll.type = "button";
+    readAll.setAttribute("data-bell-read-all", "");
+    var all = make("a", "", "All notifications");
+    all.href = link.getAttribute("href");
+    actions.appendChild(readAll);
+    actions.appendChild(all);
+    [title, list, empty, actions].forEach(function (part) { panel.appendChild(part); });
     // After the bell's <span>, inside the header row: a block can't sit in a span.
     this.wrap.parentNode.insertBefore(panel, this.wrap.nextSibling);
     this.panel = panel;
