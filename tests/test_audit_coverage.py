@@ -1,6 +1,8 @@
 """The audit log: every staff action writes exactly its row, and the database refuses to change rows."""
 from __future__ import annotations
 
+import io
+
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
@@ -10,6 +12,7 @@ from community.models import AuditEntry, Post, Role
 from community.services import (
     audit, branding, categories, moderation, posts, private_threads, spam, user_admin,
 )
+from community.attachments import moderation as file_moderation, service as attachments
 from community.tags import service as tag_service
 
 ALL_STAFF_ACTIONS = [
@@ -19,6 +22,7 @@ ALL_STAFF_ACTIONS = [
     "watched_word.add", "watched_word.remove", "settings.branding",
     "category.create", "category.update", "category.move", "category.delete", "category.restore",
     "tag.add", "tag.delete", "settings.tags", "thread.retag",
+    "settings.attachments", "attachment_flags.dismiss", "attachment.remove",
 ]
 
 ANY_ID = object()  # the new row's id is only known after the action
@@ -81,6 +85,12 @@ def test_every_staff_action_writes_its_audit_row(app, make_user, make_thread, ma
     opening = db.session.scalar(select(Post).where(Post.thread_id == thread.id).order_by(Post.position))
     did("thread.retag", "thread", thread.id, lambda: posts.edit_post(admin, opening.id, opening.body_markdown, tags="exports"))
     assert (_last().before, _last().after) == ({"tags": []}, {"tags": ["exports"]})
+    did("settings.attachments", "setting", None, lambda: attachments.save_extensions(admin, "txt log", "0"))
+    sent = attachments.upload(member, "boot.log", io.BytesIO(b"ERROR\n"))
+    posts.create_reply(member, thread.id, f"[log](attachment:{sent.id})")
+    file_moderation.flag_file(make_user(), sent.id, "spam")
+    did("attachment_flags.dismiss", "attachment", sent.id, lambda: file_moderation.dismiss_file_flags(admin, sent.id))
+    did("attachment.remove", "attachment", sent.id, lambda: file_moderation.remove_file(admin, sent.id, "leak"))
     assert sorted(walked) == sorted(ALL_STAFF_ACTIONS)
 
 

@@ -21,5 +21,6 @@ SETTINGS: dict[str, tuple[Any, str]] = {
     "ATTACHMENT_MAX_FRAMES": (100, "Most frames an animated GIF or WebP may have."),
     "ATTACHMENT_URL_SECONDS": (60, "Lifetime of the signed S3 URL a reader is redirected to after the permission check."),
     "ATTACHMENT_ORPHAN_HOURS": (24, "Uploads no post references after this many hours are removed."),
+    "ATTACHMENT_NEW_ACCOUNT_IMAGES_ONLY_DAYS": (0, "For this many days after sign-up an account may attach images only, no other files (0: off; admins change it at /admin/attachments)."),
     "RATELIMIT_ATTACHMENTS": ("30 per minute;300 per day", "Attachment uploads per member."),
 }

@@ -40,27 +40,59 @@ class UploadRefused(ValidationFailed):
 # --- settings ---------------------------------------------------------------------------------
 
 
+def _saved() -> dict:
+    row = db.session.get(SiteSetting, SETTING_KEY)
+    return row.value if row is not None and isinstance(row.value, dict) else {}
+
+
 def allowed_extensions() -> list[str]:
     """The non-image extensions members may attach: the admin's list, else ATTACHMENT_EXTENSIONS."""
-    row = db.session.get(SiteSetting, SETTING_KEY)
-    if row is not None and isinstance(row.value, dict) and isinstance(row.value.get("extensions"), list):
-        return files.parse_extensions(" ".join(map(str, row.value["extensions"])))
+    saved = _saved().get("extensions")
+    if isinstance(saved, list):
+        return files.parse_extensions(" ".join(map(str, saved)))
     return files.parse_extensions(current_app.config["ATTACHMENT_EXTENSIONS"])
 
 
-def save_extensions(actor: Optional[User], text: str | None) -> list[str]:
+def images_only_days() -> int:
+    """For how many days after sign-up an account may attach images only (0: no such limit)."""
+    saved = _saved().get("new_account_images_only_days")
+    return saved if isinstance(saved, int) else int(current_app.config["ATTACHMENT_NEW_ACCOUNT_IMAGES_ONLY_DAYS"])
+
+
+def images_only_for(user: Optional[User]) -> bool:
+    """A new account (younger than images_only_days) may attach images but no other files; staff never."""
+    days = images_only_days()
+    if user is None or days <= 0 or policies.is_staff(user) or user.created_at is None:
+        return False
+    return utcnow() - user.created_at < timedelta(days=days)
+
+
+def parse_days(raw: object) -> int:
+    text = str(raw if raw is not None else "").strip() or "0"
+    if not text.isdigit() or int(text) > 365:
+        raise ValidationFailed("Please fix the marked fields.", fields={
+            "new_account_images_only_days": "Enter a whole number of days from 0 (no limit) to 365.",
+        })
+    return int(text)
+
+
+def save_extensions(actor: Optional[User], text: str | None, images_only_days_raw: object = None) -> list[str]:
+    """The admin's settings: the allowed extensions, and (when given) the images-only days of new accounts."""
     from ..services import audit
 
-    policies.ensure(actor, policies.can_manage_site, message="Only administrators can change attachment settings.")
-    before, after = allowed_extensions(), files.parse_extensions(text)
+    policies.ensure(policies.can_manage_site, actor, message="Only administrators can change attachment settings.")
+    before = {"extensions": allowed_extensions(), "new_account_images_only_days": images_only_days()}
+    after = {"extensions": files.parse_extensions(text), "new_account_images_only_days": before["new_account_images_only_days"]}
+    if images_only_days_raw is not None:
+        after["new_account_images_only_days"] = parse_days(images_only_days_raw)
     row = db.session.get(SiteSetting, SETTING_KEY)
     if row is None:
-        db.session.add(SiteSetting(key=SETTING_KEY, value={"extensions": after}))
+        db.session.add(SiteSetting(key=SETTING_KEY, value=after))
     else:
-        row.value = {**(row.value if isinstance(row.value, dict) else {}), "extensions": after}
-    audit.record(actor, "settings.attachments", "setting", None, before={"extensions": before}, after={"extensions": after})
+        row.value = {**_saved(), **after}
+    audit.record(actor, "settings.attachments", "setting", None, before=before, after=after)
     db.session.commit()
-    return after
+    return after["extensions"]
 
 
 def _image_limits() -> images.Limits:
@@ -95,7 +127,7 @@ def upload(user: Optional[User], raw_name: str | None, stream: BinaryIO) -> Atta
     if not data:
         raise UploadRefused(f"{name} is empty (0 bytes); choose the file again.", 400)
     _check_quotas(user, len(data))
-    stored = _prepare(name, data)
+    stored = _prepare(name, data, images_only_for(user))
     token = secrets.token_hex(16)
     attachment = Attachment(
         uploader_id=user.id, name=stored.name, is_image=stored.thumbnail is not None, content_type=stored.content_type,
@@ -113,7 +145,7 @@ def upload(user: Optional[User], raw_name: str | None, stream: BinaryIO) -> Atta
         db.session.commit()
     except Exception:
         db.session.rollback()
-        _delete_files([attachment.storage_key, attachment.thumbnail_key])
+        delete_files([attachment.storage_key, attachment.thumbnail_key])
         raise
     return attachment
 
@@ -131,7 +163,7 @@ class _Stored:
     thumbnail_height: int | None = None
 
 
-def _prepare(name: str, data: bytes) -> _Stored:
+def _prepare(name: str, data: bytes, images_only: bool = False) -> _Stored:
     """An image re-encoded (whatever its name says), else a file of an allowed, verified type."""
     if images.sniff(data) is not None:
         try:
@@ -142,6 +174,12 @@ def _prepare(name: str, data: bytes) -> _Stored:
             name=files.with_extension(name, image.extension), data=image.data, content_type=image.content_type,
             extension=image.extension, width=image.width, height=image.height, thumbnail=image.thumbnail,
             thumbnail_width=image.thumbnail_width, thumbnail_height=image.thumbnail_height,
+        )
+    if images_only:
+        days = images_only_days()
+        raise UploadRefused(
+            f"{name}: new accounts can attach images only (PNG, JPEG, GIF, WebP) for their first {days} days. "
+            "Paste the text into your post instead, or ask staff to attach the file.", 403,
         )
     try:
         kind = files.check(name, data, allowed_extensions())
@@ -178,8 +216,8 @@ def for_body(user: Optional[User], body: str, post: Post | None = None) -> list[
     ids = referenced_ids(body)
     if not ids or user is None:
         return []
-    mine = (Attachment.post_id.is_(None)) & (Attachment.uploader_id == user.id)
-    own = Attachment.post_id == post.id if post is not None and post.id is not None else None
+    mine = (Attachment.post_id.is_(None)) & (Attachment.uploader_id == user.id) & Attachment.removed_at.is_(None)
+    own = (Attachment.post_id == post.id) & Attachment.removed_at.is_(None) if post is not None and post.id is not None else None
     rows = db.session.scalars(
         select(Attachment).where(Attachment.id.in_(ids[:1000]), mine if own is None else (mine | own))
     ).all()
@@ -196,20 +234,38 @@ def by_post(post_ids: Iterable[int]) -> dict[int, list[Attachment]]:
     ids = list(post_ids)
     found: dict[int, list[Attachment]] = {post_id: [] for post_id in ids}
     if ids:
-        for row in db.session.scalars(select(Attachment).where(Attachment.post_id.in_(ids)).order_by(Attachment.id)):
+        live = select(Attachment).where(Attachment.post_id.in_(ids), Attachment.removed_at.is_(None))
+        for row in db.session.scalars(live.order_by(Attachment.id)):
             found[row.post_id].append(row)
     return found
 
 
 def of_post(post: Post) -> list[Attachment]:
     """The attachments a stored post has claimed (for rendering it again)."""
-    return list(db.session.scalars(select(Attachment).where(Attachment.post_id == post.id).order_by(Attachment.id)))
+    return list(db.session.scalars(
+        select(Attachment).where(Attachment.post_id == post.id, Attachment.removed_at.is_(None)).order_by(Attachment.id)
+    ))
+
+
+def counts_by_thread(thread_ids: Iterable[int]) -> dict[int, int]:
+    """Thread id -> how many files its posts that every reader of the thread sees carry (not
+    deleted, hidden or held; removed files not counted): search results show a paperclip."""
+    ids = list(thread_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Post.thread_id, func.count(Attachment.id)).join(Attachment, Attachment.post_id == Post.id)
+        .where(Post.thread_id.in_(ids), Post.deleted_at.is_(None), Post.is_hidden.is_(False), Post.is_pending.is_(False),
+               Attachment.removed_at.is_(None))
+        .group_by(Post.thread_id)
+    )
+    return {thread_id: count for thread_id, count in rows}
 
 
 def for_preview(user: Optional[User], body: str) -> list[Attachment]:
     """For a preview (stored nowhere): the referenced attachments this user may read."""
     ids = referenced_ids(body)[:100]
-    rows = db.session.scalars(select(Attachment).where(Attachment.id.in_(ids))).all() if ids else []
+    rows = db.session.scalars(select(Attachment).where(Attachment.id.in_(ids), Attachment.removed_at.is_(None))).all() if ids else []
     return [row for row in rows if policies.can_read_attachment(user, row)]
 
 
@@ -260,7 +316,7 @@ def readable(user: Optional[User], attachment_id: int) -> Attachment:
     from ..services.forum import Unreadable
 
     attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or not policies.can_read_attachment(user, attachment):
+    if attachment is None or attachment.removed_at is not None or not policies.can_read_attachment(user, attachment):
         raise Unreadable()  # the forum's one 404 for missing and closed alike (no existence oracle)
     return attachment
 
@@ -306,7 +362,7 @@ def local_path(attachment: Attachment, thumbnail: bool):
 # --- lifecycle --------------------------------------------------------------------------------
 
 
-def _delete_files(keys: Iterable[str | None]) -> bool:
+def delete_files(keys: Iterable[str | None]) -> bool:
     """Delete the stored files; False when the store refused one (the row stays for the next sweep)."""
     store, done = storage(), True
     for key in keys:
@@ -328,7 +384,7 @@ def remove_orphans() -> int:
     ).all()
     removed = 0
     for attachment in rows:
-        if _delete_files([attachment.storage_key, attachment.thumbnail_key]):
+        if delete_files([attachment.storage_key, attachment.thumbnail_key]):
             db.session.delete(attachment)
             removed += 1
     db.session.commit()

@@ -5,14 +5,17 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from flask import Blueprint, current_app, flash, jsonify, make_response, redirect, request, send_file, url_for
+from flask_login import login_required
 
 from .. import policies
-from ..errors import ServiceError
+from ..errors import ServiceError, ValidationFailed
 from ..extensions import limiter
 from ..storage import StorageError
 from ..web.guards import require
-from ..web.helpers import render_page, viewer
-from . import files, service
+from ..models import FLAG_REASON_LABELS
+from ..web.helpers import post_url, render_page, viewer
+from ..web.security import safe_next
+from . import files, moderation, service
 
 bp = Blueprint("attachments", __name__)
 admin_bp = Blueprint("attachments_admin", __name__, url_prefix="/admin/attachments")
@@ -118,16 +121,68 @@ def _error_page_missing():
     raise Unreadable()
 
 
+# --- moderation -------------------------------------------------------------------------------
+
+
+@bp.route("/attachments/<int:attachment_id>/flag", methods=["GET", "POST"])
+@login_required
+def flag(attachment_id: int):
+    """A reader reports one file (the lightbox and the post's flag page link here)."""
+    user = viewer()
+    attachment = service.readable(user, attachment_id)
+    if request.method == "POST":
+        try:
+            moderation.flag_file(user, attachment_id, request.form.get("reason"), request.form.get("note", ""))
+        except ValidationFailed as refused:
+            return _flag_form(attachment, request.form, refused.fields, 422)
+        flash("Thanks for the report. Staff will look at the file.", "success")
+        return redirect(post_url(attachment.post))
+    return _flag_form(attachment, {}, {})
+
+
+def _flag_form(attachment, typed, errors, status: int = 200):
+    return render_page(
+        "attachments/flag.html", status, attachment=attachment, ref=service.reference(attachment), typed=typed,
+        errors=errors, reasons=FLAG_REASON_LABELS,
+    )
+
+
+FILE_ACTIONS = {
+    "remove": (lambda user, attachment_id, reason: moderation.remove_file(user, attachment_id, reason), "The file was removed."),
+    "dismiss": (lambda user, attachment_id, reason: moderation.dismiss_file_flags(user, attachment_id, reason), "Flags dismissed."),
+}
+
+
+@bp.route("/mod/attachments/<int:attachment_id>/<action>", methods=["POST"])
+@login_required
+def file_action(attachment_id: int, action: str):
+    """Staff act on a flagged file from the moderation queue (or the thread)."""
+    if action not in FILE_ACTIONS:
+        from ..services.forum import Unreadable
+
+        raise Unreadable()
+    run, message = FILE_ACTIONS[action]
+    run(viewer(), attachment_id, request.form.get("reason", ""))
+    flash(message, "success")
+    return redirect(safe_next(request.form.get("next"), url_for("mod.queue")))
+
+
 # --- admin ------------------------------------------------------------------------------------
 
 
 @admin_bp.route("", methods=["GET", "POST"])
 def settings():
     if request.method == "POST":
-        saved = service.save_extensions(viewer(), request.form.get("extensions"))
+        try:
+            saved = service.save_extensions(viewer(), request.form.get("extensions"), request.form.get("new_account_images_only_days", ""))
+        except ServiceError as refused:
+            return render_page(
+                "admin/attachments.html", 422, allowed=service.allowed_extensions(), known=sorted(files.KNOWN),
+                size_label=service.size_label, typed=request.form, errors=getattr(refused, "fields", {}) or {},
+            )
         flash("Members may now attach images and: " + (", ".join(saved) or "no other files") + ".", "success")
         return redirect(url_for("attachments_admin.settings"))
     return render_page(
         "admin/attachments.html", allowed=service.allowed_extensions(), known=sorted(files.KNOWN),
-        size_label=service.size_label,
+        size_label=service.size_label, typed={"new_account_images_only_days": service.images_only_days()}, errors={},
     )

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import literal, select, union_all
 
+from ..attachments import service as attachments
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..models import AcceptedAnswer, Category, Post, Thread, User, VerifiedAnswer, utcnow
@@ -56,6 +57,7 @@ class ResultItem:
     hit: Hit
     thread: Thread
     answer_post_id: int | None = None  # the verified answer, else the accepted one
+    attachments: int = 0  # files on the posts every reader of the thread sees: a paperclip
 
     @property
     def solved(self) -> str | None:
@@ -259,11 +261,13 @@ def _readable_items(user, hits: list[Hit]) -> list[ResultItem]:
         return []
     threads = {t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_([h.thread_id for h in hits])))}
     answers = answer_posts(list(threads))
+    files = attachments.counts_by_thread(list(threads))
     items = []
     for hit in hits:
         thread = threads.get(hit.thread_id)
         if thread is not None and can_read_thread(user, thread) and thread.deleted_at is None:
-            items.append(ResultItem(hit=hit, thread=thread, answer_post_id=answers.get(hit.thread_id)))
+            items.append(ResultItem(hit=hit, thread=thread, answer_post_id=answers.get(hit.thread_id),
+                                    attachments=files.get(hit.thread_id, 0)))
     return items
 
 

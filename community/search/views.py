@@ -135,6 +135,7 @@ def _quick_json(item) -> dict:
         "category": item.thread.category.name,
         "solved": item.solved,
         "answer_url": f"{url}#post-{item.answer_post_id}" if item.answer_post_id else None,
+        "attachments": item.attachments,
     }
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, jsonify, redirect, request, url_for
 from flask_login import login_required
 
 from .. import policies
+from ..attachments import moderation as file_moderation, service as attachments
 from ..errors import ValidationFailed
 from ..models import FLAG_REASON_LABELS
 from ..services import audit as audit_log, forum, moderation, private_threads, spam
@@ -61,7 +62,10 @@ def _json_object() -> dict:
 
 
 def _flag_form(post, typed, errors, status: int = 200):
-    return render_page("mod/flag.html", status, post=post, typed=typed, errors=errors, reasons=FLAG_REASON_LABELS)
+    return render_page(
+        "mod/flag.html", status, post=post, typed=typed, errors=errors, reasons=FLAG_REASON_LABELS,
+        files=attachments.of_post(post),  # each can be flagged on its own
+    )
 
 
 # --- the queue ----------------------------------------------------------------------------------
@@ -70,7 +74,10 @@ def _flag_form(post, typed, errors, status: int = 200):
 @bp.route("/mod/queue")
 @login_required
 def queue():
-    return render_page("mod/queue.html", items=moderation.moderation_queue(viewer()))
+    return render_page(
+        "mod/queue.html", items=moderation.moderation_queue(viewer()), flagged_files=file_moderation.flagged_files(viewer()),
+        file_path=attachments.file_path, size_label=attachments.size_label, reason_labels=FLAG_REASON_LABELS,
+    )
 
 
 POST_ACTIONS = {

@@ -136,7 +136,7 @@
 
   // The lightbox: a native modal dialog (Escape closes it, focus returns to the image link).
   function lightbox() {
-    var dialog = null, image = null, full = null;
+    var dialog = null, image = null, full = null, report = null;
     function build() {
       dialog = document.createElement("dialog");
       dialog.className = "lightbox";
@@ -149,7 +149,10 @@
       image = document.createElement("img");
       full = document.createElement("a");
       full.textContent = "Open the full-size image";
-      dialog.append(close, image, full);
+      report = document.createElement("a");
+      report.className = "lightbox-report";
+      report.textContent = "Report this image";
+      dialog.append(close, image, full, document.createTextNode(" · "), report);
       dialog.addEventListener("click", function (event) { if (event.target === dialog) { dialog.close(); } });
       document.body.append(dialog);
     }
@@ -162,6 +165,7 @@
       image.src = link.href;
       image.alt = thumb ? thumb.alt : "";
       full.href = link.href;
+      report.href = link.pathname.replace(/^(\/attachments\/\d+)\/.*$/, "$1/flag");
       dialog.showModal();
     });
   }

@@ -92,6 +92,7 @@ def test_paste_and_drop_post_and_everyone_allowed_sees_them(app, live_server, pa
     expect(dialog).to_be_visible()
     _wait_loaded(page, "dialog.lightbox img")  # the full-size file is fetched when the dialog opens
     assert dialog.locator("img").evaluate("img => img.naturalWidth") == 800
+    assert dialog.locator("a.lightbox-report").get_attribute("href").endswith("/flag")  # readers may report it
     page.screenshot(path=str(SHOTS / "lightbox.png"))
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()

@@ -35,7 +35,8 @@ MARKED: tuple[str, ...] = (
     "bridge_outbound.text", "bridge_outbound.last_error",
     "bridge_opt_outs.author_username", "bridge_opt_outs.reason",
     "bridge_account_links.username", "bridge_poll_logs.error_message", "scheduled_runs.error",
-    "attachments.name",  # shown only inside posts.body_html (escaped in content/attachment_refs.py)
+    "attachments.name",  # in posts.body_html (escaped in content/attachment_refs.py), the queue, the flag page, emails
+    "attachment_flags.note", "attachment_flags.resolution",  # readers' notes on a file, shown in the staff queue
     # sign-in providers, typed by admins at /admin/identity and shown there and on the sign-in page
     "identity_providers.name", "identity_providers.issuer", "identity_providers.client_id", "identity_providers.scopes",
     "identity_providers.groups_claim", "identity_providers.name_claim", "identity_providers.verified_customer_group",

@@ -61,6 +61,9 @@ UNREACHED = {
     "mod/make_private.html": "a post's excerpt, as in mod/flag.html",
     "notifications/unsubscribe.html": "token page: a notification kind's label",
     "mod/_post_badges.html": "pending posts' badges: fixed labels",
+    "attachments/_flagged_files.html": "needs a flagged file: its name and flag notes, escaped (tests/attachments/test_moderation.py)",
+    "attachments/flag.html": "needs a file on a post: its name, the thread title and author, escaped",
+    "emails/_files.html": "needs a post with files: their names, escaped (tests/attachments/test_emails.py)",
 }
 
 

@@ -103,6 +103,7 @@ EXCLUDED: dict[str, str] = {
     "/brand.css": "a stylesheet", "/embed.js": "a script",
     "/attachments/<int:attachment_id>/<name>": "an uploaded file (a download or an image)",
     "/attachments/<int:attachment_id>/thumbnail": "an image",
+    "/attachments/<int:attachment_id>/flag": "needs a file on a post (tests/attachments/test_attachments_quality.py checks it, and the queue listing it)",
     "/embed/w/<key>.json": "JSON for the widget script", "/embed/w/<key>/search": "JSON for the search widget", "/oembed": "oEmbed JSON",
     "/p/<int:post_id>/quote": "JSON for the Quote button", "/u/<username>/card": "JSON for the user card",
     "/search/quick": "JSON for the search box", "/search/similar": "JSON for the composer's similar questions",

@@ -142,6 +142,7 @@ ROUTES: dict[str, Route] = {
     # attachments: readable exactly when their post is
     "/attachments/<int:attachment_id>/<name>": Route(_attachment_cases(), missing={"attachment_id": MISSING_ID, "name": "shot.png"}),
     "/attachments/<int:attachment_id>/thumbnail": Route(_attachment_cases(), missing={"attachment_id": MISSING_ID}),
+    "/attachments/<int:attachment_id>/flag": Route(_attachment_cases(), missing={"attachment_id": MISSING_ID}),
     # members
     "/u/<username>": Route(_one("deleted account", lambda w: {"username": w.deleted_user.username}), missing={"username": "nobody-here"}),
     "/u/<username>/card": Route(_one("deleted account", lambda w: {"username": w.deleted_user.username}), missing={"username": "nobody-here"}),

@@ -34,8 +34,10 @@ NOT_ON_CACHED_PAGES = frozenset({
     # for that member alone; the signed-in home page's fingerprint carries the levels' last change.
     "category_watches", "tag_watches", "thread_reads",
     # What a cached page shows of a file is in its post's body_html, written with the post (and a
-    # post change moves the page); the file's own read check runs per request at /attachments/.
-    "attachments",
+    # post change moves the page: a staff removal renders the post again, which also moves the
+    # search page's paperclip count); the file's own read check runs per request at /attachments/.
+    # Flags on files show in the staff queue only, never cached.
+    "attachments", "attachment_flags",
     # Providers and sign-ins show on the sign-in, join and admin pages, which are never cached.
     "identity_providers", "identity_links", "identity_logins",
 })
