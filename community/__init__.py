@@ -95,6 +95,7 @@ def _blueprints(app: Flask) -> None:
     from .api import blueprint as api_blueprint
     from .attachments import views as attachment_views
     from .bridge import join_views, views as bridge_views
+    from .composer import views as composer_views
     from .identity import views as identity_views
     from .live import views as live_views
     from .metrics import csat_views, views as dashboard_views
@@ -115,6 +116,7 @@ def _blueprints(app: Flask) -> None:
         webhooks_views.bp, feeds.bp, tag_views.bp, tag_views.admin_bp,
         live_views.bp,  # /live: tokens, the polling fallback, the embedded stream
         attachment_views.bp, attachment_views.admin_bp, identity_views.bp, identity_views.admin_bp,
+        composer_views.bp,
         # the JSON API, and the pages where people make and revoke its tokens
         api_blueprint(), api_tokens.bp,
     ):

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from .attachments.config import SETTINGS as ATTACHMENT_SETTINGS
 from .bridge.config import SETTINGS as BRIDGE_SETTINGS
+from .composer.config import SETTINGS as COMPOSER_SETTINGS
 from .identity.config import SETTINGS as IDENTITY_SETTINGS
 from .live.config import SETTINGS as LIVE_SETTINGS
 from .metrics.config import SETTINGS as METRICS_SETTINGS
@@ -94,7 +95,7 @@ CORE_SETTINGS: dict[str, tuple[Any, str]] = {
 }
 SETTINGS: dict[str, tuple[Any, str]] = {
     **CORE_SETTINGS, **WEBHOOK_SETTINGS, **BRIDGE_SETTINGS, **METRICS_SETTINGS, **PAGE_CACHE_SETTINGS,
-    **ATTACHMENT_SETTINGS, **IDENTITY_SETTINGS,
+    **ATTACHMENT_SETTINGS, **IDENTITY_SETTINGS, **COMPOSER_SETTINGS,
 }
 
 

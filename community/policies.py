@@ -73,6 +73,19 @@ def can_read_post(user: Optional["User"], post: "Post") -> bool:
     return True
 
 
+def can_be_mentioned(
+    candidate: "User", thread: Optional["Thread"] = None, category: Optional["Category"] = None
+) -> bool:
+    """Whether the composer offers `candidate` for an @mention: an active account that could read
+    what is being written (the thread replied to, or the category a new thread goes to). Others
+    would never hear of the mention (notifications.may_hear_about), so they are not suggested."""
+    if not candidate.is_active:
+        return False
+    if thread is not None and not can_read_thread(candidate, thread):
+        return False
+    return category is None or can_read_category(candidate, category)
+
+
 def can_post(user: Optional["User"]) -> bool:
     """Posting anywhere needs a signed-in, email-verified, unsuspended account."""
     return _signed_in(user) and user.email_verified and not is_suspended(user)

@@ -4,6 +4,7 @@ from .api_tokens import ApiToken, TokenKind
 from .attachments import Attachment
 from .answers import AcceptedAnswer, AcceptReminder, HelpfulVote, SameProblem, VerifiedAnswer
 from .base import Base, utcnow
+from .drafts import Draft
 from .bridge import (
     BridgeAccountLink,
     BridgeCannedResponse,
@@ -49,7 +50,7 @@ from .webhooks import DeliveryState, WebhookDelivery, WebhookEndpoint, WebhookEv
 from .widgets import Widget, WidgetEventCount, WidgetKind, WidgetSort, WidgetTheme, widget_categories
 
 __all__ = [
-    "Base", "utcnow", "ApiToken", "TokenKind", "Attachment", "User", "Role", "STAFF_ROLES", "UsedToken", "RevokedLogin", "ExternalRef",
+    "Base", "utcnow", "Draft", "ApiToken", "TokenKind", "Attachment", "User", "Role", "STAFF_ROLES", "UsedToken", "RevokedLogin", "ExternalRef",
     "Category", "CategorySlug", "Thread", "ThreadState", "Post", "PostRevision", "Tag",
     "Visibility", "thread_tags", "SiteSetting",
     "ScheduledRun", "SearchOutbox", "SearchDocumentRow", "SearchRank", "SearchEvent", "SearchWord", "DeflectionEvent",

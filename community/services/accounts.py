@@ -14,6 +14,7 @@ from flask_login.config import COOKIE_DURATION
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..composer import cleanup as drafts
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import db
 from ..jobs.queue import enqueue
@@ -436,6 +437,7 @@ def delete_account(user: User, password: str | None) -> None:
     user.is_verified_customer = False
     user.deleted_at = utcnow()
     user.session_version += 1
+    drafts.forget_user(user.id)  # unposted words go with the account
     db.session.commit()
     avatars.delete_file(old_avatar)
 

@@ -13,6 +13,7 @@ from ..errors import Conflict, NotFound, PermissionDenied
 from ..extensions import db
 from ..models import Post, PostRevision, Thread, User, utcnow
 from ..attachments import service as attachments
+from ..composer import cleanup as drafts
 from ..tags import service as tag_service
 from . import audit, notifications
 from .forum import Unreadable, post_for_viewer, thread_for_viewer
@@ -75,6 +76,7 @@ def create_reply(
         if before_commit is not None:
             before_commit(reply)
         notifications.follow_thread(user.id, thread.id)  # in this transaction: the next page shows it
+        drafts.forget_reply_draft(user.id, thread.id)  # posted: the composer's draft is done
         db.session.commit()
     except IntegrityError as error:
         # Two replies raced for the same position; the UniqueConstraint caught it.

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 
 from .. import policies
 from ..attachments import service as attachments
+from ..composer import cleanup as drafts
 from ..content.markdown import render_with_mentions
 from ..errors import PermissionDenied, ValidationFailed
 from ..extensions import db
@@ -212,6 +213,7 @@ def create_thread(
     # Following in the same transaction, not in the notification job: the page the author lands on
     # right after posting already says "Unfollow".
     notifications.follow_thread(user.id, thread.id)
+    drafts.forget_new_thread_draft(user.id, category.id)  # posted: the composer's draft is done
     db.session.commit()
     if not thread.is_pending:  # held posts are announced when staff approve them
         notifications.publish("post_created", thread_id=thread.id, post_id=opening.id, actor_id=user.id)

@@ -106,6 +106,8 @@ EXCLUDED: dict[str, str] = {
     "/attachments/<int:attachment_id>/flag": "needs a file on a post (tests/attachments/test_attachments_quality.py checks it, and the queue listing it)",
     "/embed/w/<key>.json": "JSON for the widget script", "/embed/w/<key>/search": "JSON for the search widget", "/oembed": "oEmbed JSON",
     "/p/<int:post_id>/quote": "JSON for the Quote button", "/u/<username>/card": "JSON for the user card",
+    "/composer/mentions": "JSON for the composer's @ suggestions (tests/composer/test_composer_quality.py checks them open)",
+    "/composer/hashtags": "JSON for the composer's # suggestions", "/composer/draft": "JSON: the composer's saved draft",
     "/search/quick": "JSON for the search box", "/search/similar": "JSON for the composer's similar questions",
     "/search/click": "a redirect that logs a click (its target is crawled)",
     "/search/similar/open": "a redirect that logs a suggestion opened (its target is crawled)",

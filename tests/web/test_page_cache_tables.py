@@ -40,6 +40,8 @@ NOT_ON_CACHED_PAGES = frozenset({
     "attachments", "attachment_flags",
     # Providers and sign-ins show on the sign-in, join and admin pages, which are never cached.
     "identity_providers", "identity_links", "identity_logins",
+    # Composer drafts are read by their owner's composer script (JSON, never cached); no page prints them.
+    "drafts",
 })
 
 
