@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.browser]
 PAGE_SCRIPTS = ["/embed.js", "/static/js/live.js", "/static/js/composer.js", "/static/js/answers.js", "/static/js/similar.js",
                 "/static/js/notifications.js", "/static/js/sla_countdown.js", "/static/js/widget_frame.js",
                 "/static/js/widgets_admin.js", "/static/js/header_search.js", "/static/js/site.js",
-                "/static/js/user_card.js", "/static/js/shortcuts.js", "/static/js/attachments.js"]
+                "/static/js/user_card.js", "/static/js/shortcuts.js", "/static/js/attachments.js",
+                "/static/js/composer_autocomplete.js", "/static/js/composer_drafts.js"]
 PREVIEW_BATCH = 100
 
 
