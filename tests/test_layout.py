@@ -242,11 +242,12 @@ def test_each_domain_declares_its_settings_once():
     from community import config
     from community.attachments.config import SETTINGS as attachments
     from community.bridge.config import SETTINGS as bridge
+    from community.composer.config import SETTINGS as composer
     from community.identity.config import SETTINGS as identity
     from community.metrics.config import SETTINGS as metrics
     from community.page_cache.config import SETTINGS as page_cache
     from community.webhooks.config import SETTINGS as webhooks
 
-    blocks = [config.CORE_SETTINGS, bridge, metrics, page_cache, webhooks, attachments, identity]
+    blocks = [config.CORE_SETTINGS, bridge, metrics, page_cache, webhooks, attachments, identity, composer]
     assert sum(len(block) for block in blocks) == len(config.SETTINGS)  # a name in two blocks would hide one
     assert all(name.startswith(("X_", "BRIDGE_", "RATELIMIT_JOIN")) for name in bridge)
