@@ -377,10 +377,15 @@ def delete_files(keys: Iterable[str | None]) -> bool:
 
 @job("attachments.remove_orphans")
 def remove_orphans() -> int:
-    """Scheduled: uploads no post claimed within ATTACHMENT_ORPHAN_HOURS go, files first. Safe twice."""
+    """Scheduled: uploads no post claimed within ATTACHMENT_ORPHAN_HOURS go, files first, and at
+    once those of deleted accounts (nobody can read or post them any more). Files already on posts
+    stay with the posts, which outlive the account under "Former member". Safe twice."""
     cutoff = utcnow() - timedelta(hours=int(current_app.config["ATTACHMENT_ORPHAN_HOURS"]))
+    deleted = select(User.id).where(User.deleted_at.is_not(None))
     rows = db.session.scalars(
-        select(Attachment).where(Attachment.post_id.is_(None), Attachment.created_at < cutoff).limit(500)
+        select(Attachment).where(
+            Attachment.post_id.is_(None), (Attachment.created_at < cutoff) | Attachment.uploader_id.in_(deleted),
+        ).limit(500)
     ).all()
     removed = 0
     for attachment in rows:
