@@ -15,16 +15,10 @@ from .auth import token_problem
 from .auth_forms import (
     AvatarForm, ChangeEmailForm, ChangePasswordForm, ConfirmForm, DeleteAccountForm, ProfileForm, apply_errors,
 )
+from .fragments import avatar_url
 from .helpers import viewer
 
 bp = Blueprint("account", __name__)
-
-
-def avatar_url(user: User) -> str:
-    if user.avatar_path:
-        # The file name changes with every upload, so it doubles as a cache buster.
-        return url_for("account.avatar", user_id=user.id, v=user.avatar_path.rsplit("/", 1)[-1][:-4])
-    return url_for("account.initials_avatar", user_id=user.id)
 
 
 @bp.app_context_processor

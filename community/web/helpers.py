@@ -12,7 +12,7 @@ from ..content import contrast
 from ..content.markdown import render_short_markdown
 from ..people import service as people
 from ..services import avatars, branding as branding_service
-from . import formatting
+from . import formatting, fragments
 from .links import link, query_link, template_url_for
 from .reader import current_branding
 
@@ -116,6 +116,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["query_link"] = query_link  # url_for for query-string links, without the rule walk
     app.jinja_env.globals["last_posters"] = people.last_posters  # listing rows (templates/macros/threads.html)
     app.jinja_env.tests["footer_url"] = branding_service.is_footer_url  # old rows are checked again
+    fragments.init_app(app)  # avatar_html, person_html, tag_chips_html: markup rows repeat
 
     @app.context_processor
     def inject() -> dict:

@@ -47,8 +47,12 @@ def link(endpoint: str, **values) -> str:
     """url_for(endpoint, **values) for a route whose values are all path arguments."""
     if not has_request_context():  # emails and jobs: absolute URLs, rarely many
         return url_for(endpoint, **values)
-    patterns = _patterns()
-    key = (request.script_root, endpoint, tuple(values))
+    environ = request.environ
+    found = environ.get(_PATTERNS_KEY)
+    if found is None:  # once a request: the app's store and this request's script root
+        found = environ[_PATTERNS_KEY] = (_patterns(), request.script_root)
+    patterns, script_root = found
+    key = (script_root, endpoint, tuple(values))
     pattern = patterns.get(key)
     if pattern is None:
         pattern = _pattern(endpoint, tuple(values)) if patterns is not _UNCACHED else None
@@ -56,7 +60,7 @@ def link(endpoint: str, **values) -> str:
             if len(patterns) >= _MAX_PATTERNS:
                 patterns.clear()
             patterns[key] = pattern or _NO_PATTERN
-    return pattern.fill(values) if isinstance(pattern, LinkPattern) else url_for(endpoint, **values)
+    return pattern.fill(values) if pattern.__class__ is LinkPattern else url_for(endpoint, **values)
 
 
 def template_url_for(endpoint: str, **values) -> str:
