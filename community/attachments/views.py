@@ -11,6 +11,7 @@ from .. import policies
 from ..errors import ServiceError, ValidationFailed
 from ..extensions import limiter
 from ..storage import StorageError
+from ..web.errors import json_error
 from ..web.guards import require
 from ..models import FLAG_REASON_LABELS
 from ..web.helpers import post_url, render_page, viewer
@@ -33,27 +34,23 @@ def _uploader_key() -> str:
 upload_limit = limiter.limit(lambda: current_app.config["RATELIMIT_ATTACHMENTS"], key_func=_uploader_key, methods=["POST"])
 
 
-def _error(status: int, message: str):
-    return make_response(jsonify(error={"status": status, "message": message}), status)
-
-
 @bp.route("/attachments", methods=["POST"])
 @upload_limit
 def upload():
     """multipart/form-data with one `file`; JSON back: the Markdown to insert, or the refusal."""
     user = viewer()
     if user is None:
-        return _error(401, "Your session ended; sign in again in another tab, then retry. Your text is still here.")
+        return json_error(401, "Your session ended; sign in again in another tab, then retry. Your text is still here.")
     sent = request.files.get("file")
     if sent is None:
-        return _error(400, "Choose a file to attach.")
+        return json_error(400, "Choose a file to attach.")
     try:
         attachment = service.upload(user, sent.filename, sent.stream)
     except ServiceError as refused:
-        return _error(refused.status_code, refused.message or "This file can't be attached.")
+        return json_error(refused.status_code, refused.message or "This file can't be attached.")
     except StorageError:
         current_app.logger.warning("attachment store unavailable during an upload")
-        return _error(503, "The file store is not answering right now; try again in a minute. Your text is still here.")
+        return json_error(503, "The file store is not answering right now; try again in a minute. Your text is still here.")
     ref = service.reference(attachment)
     label = attachment.name.replace("[", "(").replace("]", ")")
     markdown = f"![{label}](attachment:{attachment.id})" if attachment.is_image else f"[{label}](attachment:{attachment.id})"

@@ -4,11 +4,12 @@ Signed-in members only (401 JSON otherwise), rate-limited per member, POSTs behi
 header like every form. Thin: parse, call one service, answer."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, make_response, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from ..errors import ServiceError
 from ..extensions import limiter
-from ..web.account_settings import avatar_url
+from ..web.errors import json_error
+from ..web.fragments import avatar_url
 from ..web.forms import int_or_none
 from ..web.helpers import viewer
 from . import autocomplete, drafts
@@ -25,14 +26,10 @@ suggest_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_AUTOC
 draft_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_DRAFTS"], scope="composer-drafts", key_func=_member_key)
 
 
-def _error(status: int, message: str):
-    return make_response(jsonify(error={"status": status, "message": message}), status)
-
-
 def _refused(error: ServiceError):
     if viewer() is None:
-        return _error(401, "Your session ended; sign in again in another tab. Your text is still here.")
-    return _error(error.status_code, error.message or "That can't be done here.")
+        return json_error(401, "Your session ended; sign in again in another tab. Your text is still here.")
+    return json_error(error.status_code, error.message or "That can't be done here.")
 
 
 def _json_body() -> dict | None:
@@ -86,7 +83,7 @@ def _draft_json(draft):
 def load_draft():
     """?scope=thread:<id> | new | new:<category id>: the member's draft there, or null."""
     if viewer() is None:
-        return _error(401, "Sign in to keep drafts.")
+        return json_error(401, "Sign in to keep drafts.")
     try:
         return _draft_json(drafts.load(viewer(), request.args.get("scope")))
     except ServiceError as error:
@@ -99,7 +96,7 @@ def save_draft():
     """JSON {"scope": ..., "body": ..., "title": ...}; an empty body and title discard the draft."""
     payload = _json_body()
     if payload is None:
-        return _error(400, 'Send JSON like {"scope": "new", "body": "..."}.')
+        return json_error(400, 'Send JSON like {"scope": "new", "body": "..."}.')
     try:
         draft = drafts.save(viewer(), payload.get("scope"), payload.get("body", ""), payload.get("title", ""))
     except ServiceError as error:
@@ -113,7 +110,7 @@ def discard_draft():
     """JSON {"scope": ...}: the member's draft there is removed."""
     payload = _json_body()
     if payload is None:
-        return _error(400, 'Send JSON like {"scope": "new"}.')
+        return json_error(400, 'Send JSON like {"scope": "new"}.')
     try:
         removed = drafts.discard(viewer(), payload.get("scope"))
     except ServiceError as error:

@@ -28,7 +28,8 @@ from aiohttp import web
 from .. import config
 from . import tokens
 from .wire import (
-    SSE_HEARTBEAT, SSE_RETRY, Delivered, decode_entry, lost_since, max_deleted, sse_frame, sse_reset, stream_id,
+    SSE_HEARTBEAT, SSE_RETRY, Delivered, decode_entry, for_channels, lost_since, max_deleted, sse_frame, sse_reset,
+    stream_id,
 )
 
 log = logging.getLogger("parley.live")
@@ -104,7 +105,7 @@ class Hub:
         lost = False
         if exists:
             lost = lost_since(max_deleted(await self.replays.xinfo_stream(self.key)), last_id)
-        return [event for event in map(lambda entry: decode_entry(*entry), entries) if event.channel in channels], lost
+        return for_channels((decode_entry(*entry) for entry in entries), channels), lost
 
 
 def _refuse(status: int, message: str) -> web.Response:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context
+from flask import Blueprint, Response, current_app, jsonify, request, stream_with_context, url_for
 
 from ..errors import ServiceError
 from ..extensions import limiter
+from ..web.errors import json_error
 from . import current_broker as live_broker, service, tokens
 from .wire import SSE_HEARTBEAT, SSE_RETRY, sse_frame, sse_reset
 
@@ -34,8 +35,7 @@ live_limit = limiter.shared_limit(lambda: current_app.config["RATELIMIT_LIVE"], 
 
 
 def _error(status: int, message: str):
-    response = jsonify(error={"status": status, "message": message})
-    response.status_code = status
+    response = json_error(status, message)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -81,7 +81,7 @@ def token():
     )
     response = jsonify(
         token=subscription.token, channels=list(subscription.channels), last_id=subscription.last_id,
-        stream_url="/live/stream", poll_url="/live/poll",
+        stream_url=url_for("live.stream"), poll_url=url_for("live.poll"),
         poll_seconds=current_app.config["LIVE_POLL_SECONDS"], expires_in=current_app.config["LIVE_TOKEN_SECONDS"],
     )
     response.headers["Cache-Control"] = "no-store"

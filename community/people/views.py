@@ -6,6 +6,7 @@ from flask import Blueprint, abort, jsonify, render_template
 from .. import policies
 from ..extensions import limiter
 from ..services.avatars import initials
+from ..web.fragments import avatar_url
 from ..web.helpers import post_url, profile_url, viewer
 from . import service
 
@@ -36,8 +37,6 @@ def card(username: str):
         return jsonify(error={"status": 404, "code": "not_found", "message": NO_MEMBER}), 404
     reader = viewer()
     stats = service.stats(reader, member)
-    from ..web.account_settings import avatar_url  # the avatar URL scheme lives with the uploads
-
     response = jsonify(
         name=member.display_name, username=member.username, role=service.role_label(member),
         staff=member.is_staff, verified_customer=member.is_verified_customer,

@@ -38,11 +38,16 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
+def json_error(status: int, message: str, code: str | None = None):
+    """{"error": {"status", "code", "message"}}: what the site's JSON endpoints answer a refusal with."""
+    code = code or TITLES.get(status, "Error").lower().replace(" ", "_")
+    return make_response(jsonify(error={"status": status, "code": code, "message": message}), status)
+
+
 def error_response(status: int, message: str, code: str | None = None, **page_context):
     title = TITLES.get(status, "Error")
     if wants_json():
-        body = {"error": {"status": status, "code": code or title.lower().replace(" ", "_"), "message": message}}
-        return make_response(jsonify(body), status)
+        return json_error(status, message, code)
     try:
         page = render_template("errors/error.html", status=status, title=title, message=message, **page_context)
     except SQLAlchemyError:

@@ -85,6 +85,10 @@
           meta.appendChild(document.createTextNode(" "));
           meta.appendChild(span("badge badge-solved", result.solved === "verified" ? "Verified answer" : "Solved"));
         }
+        if (result.attachments) {
+          meta.appendChild(document.createTextNode(" "));
+          meta.appendChild(span("badge badge-files", result.attachments + (result.attachments === 1 ? " file" : " files")));
+        }
         item.appendChild(meta);
         list.appendChild(item);
         options.push({ element: item, href: result.url });

@@ -26,6 +26,7 @@ def test_json_shape_prefix_matching_and_the_answer(client, make_thread, make_pos
         "results": [{
             "id": thread.id, "title": "Invoice <b>totals</b> wrong after upgrade", "url": f"/t/{thread.id}-{thread.slug}",
             "category": "Billing", "solved": "accepted", "answer_url": f"/t/{thread.id}-{thread.slug}#post-{answer.id}",
+            "attachments": 0,
         }],
     }
 
