@@ -40,7 +40,7 @@ KNOWN: dict[str, FileType] = {
     "webm": FileType("video/webm", "WebM video", False, frozenset({"video/webm"})),
     "mp3": FileType("audio/mpeg", "MP3 audio", False, frozenset({"audio/mpeg"})),
 }
-IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
+IMAGE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "webp", "heic", "heif"})
 NEVER = frozenset({"svg", "svgz", "html", "htm", "xhtml", "xht", "js", "mjs", "xml", "exe", "bat", "cmd", "sh", "php"})
 
 
@@ -92,7 +92,7 @@ def check(name: str, data: bytes, allowed: list[str]) -> FileType:
             raise FileRefused("SVG files can carry scripts, so they can't be attached. Export the drawing as a PNG.")
         raise FileRefused(f".{extension} files can't be attached: they could run as a page or a program.")
     if extension in IMAGE_EXTENSIONS:
-        raise FileRefused(f"This file is named .{extension} but is not a PNG, JPEG, GIF or WebP image.")
+        raise FileRefused(f"This file is named .{extension} but is not a PNG, JPEG, GIF, WebP or HEIC image.")
     if extension not in allowed or extension not in KNOWN:
         listed = ", ".join(sorted(set(allowed) | {"png", "jpg", "gif", "webp"}))
         what = f".{extension} files" if extension else "Files without an extension"
@@ -109,6 +109,12 @@ def check(name: str, data: bytes, allowed: list[str]) -> FileType:
         actually = f"its contents are {found.mime}" if found is not None else "its contents don't match"
         raise FileRefused(f"This file is named .{extension} but {actually}.")
     return kind
+
+
+def is_heic(data: bytes) -> bool:
+    """Whether the bytes say they are a HEIC photo (its ISO-BMFF brand), decodable or not: the
+    service's cue for a message about HEIC when the image adapter could not open them."""
+    return filetype.guess_mime(data) == "image/heic"
 
 
 def _utf8(data: bytes) -> bool:

@@ -4,6 +4,11 @@
 (orientation applied, EXIF, GPS and every other metadata dropped, oversized images scaled down,
 animations kept within a frame limit) and makes a thumbnail. The bytes a member sent are never
 stored, so a file that is both a GIF and an HTML page is stored as a GIF only.
+
+HEIC/HEIF (phone photos) is decoded by pillow-heif when it is installed, and stored as JPEG (WebP
+when it has transparency), since browsers other than Safari do not show HEIC. Its opener is
+registered here and nowhere else; without it `HEIF_SUPPORTED` is False and the service refuses
+such photos by name.
 """
 from __future__ import annotations
 
@@ -13,12 +18,26 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+try:
+    import pillow_heif
+except ImportError:  # an optional decoder: the rest of the module works without it
+    pillow_heif = None
+else:
+    pillow_heif.register_heif_opener()
+
+HEIF_SUPPORTED = pillow_heif is not None
 # The decoders Pillow may use: never the others (EPS would start Ghostscript, for one).
-FORMATS = ("PNG", "JPEG", "GIF", "WEBP")
+FORMATS = ("PNG", "JPEG", "GIF", "WEBP") + (("HEIF",) if HEIF_SUPPORTED else ())
+# What is stored, keyed by what is saved: HEIF is read, never written.
 EXTENSIONS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
 CONTENT_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "GIF": "image/gif", "WEBP": "image/webp"}
 LABELS = {"PNG": "PNG image", "JPEG": "JPEG image", "GIF": "GIF image", "WEBP": "WebP image"}
 THUMBNAIL_TYPE = "image/webp"
+
+
+DAMAGED = "This image is damaged or incomplete, so it can't be shown. Save it again and retry."
+HEIF_MISSING = ("HEIC and HEIF photos can't be read on this community yet. Export the photo as a JPEG "
+                "(most phones and Photos apps offer it when sharing) and attach that.")
 
 
 class ImageRefused(ValueError):
@@ -36,7 +55,7 @@ class Limits:
 @dataclass(frozen=True)
 class Reencoded:
     data: bytes
-    format: str  # one of FORMATS
+    format: str  # what was saved: a key of EXTENSIONS
     width: int
     height: int
     frames: int
@@ -54,8 +73,8 @@ class Reencoded:
 
 
 def sniff(data: bytes) -> str | None:
-    """The image format the bytes start as (PNG, JPEG, GIF, WEBP; BOMB past Pillow's own pixel
-    limit), or None; reads the header only."""
+    """The image format the bytes start as (one of FORMATS; BOMB past Pillow's own pixel limit),
+    or None; reads the header only."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -79,7 +98,7 @@ def reencode(data: bytes, limits: Limits) -> Reencoded:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise ImageRefused(_bomb_message()) from None
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as error:
-            raise ImageRefused("This image is damaged or incomplete, so it can't be shown. Save it again and retry.") from error
+            raise ImageRefused(DAMAGED) from error
 
 
 def _bomb_message() -> str:
@@ -101,14 +120,16 @@ def _reencode_open(image: Image.Image, limits: Limits) -> Reencoded:
             durations.append(int(frame.info.get("duration", 100) or 100))
             out_frames.append(_clean(frame.convert("RGBA"), limits.max_side))
         data = _save_animation(out_frames, durations, loop, source_format)
-        first = out_frames[0]
+        first, saved_format = out_frames[0], source_format
     else:
         image.load()  # a truncated file fails here, before anything is stored
+        # pillow-heif has already applied HEIF's own rotation and set the EXIF tag to 1.
         first = _clean(ImageOps.exif_transpose(image), limits.max_side)
-        data = _save_still(first, source_format)
+        saved_format = _still_format(source_format, first)
+        data = _save_still(first, saved_format)
     thumbnail = _thumbnail(first, limits.thumbnail_side)
     return Reencoded(
-        data=data.getvalue(), format=source_format, width=first.width, height=first.height, frames=frames,
+        data=data.getvalue(), format=saved_format, width=first.width, height=first.height, frames=frames,
         thumbnail=thumbnail[0], thumbnail_width=thumbnail[1], thumbnail_height=thumbnail[2],
     )
 
@@ -124,14 +145,21 @@ def _clean(image: Image.Image, max_side: int) -> Image.Image:
     return clean
 
 
-def _save_still(image: Image.Image, source_format: str) -> io.BytesIO:
+def _still_format(source_format: str, image: Image.Image) -> str:
+    """The format a still is saved in: its own, but HEIF as JPEG (WebP to keep transparency)."""
+    if source_format != "HEIF":
+        return source_format
+    return "WEBP" if image.mode == "RGBA" else "JPEG"
+
+
+def _save_still(image: Image.Image, saved_format: str) -> io.BytesIO:
     out = io.BytesIO()
-    if source_format == "JPEG":
+    if saved_format == "JPEG":
         image.convert("RGB").save(out, format="JPEG", quality=88, optimize=True)
-    elif source_format == "WEBP":
+    elif saved_format == "WEBP":
         image.save(out, format="WEBP", quality=88)
     else:  # PNG, and a GIF of one frame
-        image.save(out, format=source_format, optimize=source_format == "PNG")
+        image.save(out, format=saved_format, optimize=saved_format == "PNG")
     return out
 
 

@@ -175,6 +175,10 @@ def _prepare(name: str, data: bytes, images_only: bool = False) -> _Stored:
             extension=image.extension, width=image.width, height=image.height, thumbnail=image.thumbnail,
             thumbnail_width=image.thumbnail_width, thumbnail_height=image.thumbnail_height,
         )
+    if files.is_heic(data):  # a phone photo the image adapter could not open
+        if images.HEIF_SUPPORTED:
+            raise UploadRefused(f"{name}: {images.DAMAGED}")
+        raise UploadRefused(f"{name}: {images.HEIF_MISSING}", 415)
     if images_only:
         days = images_only_days()
         raise UploadRefused(

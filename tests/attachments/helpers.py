@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import io
 
+import pillow_heif  # bound here, so a test that hides it from the app can still make HEICs
 from PIL import Image
 
 
@@ -23,6 +24,21 @@ def jpeg_with_gps(size=(60, 30), orientation=6) -> bytes:
     exif[0x8825] = gps
     out = io.BytesIO()
     image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def heic_with_gps(size=(60, 30), orientation=6, mode="RGB") -> bytes:
+    """A real HEIC from pillow-heif's encoder: red with a blue top-left corner, EXIF saying rotate
+    90° clockwise (the encoder writes it as HEIF's own rotation too) and where it was taken."""
+    image = Image.new(mode, size, (200, 20, 20, 128)[: len(mode)])
+    image.paste((0, 0, 255, 255)[: len(mode)], (0, 0, 10, 10))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    exif[0x010F] = "SpyCam"
+    exif[0x8825] = {1: "N", 2: (52.0, 13.0, 0.0), 3: "E", 4: (21.0, 0.0, 0.0)}
+    out = io.BytesIO()
+    # Bytes, not an Exif object: pillow-heif reads the orientation for its encoder from the bytes.
+    pillow_heif.from_pillow(image).save(out, quality=90, exif=exif.tobytes())
     return out.getvalue()
 
 

@@ -137,7 +137,7 @@ def test_wrong_extension_is_refused(client, member):
 
 
 def test_a_non_image_named_png_is_refused(client, member):
-    assert "not a PNG, JPEG, GIF or WebP" in _refusal(upload(client, b"MZ\x90\x00 program", "cat.png"), 415)
+    assert "not a PNG, JPEG, GIF, WebP or HEIC" in _refusal(upload(client, b"MZ\x90\x00 program", "cat.png"), 415)
 
 
 def test_an_image_under_the_wrong_image_extension_is_renamed(client, member):
