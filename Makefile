@@ -54,7 +54,8 @@ java:
 	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq default-jre-headless; }
 
 # loadgroup: tests marked xdist_group (the drills) run on one worker, and groups are handed out first.
-test: install-dev chromium java node-deps nginx
+# wrk: tests/attachments/test_bench.py runs the attachment serving bench for a second a row.
+test: install-dev chromium java node-deps nginx wrk
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Load benchmark (bench/run_bench.py): BENCH_SCALE=0.1 for a quick check, BENCH_DURATION=seconds per page.
@@ -91,10 +92,14 @@ bench-relevance: install-dev
 	$(BIN)/python bench/relevance_bench.py
 
 # Attachments benchmark (bench/attachments_bench.py): upload + re-encode time of a 4 MB photo and a
-# 20 MB file (BENCH_PHOTO_MB, BENCH_FILE_MB, BENCH_REPEAT to change). Prints only.
+# 20 MB file (BENCH_PHOTO_MB, BENCH_FILE_MB, BENCH_REPEAT to change); then serving
+# (bench/attachments_serving_bench.py): req/s and p50/p99 of a 100 KB image for a signed-in reader
+# behind nginx + gunicorn, next to nginx sending the file statically and the bare Flask app
+# (BENCH_DURATION, BENCH_CONNECTIONS, BENCH_SERVING_KB). Prints only.
 .PHONY: bench-attachments
-bench-attachments: install-dev
+bench-attachments: install-dev wrk nginx
 	$(BIN)/python bench/attachments_bench.py
+	$(BIN)/python bench/attachments_serving_bench.py
 
 # Live fan-out benchmark (bench/live_bench.py): 500 subscribers on one thread through nginx and
 # parley-live, page traffic, replies; fan-out p50/p99 and gunicorn threads in use. Prints only.

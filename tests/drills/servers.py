@@ -135,7 +135,9 @@ class Gunicorn:
     """`gunicorn --config gunicorn.conf.py wsgi:app`, as `make serve-prod` runs it, on a free port."""
 
     def __init__(self, env: dict[str, str], workers: int | None = 2, threads: int | None = 4,
-                 extra_args: list[str] | None = None):
+                 extra_args: list[str] | None = None, app: str = "wsgi:app", ready_path: str = "/healthz"):
+        # `app` and `ready_path`: another WSGI app served the same way (the bare ceiling of the benches).
+        self.app, self.ready_path = app, ready_path
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="parley-drill-gunicorn-"))
@@ -153,11 +155,11 @@ class Gunicorn:
     def start(self) -> "Gunicorn":
         self.log = open(self.dir / "gunicorn.log", "wb")
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py", *self.extra_args, "wsgi:app"],
+            [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py", *self.extra_args, self.app],
             cwd=PROJECT_ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         # Generous: on a busy 2-core box importing the app in each worker can take a minute.
-        wait_until(lambda: httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200, timeout=240,
+        wait_until(lambda: httpx.get(f"{self.url}{self.ready_path}", timeout=2).status_code == 200, timeout=240,
                    what="gunicorn serving")
         return self
 
