@@ -126,3 +126,32 @@ def test_a_signed_out_visitor_gets_404_for_a_private_threads_file(app, live_serv
         assert answer.status == 404 and b"invoice 42" not in answer.body()
     finally:
         context.close()
+
+
+def test_an_iphone_heic_chosen_with_attach_files_shows_upright_and_a_damaged_one_is_refused(
+        app, live_server, page, make_user, make_category):
+    """Chromium shows no HEIC itself: an image that loads is the JPEG made from it."""
+    from .helpers import heic_with_gps
+
+    SHOTS.mkdir(exist_ok=True)
+    author = make_user()
+    thread = threads.create_thread(author, make_category().id, "Router lights", "Which light is which?")
+    _sign_in_browser(page, live_server, app, author)
+    page.goto(f"{live_server.url}/t/{thread.id}-{thread.slug}")
+    box = page.locator("#reply textarea")
+    box.fill("Photo of the front: ")
+    photo = heic_with_gps((600, 300), orientation=6)
+    status = page.locator("#reply .attach-status")
+    chooser = page.locator("#reply [data-attach-input]")
+    chooser.set_input_files({"name": "IMG_0042.HEIC", "mimeType": "image/heic", "buffer": photo[: len(photo) // 2]})
+    expect(status).to_contain_text("damaged or incomplete")
+    assert box.input_value() == "Photo of the front: "  # the text stays, nothing inserted
+    page.screenshot(path=str(SHOTS / "heic-refused.png"), full_page=True)
+    chooser.set_input_files({"name": "IMG_0042.HEIC", "mimeType": "image/heic", "buffer": photo})
+    expect(status).to_contain_text("Attached IMG_0042.jpg (")
+    assert "![IMG_0042.jpg](attachment:" in box.input_value()
+    page.locator("#reply button[type=submit]", has_text="Post reply").click()
+    _wait_loaded(page, "a.attachment-image img")
+    size = page.locator("a.attachment-image img").first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert size == [300, 600]  # turned upright: the camera held it sideways
+    page.screenshot(path=str(SHOTS / "heic-posted.png"), full_page=True)
