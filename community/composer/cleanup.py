@@ -1,4 +1,4 @@
-"""Removing drafts when what they were for happened: the post was made, the account was deleted.
+"""Removing drafts when what they were for happened: the post was made or edited, the account was deleted.
 
 Kept apart from drafts.py (which reads the posting rules of services/posts.py and threads.py) so
 those services can call it without an import cycle. Each function adds to the caller's
@@ -26,6 +26,14 @@ def forget_reply_draft(user_id: int, thread_id: int) -> None:
 
 def forget_new_thread_draft(user_id: int, category_id: int) -> None:
     db.session.execute(delete(Draft).where(Draft.user_id == user_id, Draft.scope.in_(new_thread_scopes(category_id))))
+
+
+def post_scope(post_id: int) -> str:
+    return f"post:{post_id}"
+
+
+def forget_edit_draft(user_id: int, post_id: int) -> None:
+    db.session.execute(delete(Draft).where(Draft.user_id == user_id, Draft.scope == post_scope(post_id)))
 
 
 def forget_user(user_id: int) -> None:

@@ -75,13 +75,13 @@ def _draft_json(draft):
     if draft is None:
         return jsonify(draft=None)
     return jsonify(draft={"scope": draft.scope, "title": draft.title, "body": draft.body,
-                          "updated_at": draft.updated_at.isoformat()})
+                          "updated_at": draft.updated_at.isoformat(), "post_changed_since": drafts.changed_since(draft)})
 
 
 @bp.route("/draft")
 @draft_limit
 def load_draft():
-    """?scope=thread:<id> | new | new:<category id>: the member's draft there, or null."""
+    """?scope=thread:<id> | new | new:<category id> | post:<id>: the member's draft there, or null."""
     if viewer() is None:
         return json_error(401, "Sign in to keep drafts.")
     try:

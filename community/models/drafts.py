@@ -11,8 +11,9 @@ from .base import Base, utcnow
 
 class Draft(Base):
     """One per (user, scope): scope is "thread:<id>" (a reply), "new" or "new:<category id>" (a
-    new thread from /new or a category's composer). The thread or category column carries the
-    same id, so deleting either (or the account) takes the draft with it."""
+    new thread from /new or a category's composer) or "post:<id>" (an edit of that post). The
+    thread, category or post column carries the same id, so deleting any of them (or the
+    account) takes the draft with it."""
 
     __tablename__ = "drafts"
     __table_args__ = (UniqueConstraint("user_id", "scope"),)
@@ -22,6 +23,7 @@ class Draft(Base):
     scope: Mapped[str] = mapped_column(String(40))
     thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), default=None, index=True)
     category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id", ondelete="CASCADE"), default=None, index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), default=None, index=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

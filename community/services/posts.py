@@ -132,9 +132,9 @@ def edit_post(
     if retagged and user.id != post.author_id:  # staff changing someone else's tags: the act is audited
         audit.record(user, "thread.retag", "thread", thread.id, before={"tags": old_tags},
                      after={"tags": [tag.name for tag in thread.tags]}, reason=reason)
+    drafts.forget_edit_draft(user.id, post.id)  # saved (even unchanged): the edit's draft is done
     if body == post.body_markdown and new_title == old_title:
-        if retagged:
-            db.session.commit()
+        db.session.commit()
         return post
     db.session.add(PostRevision(
         post_id=post.id, number=post.edit_count + 1, editor_id=user.id, old_title=old_title,

@@ -340,8 +340,9 @@
     });
   }
 
-  // Leaving a composer with unsent changes asks first, where nothing else keeps them: an edit
-  // (composer_drafts.js keeps replies and new threads on the server, and asks only when it can't).
+  // Leaving a composer with unsent changes asks first, where nothing else keeps them: the edit
+  // form of a deleted post (composer_drafts.js keeps replies, new threads and other edits on the
+  // server, and asks only when it can't).
   function guardUnsaved(form, textarea) {
     if (form.hasAttribute("data-draft-scope")) { return; }
     var initial = textarea.value, sending = false;

@@ -2,6 +2,8 @@
 // after typing stops (and at once when the tab is hidden or closed, with fetch keepalive), and
 // comes back in the same composer on any device. Posting removes it on the server; "Discard
 // draft" removes it by hand. The status line (role=status) says where the draft stands.
+// An edit form (scope "post:<id>") holds the post as saved, so its draft replaces that text
+// ("Restored your unsaved edit from <time>"), and discarding puts the saved text back.
 (function () {
   "use strict";
 
@@ -14,6 +16,10 @@
     if (!scope || !textarea || !window.ParleyComposer) { return; }
     var title = form.querySelector('input[name="title"]');
     var token = window.ParleyComposer.csrfToken(form);
+    var editing = scope.indexOf("post:") === 0;
+    // The text the page came with: for a fresh edit form, the post as saved.
+    var saved = { body: textarea.defaultValue, title: title ? title.defaultValue : "" };
+    var fresh = form.hasAttribute("data-draft-fresh");
 
     var bar = document.createElement("div");
     bar.className = "draft-bar";
@@ -24,7 +30,7 @@
     var discard = document.createElement("button");
     discard.type = "button";
     discard.className = "link-button draft-discard";
-    discard.textContent = "Discard draft";
+    discard.textContent = editing ? "Discard unsaved edit" : "Discard draft";
     discard.hidden = true;
     bar.append(status, discard);
     var actions = form.querySelector(".form-actions");
@@ -35,6 +41,27 @@
     function say(text, isError) {
       status.textContent = text;
       status.classList.toggle("field-error", Boolean(isError));
+    }
+
+    // "<before><time>when</time><after>": the draft's time in the reader's own clock and words.
+    function sayAt(before, iso, after) {
+      var when = document.createElement("time"), date = new Date(iso);
+      if (isNaN(date)) {
+        when.textContent = iso;
+      } else {
+        when.dateTime = date.toISOString();  // milliseconds: the server's microseconds are not valid HTML
+        when.textContent = date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      }
+      say("");
+      status.append(before, when, after);
+    }
+
+    function put(body, titleText) {
+      textarea.value = body;
+      if (title) { title.value = titleText; }
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+      window.clearTimeout(timer);
+      dirty = false;
     }
 
     function payload() {
@@ -120,18 +147,34 @@
       fetch("/composer/draft/discard", { method: "POST", credentials: "same-origin", headers: headers(), body: JSON.stringify({ scope: scope }) })
         .then(answered)
         .then(function () {
-          textarea.value = "";
-          if (title) { title.value = ""; }
-          textarea.dispatchEvent(new Event("input", { bubbles: true }));
-          window.clearTimeout(timer);
-          dirty = false;
           failed = false;
           discard.hidden = true;
-          say("Draft discarded");
           textarea.focus();
+          if (!editing) {
+            put("", "");
+            say("Draft discarded");
+          } else if (fresh) {  // back to the post as saved
+            put(saved.body, saved.title);
+            say("Unsaved edit discarded; the post as saved is back in the box.");
+          } else {  // a refused or previewed edit: its text is the writer's own, kept
+            say("Unsaved edit discarded on the server; the text in the box is still here.");
+          }
         })
         .catch(function (error) { say(error.message, true); });
     });
+
+    // An edit's draft replaces the post's saved text, unless the form already holds the writer's
+    // own (a refused or previewed edit) or they started typing before it came.
+    function restoreEdit(draft) {
+      var untouched = fresh && !dirty && textarea.value === saved.body && (!title || title.value === saved.title);
+      if (!untouched) {
+        sayAt("An unsaved edit from ", draft.updated_at, " is kept; what you type here replaces it.");
+        return;
+      }
+      put(draft.body, title ? draft.title : "");
+      sayAt("Restored your unsaved edit from ", draft.updated_at,
+        draft.post_changed_since ? ". The post was changed since; check it before saving." : ".");
+    }
 
     // Restore: into an empty composer only (text the page already holds, such as a quote or a
     // refused post, wins; the next save keeps it instead).
@@ -141,13 +184,10 @@
         var draft = data.draft;
         if (!draft) { return; }
         discard.hidden = false;
+        if (editing) { restoreEdit(draft); return; }
         var empty = !textarea.value.trim() && (!title || !title.value.trim());
         if (!empty || dirty) { say("A saved draft is replaced by what you type here."); return; }
-        textarea.value = draft.body;
-        if (title && draft.title) { title.value = draft.title; }
-        textarea.dispatchEvent(new Event("input", { bubbles: true }));
-        window.clearTimeout(timer);
-        dirty = false;
+        put(draft.body, (title && draft.title) || "");
         say("Draft restored");
       })
       .catch(function () { /* no draft shown; typing still saves */ });

@@ -3,6 +3,7 @@ across browser contexts, quoting a selection."""
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from community.extensions import db
 from community.models import Draft, Post
-from community.services import threads
+from community.services import posts, threads
 from community.tags import service as tag_service
 from tests.web.test_forum_browser import _sign_in_browser
 
@@ -31,6 +32,17 @@ def _open(page, live_server, app, user, path):
     _sign_in_browser(page, live_server, app, user)
     page.goto(live_server.url + path)
     return errors
+
+
+@contextmanager
+def _two_devices(browser):
+    """A laptop and a phone: two contexts, two sessions of the same member."""
+    laptop, phone = browser.new_context(), browser.new_context(viewport={"width": 390, "height": 800})
+    try:
+        yield laptop, phone
+    finally:
+        laptop.close()
+        phone.close()
 
 
 def _thread_path(thread) -> str:
@@ -116,8 +128,7 @@ def test_hash_picks_a_tag(app, live_server, page, scene, make_user):
 
 def test_a_draft_typed_in_one_context_shows_up_in_another_and_goes_when_posted(app, live_server, browser, scene):
     _, writer, thread = scene
-    laptop, phone = browser.new_context(), browser.new_context(viewport={"width": 390, "height": 800})
-    try:
+    with _two_devices(browser) as (laptop, phone):
         first = laptop.new_page()
         _open(first, live_server, app, writer, _thread_path(thread))
         first.locator("#reply textarea").fill("Half of my answer, typed on the laptop")
@@ -135,9 +146,6 @@ def test_a_draft_typed_in_one_context_shows_up_in_another_and_goes_when_posted(a
         first.reload()
         expect(first.locator("#reply textarea")).to_have_value("")
         assert errors == []
-    finally:
-        laptop.close()
-        phone.close()
 
 
 def test_leaving_the_page_before_the_save_delay_still_saves_the_draft(app, live_server, page, scene):
@@ -146,13 +154,19 @@ def test_leaving_the_page_before_the_save_delay_still_saves_the_draft(app, live_
     page.locator("#reply textarea").fill("Typed just before closing the tab")
     page.goto(live_server.url + "/latest")  # at once: pagehide sends it with keepalive
     page.wait_for_function("true")
-    for _ in range(50):
+    assert _kept_draft(page) == (f"thread:{thread.id}", "Typed just before closing the tab")
+
+
+def _kept_draft(page) -> tuple[str, str] | None:
+    """The (scope, body) of the one draft, once the keepalive request sent from pagehide is done."""
+    kept = None
+    for _ in range(50):  # the request outlives the page: nothing in the next page says it is done
         db.session.expire_all()
-        draft = db.session.scalar(select(Draft))
-        if draft is not None:
+        kept = db.session.execute(select(Draft.scope, Draft.body)).first()
+        if kept is not None and kept.body:
             break
         page.wait_for_timeout(100)
-    assert draft is not None and draft.body == "Typed just before closing the tab"
+    return tuple(kept) if kept is not None else None
 
 
 def test_discard_draft_empties_the_composer_and_the_server(app, live_server, page, scene):
@@ -239,10 +253,77 @@ def test_names_and_drafts_go_into_the_page_as_text(app, live_server, page, scene
     assert page.evaluate("window.__xss || 0") == 0
 
 
-def test_leaving_an_edited_post_unsaved_asks_first(app, live_server, page, scene):
+def _reply_by(writer, thread) -> Post:
+    return posts.create_reply(writer, thread.id, "Did you restart it?")
+
+
+def test_an_edit_typed_in_one_context_is_restored_in_another_and_goes_when_saved(app, live_server, browser, scene):
+    _, writer, thread = scene
+    reply = _reply_by(writer, thread)
+    with _two_devices(browser) as (laptop, phone):
+        first = laptop.new_page()
+        _open(first, live_server, app, writer, f"/p/{reply.id}/edit")
+        first.locator("textarea[data-markdown-input]").fill("Did you restart it? Unplug it for ten seconds too.")
+        expect(first.locator(".draft-status")).to_have_text("Draft saved")
+        first.close()  # the tab is closed: the edit lives on the server
+        second = phone.new_page()
+        errors = _open(second, live_server, app, writer, f"/p/{reply.id}/edit")
+        box, status = second.locator("textarea[data-markdown-input]"), second.locator(".draft-status")
+        expect(box).to_have_value("Did you restart it? Unplug it for ten seconds too.")
+        expect(status).to_have_text(re.compile(r"^Restored your unsaved edit from .+\.$"))
+        assert status.locator("time").get_attribute("datetime").startswith(str(db.session.scalar(select(Draft.updated_at)).year))
+        second.screenshot(path=str(app.instance_path) + "/../edit-draft-phone.png", full_page=True)
+        second.get_by_role("button", name="Discard unsaved edit").click()
+        expect(status).to_have_text("Unsaved edit discarded; the post as saved is back in the box.")
+        expect(box).to_have_value("Did you restart it?")
+        db.session.expire_all()
+        assert db.session.scalar(select(Draft.id)) is None
+        box.fill("Did you restart it? Then reset the network settings.")
+        expect(status).to_have_text("Draft saved")
+        second.get_by_role("button", name="Save changes").click()
+        second.wait_for_url(re.compile(r"/t/\d+"))
+        db.session.expire_all()
+        assert db.session.scalar(select(Draft.id)) is None
+        assert db.session.get(Post, reply.id).body_markdown == "Did you restart it? Then reset the network settings."
+        third = laptop.new_page()
+        _open(third, live_server, app, writer, f"/p/{reply.id}/edit")
+        expect(third.locator("textarea[data-markdown-input]")).to_have_value("Did you restart it? Then reset the network settings.")
+        expect(third.locator(".draft-status")).to_have_text("")
+        assert errors == []
+
+
+def test_a_refused_edit_keeps_what_was_typed_over_the_kept_draft(app, live_server, page, scene):
+    _, writer, thread = scene
+    reply = _reply_by(writer, thread)
+    from community.composer import drafts
+    drafts.save(writer, f"post:{reply.id}", "An older unsaved edit")
+    _open(page, live_server, app, writer, f"/p/{reply.id}/edit")
+    box = page.locator("textarea[data-markdown-input]")
+    expect(box).to_have_value("An older unsaved edit")
+    box.fill(" ")
+    page.get_by_role("button", name="Save changes").click()  # an empty body: refused, 422
+    expect(page.locator(".draft-status")).to_contain_text("is kept; what you type here replaces it.")
+    expect(box).to_have_value(" ")
+
+
+def test_leaving_an_edit_unsaved_keeps_it_as_a_draft_without_asking(app, live_server, page, scene):
     asker, _, thread = scene
     opening = db.session.scalar(select(Post.id).where(Post.thread_id == thread.id, Post.position == 1))
     _open(page, live_server, app, asker, f"/p/{opening}/edit")
+    page.locator("textarea[data-markdown-input]").fill("Changed my mind")
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.locator(".breadcrumbs a").first.click()
+    page.wait_for_url(re.compile(r"/t/\d+"))
+    assert _kept_draft(page) == (f"post:{opening}", "Changed my mind")
+    assert asked == []
+
+
+def test_leaving_the_edit_of_a_deleted_post_unsaved_asks_first(app, live_server, page, scene, make_user):
+    _, writer, thread = scene
+    reply, staff = _reply_by(writer, thread), make_user(role="staff")
+    posts.delete_post(staff, reply.id)
+    _open(page, live_server, app, staff, f"/p/{reply.id}/edit")
     page.locator("textarea[data-markdown-input]").fill("Changed my mind")
     asked = []
     page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))

@@ -1,7 +1,7 @@
 """axe-core (every rule) and the Nu Html Checker on the composer's states, at desktop and phone
 widths, under the real CSP: the reply composer with the toolbar, its preview open (beside the
 text, or the Preview tab on a phone), the @ suggestions open, a draft restored; the new-thread
-composer with # suggestions open; the edit composer."""
+composer with # suggestions open; the edit composer with an unsaved edit restored."""
 from __future__ import annotations
 
 import pytest
@@ -34,6 +34,7 @@ def test_composer_states_pass_axe_and_the_nu_checker(app, live_server, browser, 
     for label, width in quality.WIDTHS.items():
         # Each width starts from the same draft (the one before typed into it, and it was saved).
         drafts.save(writer, f"thread:{thread.id}", "A draft from **another** device")
+        drafts.save(writer, f"post:{reply.id}", "Did you restart it? An unsaved **edit**")
         context = browser.new_context(viewport={"width": width, "height": quality.HEIGHT})
         context.add_init_script(path=str(quality.AXE))
         page = context.new_page()
@@ -59,7 +60,7 @@ def test_composer_states_pass_axe_and_the_nu_checker(app, live_server, browser, 
             expect(page.locator("[role=option]").first).to_be_visible()
             states.append(("hashtags-open", page.content(), _violations(page)))
             page.goto(f"{live_server.url}/p/{reply.id}/edit")
-            page.locator("[role=toolbar] button").first.wait_for()
+            expect(page.locator(".draft-status")).to_contain_text("Restored your unsaved edit from")
             states.append(("edit", page.content(), _violations(page)))
         finally:
             context.close()
