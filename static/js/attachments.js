@@ -1,4 +1,6 @@
-// Attachments in the composer (button, drag and drop, paste, progress) and the image lightbox.
+// Attachments in the composer (the file picker, drag and drop, paste, progress) and the image
+// lightbox. The picker opens from the composer toolbar's Attach button (composer.js); only where
+// there is no toolbar does this add a button of its own, so a composer has one attach control.
 // Uploads go to POST /attachments one at a time; a success inserts its Markdown at the cursor, a
 // refusal is said in the status line. The text in the box is never replaced or cleared.
 (function () {
@@ -31,13 +33,20 @@
     input.multiple = true;
     input.hidden = true;
     input.setAttribute("data-attach-input", "");
-    var button = document.createElement("button");
-    button.type = "button";
-    button.className = "button-small button-secondary";
-    button.textContent = "Attach files";
+    var tool = form.querySelector('[data-tool="attach"]');
+    var button = tool || document.createElement("button");
     var hint = document.createElement("span");
     hint.className = "hint";
-    hint.textContent = "or drop or paste them into the text";
+    hint.id = "attach-hint-" + (document.querySelectorAll(".attach-bar").length + 1);
+    if (tool) {
+      hint.textContent = "Attach an image or file with Attach above, or drop or paste it into the text.";
+    } else {
+      button.type = "button";
+      button.className = "button-small button-secondary";
+      button.textContent = "Attach files";
+      hint.textContent = "or drop or paste them into the text";
+    }
+    button.setAttribute("aria-describedby", hint.id);
     var progress = document.createElement("progress");
     progress.max = 100;
     progress.value = 0;
@@ -46,7 +55,8 @@
     var status = document.createElement("p");
     status.className = "attach-status";
     status.setAttribute("role", "status");
-    bar.append(button, input, hint, progress, status);
+    if (!tool) { bar.append(button); }
+    bar.append(input, hint, progress, status);
     textarea.insertAdjacentElement("afterend", bar);
 
     var queue = [], busy = false;
@@ -109,7 +119,7 @@
       next();
     }
 
-    button.addEventListener("click", function () { input.click(); });
+    if (!tool) { button.addEventListener("click", function () { input.click(); }); }
     input.addEventListener("change", function () { add(input.files); input.value = ""; });
     textarea.addEventListener("dragover", function (event) {
       if (event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types, "Files") >= 0) {

@@ -98,7 +98,9 @@
     { name: "quote", label: "Quote", text: "\u201c\u201d", run: function (t) { prefixLines(t, function () { return "> "; }); } },
     { name: "bullets", label: "Bulleted list", text: "\u2022 List", run: function (t) { prefixLines(t, function () { return "- "; }); } },
     { name: "numbers", label: "Numbered list", text: "1. List", run: function (t) { prefixLines(t, function (i) { return (i + 1) + ". "; }); } },
-    { name: "attach", label: "Image or file", text: "Attach", run: function (t, form) {
+    // The composer's one attach control: it opens attachments.js's file picker (the same upload,
+    // progress and errors as a drop or a paste); attachments.js adds no button of its own.
+    { name: "attach", label: "Attach an image or file", text: "Attach", run: function (t, form) {
       var input = form.querySelector("[data-attach-input]");
       if (input) { input.click(); }
     } }

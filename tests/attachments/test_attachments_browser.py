@@ -155,3 +155,40 @@ def test_an_iphone_heic_chosen_with_attach_files_shows_upright_and_a_damaged_one
     size = page.locator("a.attachment-image img").first.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert size == [300, 600]  # turned upright: the camera held it sideways
     page.screenshot(path=str(SHOTS / "heic-posted.png"), full_page=True)
+
+
+ATTACH_CONTROLS = """form => [...form.querySelectorAll("button, [role=button], input:not([type=hidden]):not([hidden])")]
+  .filter(control => /attach/i.test(control.getAttribute("aria-label") || control.textContent || ""))
+  .map(control => control.getAttribute("aria-label") || control.textContent)"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_toolbars_attach_button_is_the_one_attach_control_and_uploads(app, live_server, browser, make_user, make_category, width):
+    """One control, by keyboard too: Tab to the toolbar, End, Enter opens the same file picker that
+    drop and paste feed; the upload shows its progress and status like theirs."""
+    author = make_user()
+    thread = threads.create_thread(author, make_category().id, "Printer offline", "It says offline since Monday.")
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        _sign_in_browser(page, live_server, app, author)
+        page.goto(f"{live_server.url}/t/{thread.id}-{thread.slug}")
+        form = page.locator("#reply")
+        attach = form.get_by_role("button", name="Attach an image or file")
+        expect(attach).to_be_visible()
+        assert form.evaluate(ATTACH_CONTROLS) == ["Attach an image or file"]
+        assert attach.evaluate("b => document.getElementById(b.getAttribute('aria-describedby')).textContent").startswith(
+            "Attach an image or file with Attach above")
+        form.locator("textarea").fill("The log: ")
+        page.evaluate(WATCH_PROGRESS)
+        form.get_by_role("button", name="Bold").focus()  # the toolbar's one tab stop
+        page.keyboard.press("End")
+        expect(attach).to_be_focused()
+        with page.expect_file_chooser() as chosen:
+            page.keyboard.press("Enter")
+        chosen.value.set_files({"name": "printer.log", "mimeType": "text/plain", "buffer": b"10:01 ERROR offline\n"})
+        expect(form.locator(".attach-status")).to_have_text(__import__("re").compile(r"^Attached printer\.log \("))
+        assert __import__("re").fullmatch(r"The log: \[printer\.log\]\(attachment:\d+\)", form.locator("textarea").input_value())
+        assert False in page.evaluate("window.progressSeen")  # the progress bar was shown for it
+    finally:
+        context.close()
