@@ -21,6 +21,7 @@ def test_the_attachment_bench_runs_at_a_tiny_size():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "photo (JPEG, re-encoded)" in done.stdout and "file (.log)" in done.stdout
+    assert "photo (HEIC, stored as JPEG)" in done.stdout
 
 
 def test_the_serving_bench_runs_for_a_second_a_row():
