@@ -125,7 +125,7 @@ def _blueprints(app: Flask) -> None:
 
 def _domains(app: Flask) -> None:
     """Each domain's own set-up: its CLI commands, settings checks, backends, change listeners."""
-    from . import bridge, changes, cli, identity, live, search, seed, webhooks
+    from . import attachments, bridge, changes, cli, identity, live, search, seed, webhooks
     from .page_cache import store as page_cache_store
     from .widgets import cache as widget_cache
 
@@ -134,13 +134,14 @@ def _domains(app: Flask) -> None:
     widget_cache.register()  # subscribes: the widget cache's content version
     search.init_app(app)  # the backend for SEARCH_BACKEND, and its change subscriber (outbox rows, drain)
     live.init_app(app)  # subscribes after the caches: a page re-read for a live event is already fresh
-    for domain in (bridge, identity, seed, webhooks):
+    for domain in (attachments, bridge, identity, seed, webhooks):
         domain.init_app(app)
     cli.init_app(app)  # the `flask community` group, once every domain added its commands
 
 
 def _wsgi_middleware(app: Flask) -> None:
     """Innermost first. Each fast path answers before Flask only what Flask would answer the same."""
+    from .attachments.uploads_host import UploadsHost
     from .jobs.queue import RunJobsAfterResponse
     from .page_cache.anonymous import AnonymousPageFastPath
     from .page_cache.signed_in import SignedInHomeFastPath, hit_headers
@@ -154,6 +155,9 @@ def _wsgi_middleware(app: Flask) -> None:
     app.wsgi_app = SignedInHomeFastPath(app, app.wsgi_app, hit_headers())
     app.wsgi_app = AnonymousPageFastPath(app, app.wsgi_app)
     app.wsgi_app = WidgetJsonFastPath(app, app.wsgi_app)  # warm widget JSON, the busiest embed route
+    # The cookieless UPLOADS_HOST answers alone, outside every fast path (none may answer a page
+    # there) and inside ProxyFix (its Host is the client's): no session, no user, only files.
+    app.wsgi_app = UploadsHost(app, app.wsgi_app)
     # Secure cookies and HSTS on https responses: outside every fast path, so their answers get HSTS
     # too, and just inside ProxyFix, so "https" is the scheme the client used (from a trusted hop).
     app.wsgi_app = transport.SecureTransport(app.wsgi_app, transport.hsts_header(app.config))

@@ -325,44 +325,6 @@ def readable(user: Optional[User], attachment_id: int) -> Attachment:
     return attachment
 
 
-def signed_url(attachment: Attachment, thumbnail: bool, disposition: str) -> str | None:
-    """A short-lived URL of the store (S3) for a reader already checked; None for the local folder."""
-    store = storage()
-    sign = getattr(store, "signed_url", None)
-    if sign is None:
-        return None
-    key = attachment.thumbnail_key if thumbnail else attachment.storage_key
-    content_type = images.THUMBNAIL_TYPE if thumbnail else attachment.content_type
-    return sign(key, int(current_app.config["ATTACHMENT_URL_SECONDS"]), content_type, disposition)
-
-
-def media_origin(app=None) -> str | None:
-    """The origin signed URLs point at (the S3 endpoint), for the pages' img-src; None locally."""
-    app = app or current_app._get_current_object()
-    if "community.attachments.origin" not in app.extensions:
-        try:
-            sign = getattr(storage(app), "signed_url", None)
-        except ValueError:  # a misconfigured store fails its own requests, not every page's header
-            sign = None
-        origin = None
-        if sign is not None:
-            from urllib.parse import urlsplit
-
-            parts = urlsplit(sign(f"{FOLDER}/origin.png", 60, "image/png", "inline"))
-            origin = f"{parts.scheme}://{parts.netloc}"
-        app.extensions["community.attachments.origin"] = origin
-    return app.extensions["community.attachments.origin"]
-
-
-def local_path(attachment: Attachment, thumbnail: bool):
-    """The file in the local folder (LocalStorage), or None."""
-    path_for = getattr(storage(), "path_for", None)
-    if path_for is None:
-        return None
-    path = path_for(attachment.thumbnail_key if thumbnail else attachment.storage_key)
-    return path if path is not None and path.is_file() else None
-
-
 # --- lifecycle --------------------------------------------------------------------------------
 
 

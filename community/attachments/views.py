@@ -1,10 +1,8 @@
-"""Attachments over HTTP: the composer's JSON upload, serving files after the read check, and the
-admin page for the extension list. Thin: parse, call the service, answer."""
+"""Attachments over HTTP: the composer's JSON upload, serving files after the read check (how:
+serving.py), and the admin page for the extension list. Thin: parse, call the service, answer."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Blueprint, current_app, flash, jsonify, make_response, redirect, request, send_file, url_for
+from flask import Blueprint, current_app, flash, jsonify, make_response, redirect, request, url_for
 from flask_login import login_required
 
 from .. import policies
@@ -16,15 +14,11 @@ from ..web.guards import require
 from ..models import FLAG_REASON_LABELS
 from ..web.helpers import post_url, render_page, viewer
 from ..web.security import safe_next
-from . import files, moderation, service
+from . import files, moderation, service, serving
 
 bp = Blueprint("attachments", __name__)
 admin_bp = Blueprint("attachments_admin", __name__, url_prefix="/admin/attachments")
 admin_bp.before_request(require(policies.can_manage_site, "Only administrators can change attachment settings."))
-
-# Whatever a stored file is, the browser renders nothing of it as a page: no scripts, no plugins.
-FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-
 
 def _uploader_key() -> str:
     user = viewer()
@@ -85,31 +79,11 @@ def download(attachment_id: int, name: str):
     return _serve(service.readable(reader(), attachment_id), thumbnail=False)
 
 
-def content_disposition(attachment, inline: bool) -> str:
-    ascii_name = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in attachment.name)
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(attachment.name, safe='')}"
-
-
 def _serve(attachment, thumbnail: bool):
-    # Only re-encoded raster images are ever inline; every other file is a download.
-    inline = attachment.is_image
-    content_type = "image/webp" if thumbnail else attachment.content_type
-    disposition = content_disposition(attachment, inline)
-    signed = service.signed_url(attachment, thumbnail, disposition)
-    if signed is not None:
-        response = redirect(signed, 302)  # S3: the check is done; the URL lives ATTACHMENT_URL_SECONDS
-    else:
-        path = service.local_path(attachment, thumbnail)
-        if path is None:
-            return _error_page_missing()
-        response = send_file(path, mimetype=content_type, conditional=True, etag=True, max_age=0)
-        response.headers["Content-Disposition"] = disposition
-    response.headers["Cache-Control"] = "private, no-cache"  # revalidated: a moved thread closes at once
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = FILE_CSP
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    path = service.thumbnail_path(attachment) if thumbnail else service.file_path(attachment)
+    sent = serving.delivery(attachment, thumbnail, path)
+    response = serving.respond(current_app._get_current_object(), sent, request.environ)
+    return response if response is not None else _error_page_missing()
 
 
 def _error_page_missing():

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from . import valid_key
 
+FILE_MODE = 0o640
+
 
 class LocalStorage:
     def __init__(self, root: str | Path) -> None:
@@ -24,6 +26,9 @@ class LocalStorage:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write aside and rename, so a reader (or a crash) never sees half a file.
         handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        # mkstemp makes it 0600; the group may read it too, so nginx in the app's group can send
+        # attachments itself (ATTACHMENT_ACCEL_REDIRECT). Nobody else may.
+        os.fchmod(handle, FILE_MODE)
         with os.fdopen(handle, "wb") as out:
             out.write(data)
         os.replace(temp, path)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, has_request_context
+from flask import Flask, Response, current_app, g, has_request_context
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -44,10 +44,10 @@ def add_security_headers(response: Response) -> Response:
 
 
 def _policy() -> str:
-    """The CSP; with attachments on S3, images may also come from the store's signed URLs."""
-    from ..attachments.service import media_origin
+    """The CSP; with attachments on S3 or an uploads host, images may also come from there."""
+    from ..attachments.serving import media_origin
 
-    origin = media_origin() if has_request_context() else None
+    origin = media_origin(current_app._get_current_object()) if has_request_context() else None
     return CONTENT_SECURITY_POLICY.replace("img-src 'self' data:", f"img-src 'self' data: {origin}") if origin else CONTENT_SECURITY_POLICY
 
 

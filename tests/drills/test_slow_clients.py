@@ -59,10 +59,12 @@ class SlowClients:
 
 
 class Nginx:
-    def __init__(self, upstream_port: int) -> None:
+    def __init__(self, upstream_port: int, edit=None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="parley-drill-nginx-"))
         self.port = free_port()
-        write_nginx_conf(self.dir, self.port, upstream_port)
+        config = write_nginx_conf(self.dir, self.port, upstream_port)
+        if edit is not None:
+            edit(self.dir, config)  # another drill's folders filled in before nginx reads the files
         self.process = subprocess.Popen([NGINX, "-p", str(self.dir), "-c", str(self.dir / "nginx.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.url = f"http://127.0.0.1:{self.port}"
