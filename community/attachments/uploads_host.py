@@ -26,9 +26,10 @@ class UploadsHost:
 
     def __call__(self, environ: dict, start_response):
         host = serving.uploads_host(self.app.config)
-        if host is None or Request(environ).host.lower() != host:
+        request = Request(environ) if host is not None else None
+        if request is None or request.host.lower() != host:
             return self.wsgi_app(environ, start_response)
-        return self.answer(Request(environ))(environ, start_response)
+        return self.answer(request)(environ, start_response)
 
     def answer(self, request: Request) -> Response:
         if not FILE_ROUTE.fullmatch(request.path):
