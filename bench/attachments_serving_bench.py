@@ -43,6 +43,7 @@ from community.attachments.config import SETTINGS as ATTACHMENT_SETTINGS  # noqa
 from community.extensions import db  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.drills.servers import Gunicorn, free_port, wait_until  # noqa: E402
+from tests.drills.test_attachment_serving import on_uploads  # noqa: E402
 
 IMAGE_KB = float(os.environ.get("BENCH_SERVING_KB", 100))
 DURATION = int(os.environ.get("BENCH_DURATION", 10))
@@ -95,7 +96,6 @@ def seed(work: Path) -> Site:
                     size=attachment.size_bytes, cookie=session_cookie(app, reader.id))
         db.session.remove()
     app.extensions["community.engine"].dispose()
-    _readable_by_nginx(site.uploads)
     return site
 
 
@@ -106,22 +106,16 @@ def _server_env(settings: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def _readable_by_nginx(folder: Path) -> None:
-    """Under a root master nginx's workers run as nobody; a deployment puts them in the app's group
-    instead (deploy/nginx-parley.conf). Here the temporary folder is simply opened to all."""
-    for path in [folder.parent, folder, *folder.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-
-
 @contextmanager
 def nginx(work: Path, app_port: int, uploads: Path) -> Iterator[str]:
-    """deploy/nginx-parley.conf before `app_port`, its upload folder pointed at `uploads`, plus a
-    location sending that folder as plain static files (the ceiling); yields its base URL."""
+    """deploy/nginx-parley.conf before `app_port`, its upload folder pointed at `uploads` and its
+    workers in our group as the attachment drill does, plus a location sending that folder as
+    plain static files (the ceiling); yields its base URL."""
     folder = Path(tempfile.mkdtemp(prefix="nginx-", dir=work))
     port = free_port()
-    write_nginx_conf(folder, port, app_port)
+    on_uploads(uploads)(folder, write_nginx_conf(folder, port, app_port))
     site = folder / "parley.conf"
-    text = site.read_text().replace("alias /var/lib/parley/uploads/;", f"alias {uploads}/;")
+    text = site.read_text()
     static = (f"    location {STATIC_PREFIX} {{\n        alias {uploads}/;\n        types {{ image/jpeg jpg; }}\n"
               "    }\n\n    location / {")
     site.write_text(text.replace("    location / {", static, 1))
