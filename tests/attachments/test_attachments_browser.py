@@ -171,6 +171,9 @@ def test_the_toolbars_attach_button_is_the_one_attach_control_and_uploads(app, l
     context = browser.new_context(viewport={"width": width, "height": 900})
     try:
         page = context.new_page()
+        # A filechooser listener turns on Chromium's interception of the picker, in a message
+        # Playwright sends without waiting: added here, long before the key press, not just then.
+        page.on("filechooser", lambda chooser: None)
         _sign_in_browser(page, live_server, app, author)
         page.goto(f"{live_server.url}/t/{thread.id}-{thread.slug}")
         form = page.locator("#reply")
