@@ -1,15 +1,18 @@
 """Live updates in Chromium: a second member's reply appears as "1 new reply, Show" without moving
-the page, the bell counts it and opens its dropdown; the polling fallback does the same; and the
-states (bar shown, dropdown open) pass axe at both widths and the Nu Html Checker."""
+the page, the bell counts it and opens its dropdown; the polling fallback does the same; an edit
+replaces the post in place in the other reader's page; a new thread brings the staff inbox's
+"1 new item" bar; and the states (bar shown, dropdown open) pass axe at both widths and the Nu
+Html Checker. Every wait is on the element (expect), never a sleep: the event may come at any time."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
 from playwright.sync_api import expect
 
 from community.extensions import db
-from community.models import Follow
+from community.models import Follow, Post
 from community.services import threads
 from tests.web import quality
 from tests.web.test_forum_browser import _sign_in_browser
@@ -126,3 +129,84 @@ def test_the_polling_fallback_shows_the_reply_too(app, browser, live_server, mak
     expect(reader.locator(".notification-bell [data-unread-count]")).to_have_text("1")
     for page in (reader, writer):
         page.context.close()
+
+
+def _signed_in_page(browser, live_server, app, user, path: str):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(path=str(quality.AXE))
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    _sign_in_browser(page, live_server, app, user)
+    page.goto(live_server.url + path)
+    return page
+
+
+def _streaming(page) -> None:
+    """Subscribed: the token's last id is taken, so any event from here on is delivered or replayed."""
+    page.wait_for_function("window.parleyLive && window.parleyLive.mode === 'stream'")
+
+
+def test_an_edit_replaces_the_post_in_place_for_the_other_reader(app, browser, live_server, make_user, make_category):
+    reader, writer = make_user(display_name="Rita Reader"), make_user(display_name="Walt Writer")
+    thread = threads.create_thread(reader, make_category().id, "Sync stops after an hour", "It stops every hour.")
+    from community.services import posts
+    reply = posts.create_reply(writer, thread.id, "Turn off the power saver.")
+    pages = []
+    try:
+        reading = _signed_in_page(browser, live_server, app, reader, f"/t/{thread.id}-{thread.slug}")
+        pages.append(reading)
+        errors = []
+        reading.on("pageerror", lambda error: errors.append(str(error)))
+        _streaming(reading)
+        reading.evaluate("window.__notReloaded = true")
+        articles_before = reading.locator("article.post").count()
+        post = reading.locator(f"#post-{reply.id}")
+        expect(post.locator(".post-body")).to_have_text("Turn off the power saver.")
+
+        editing = _signed_in_page(browser, live_server, app, writer, f"/p/{reply.id}/edit")
+        pages.append(editing)
+        editing.locator("textarea[data-markdown-input]").fill("Turn off the **power saver** and the battery optimiser.")
+        editing.get_by_role("button", name="Save changes").click()
+        editing.wait_for_url(re.compile(r"/t/\d+"))
+
+        expect(post.locator(".post-body")).to_have_text("Turn off the power saver and the battery optimiser.")
+        expect(post.locator(".post-body strong")).to_have_text("power saver")
+        assert reading.evaluate("window.__notReloaded") is True  # replaced in place, not a reload
+        assert reading.locator("article.post").count() == articles_before
+        expect(reading.locator("[data-live-thread]")).to_have_text("")  # an edit is no "new reply"
+        db.session.expire_all()
+        assert db.session.get(Post, reply.id).edit_count == 1
+        assert errors == []
+    finally:
+        for page in pages:
+            page.context.close()
+
+
+def test_the_staff_inbox_bar_appears_when_a_new_thread_arrives(app, browser, live_server, make_user, make_category):
+    staff, member = make_user(role="staff", display_name="Sam Staff"), make_user(display_name="Mia Member")
+    category = make_category()
+    pages = []
+    try:
+        inbox = _signed_in_page(browser, live_server, app, staff, "/staff/inbox")
+        pages.append(inbox)
+        bar = inbox.locator("[data-live-staff=inbox]")
+        expect(inbox.locator("#needs-response")).to_have_count(0)  # nothing waits yet
+        _streaming(inbox)
+        expect(bar).to_have_text("")
+
+        asking = _signed_in_page(browser, live_server, app, member, f"/c/{category.slug}/new")
+        pages.append(asking)
+        asking.get_by_label("Title").fill("Invoices show the wrong VAT number")
+        asking.locator("textarea[data-markdown-input]").fill("Since the March update every invoice has the old VAT number.")
+        asking.get_by_role("button", name="Post thread").click()
+        asking.wait_for_url(re.compile(r"/t/\d+"))
+
+        expect(bar.locator("span")).to_have_text("1 new item")
+        expect(bar).to_have_class(re.compile(r"\bis-shown\b"))
+        assert _axe(inbox) == {"desktop": [], "mobile": []}
+        bar.get_by_role("button", name="Show").click()
+        expect(inbox.locator("#needs-response a.title")).to_have_text(["Invoices show the wrong VAT number"])
+        expect(bar).to_have_text("")  # the reloaded page starts with no news
+    finally:
+        for page in pages:
+            page.context.close()
