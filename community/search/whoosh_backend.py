@@ -5,36 +5,33 @@ beside it and swaps the pointer, so searches keep working while it runs.
 """
 from __future__ import annotations
 
-import bisect
-import itertools
 import os
 import re
 import shutil
 import threading
 import time
 import uuid
-import weakref
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
 from whoosh import analysis, columns, fields, index, qparser
-from whoosh.lang.porter import stem as porter_stem
 from whoosh import query as wq
 from whoosh.codec.whoosh3 import W3Codec
-from whoosh.idsets import BitSet, DocIdSet
+from whoosh.idsets import BitSet
 from whoosh.reading import EmptyReader, MultiReader, SegmentReader
 from whoosh.searching import Searcher
 
 from . import semantic
 from . import similar as similar_rank
 from . import whoosh_bulk, whoosh_facets, whoosh_scoring
-from .whoosh_format import stemmed_positions, stemmed_text
+from .whoosh_highlight import SNIPPET_WINDOW, highlight_terms, mark_terms
+from .whoosh_similar import SIMILAR_BODY_TERMS, candidate, common_terms, distinctive, query_terms
+from .whoosh_words import best_correction, completions
+from .whoosh_ranking import COUNT_CAP, SegmentedDocSet, from_epoch, ranked, whoosh_top
+from .whoosh_format import stemmed_text
 from .backend import (
     BOOLEAN_WORDS,
-    MARK_END,
-    MARK_START,
     Access,
     Facets,
     Hit,
@@ -44,23 +41,14 @@ from .backend import (
     marked_to_html,
     plain_snippet,
     query_words,
-    ranking_boost,
 )
 
 VISIBILITY_LEVELS = ("public", "members", "customers", "staff")
 FIELD_BOOSTS = {"title": 3.0, "tags": 2.0, "category": 1.0, "body": 1.0}
-SIMILAR_BODY_TERMS = 12
-# A word in more than this share of threads finds no similar questions (in indexes this big).
-SIMILAR_COMMON_SHARE = 0.2
-SIMILAR_COMMON_MIN_DOCS = 1000
 LOCK_TIMEOUT_S = 10.0
 MERGE_FACTOR = 10
 LARGE_SEGMENT_DOCS = 5_000
-COUNT_CAP = 1000
-# As-you-type: the last word stands for itself and its COMPLETIONS most frequent completions, found
-# among the first COMPLETION_SCAN indexed words it begins (per spelling field).
-COMPLETIONS = 4
-COMPLETION_SCAN = 2000
+
 
 
 def _schema() -> fields.Schema:
@@ -134,12 +122,6 @@ class _StoredColumn(fields.COLUMN):
 
 def _epoch(value: datetime) -> int:
     return int(_naive_utc(value).replace(tzinfo=timezone.utc).timestamp())
-
-
-def _from_epoch(seconds: int | datetime) -> datetime:
-    if isinstance(seconds, datetime):  # an index built before last_activity became a column
-        return seconds.replace(tzinfo=timezone.utc)
-    return datetime.fromtimestamp(seconds, timezone.utc)
 
 
 def _bulk_procs() -> int:
@@ -382,10 +364,10 @@ class WhooshBackend:
                                                         self._local.evaluations)
             total, capped = min(matched, COUNT_CAP), matched > COUNT_CAP
         else:
-            top_n, total, capped = _whoosh_top(searcher, parsed, allowed, limit, request.sort == "newest",
+            top_n, total, capped = whoosh_top(searcher, parsed, allowed, limit, request.sort == "newest",
                                                request.count_total)
-        ordered = top_n if request.sort == "newest" else _ranked(searcher, top_n)
-        terms = _highlight_terms(parsed, searcher)
+        ordered = top_n if request.sort == "newest" else ranked(searcher, top_n)
+        terms = highlight_terms(parsed, searcher)
         hits = [self._hit(searcher, docnum, score, terms) for score, docnum in ordered[end - request.per_page:end]]
         return SearchResults(hits, total, request.page, request.per_page, total_capped=capped)
 
@@ -396,11 +378,11 @@ class WhooshBackend:
         head, _space, last = request.text.rpartition(" ")
         reader = self.searcher().reader()
         spell_fields = [f"spell_{level}" for level in VISIBILITY_LEVELS if level in request.access.visibilities]
-        words = _completions(reader, spell_fields, last.lower())
+        words = completions(reader, spell_fields, last.lower())
         if not words and (request.access.user_id is not None or request.access.sees_all_private):
             # Words of private threads are in no level's spelling field; the title's stems hold
             # them. Only the results reach the viewer, and those are filtered by access.
-            words = _completions(reader, ["title"], last.lower())
+            words = completions(reader, ["title"], last.lower())
         if not words:  # a stop word ("about") or a number: taken as a whole word
             return request.text
         return f"{head} ({' OR '.join([last] + words)})".strip()
@@ -450,7 +432,7 @@ class WhooshBackend:
             category_id=int(stored["category_id"]),
             state=stored["state"],
             has_verified_answer=stored["verified"] == "y",
-            last_activity_at=_from_epoch(stored["last_activity"]),
+            last_activity_at=from_epoch(stored["last_activity"]),
         )
 
     def similar(self, title: str, body: str, access: Access, limit: int = 5) -> list[Hit]:
@@ -459,7 +441,7 @@ class WhooshBackend:
         if not pool:
             return []
         ranked = similar_rank.rerank(title, body, pool, limit, self.layer.current())
-        terms = _highlight_terms(query, searcher)
+        terms = highlight_terms(query, searcher)
         return [self._hit(searcher, c.key, score, terms) for score, c in ranked]
 
     def similar_candidates(self, title: str, body: str, access: Access) -> list[similar_rank.Candidate]:
@@ -474,15 +456,15 @@ class WhooshBackend:
         if not allowed:  # Whoosh reads an empty filter as "no filter"
             return query, []
         results = searcher.search(query, limit=similar_rank.POOL, filter=allowed)
-        return query, [_candidate(searcher, score, docnum) for score, docnum in results.top_n]
+        return query, [candidate(searcher, score, docnum) for score, docnum in results.top_n]
 
     def _similar_query(self, searcher, title: str, body: str) -> wq.Query | None:
         """Any title word may match (OR), title-to-title matches count most; a few of the body's
         most distinctive words widen the net. Stop words, and in a big index words most threads
         hold, never match: they only slow the search (their postings are the longest) and fill the
         pool with questions that share nothing else. The re-ranking still weighs them."""
-        words = _query_terms(title or "")
-        common = _common_terms(searcher, words)
+        words = query_terms(title or "")
+        common = common_terms(searcher, words)
         title_terms = [term for term in words if term not in common]
         clauses: list[wq.Query] = []
         for term in title_terms:
@@ -490,7 +472,7 @@ class WhooshBackend:
             clauses.append(wq.Term("body", term, boost=1.0))
             clauses.append(wq.Term("tags", term, boost=1.5))
         if body:
-            for term in _distinctive(searcher, _query_terms(body[:5000]), SIMILAR_BODY_TERMS):
+            for term in distinctive(searcher, query_terms(body[:5000]), SIMILAR_BODY_TERMS):
                 clauses.append(wq.Term("title", term, boost=0.8))
                 clauses.append(wq.Term("body", term, boost=0.4))
         return wq.Or(clauses) if clauses else None
@@ -504,7 +486,7 @@ class WhooshBackend:
         corrected = []
         reader = self.searcher().reader()
         for word in words:
-            best = _best_correction(reader, spell_fields, word)
+            best = best_correction(reader, spell_fields, word)
             changed |= best != word
             corrected.append(best)
         return " ".join(corrected) if changed else None
@@ -521,204 +503,6 @@ class WhooshBackend:
         return sum(p.stat().st_size for p in (self.root / name).iterdir() if p.is_file())
 
 
-SNIPPET_WINDOW = 240
-CANDIDATE_TERMS_MAX = 64
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
-
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return porter_stem(word.lower())
-
-
-def mark_terms(text: str, terms: set[str], window: int | None) -> str | None:
-    """Mark words whose stem matched, in the first window of text holding a match (all of it when
-    window is None). A regex scan with cached stems that stops at the window's end: far cheaper
-    than re-analysing whole threads."""
-    if not terms or not text:
-        return None
-    first = _first_match(text, terms)
-    if first is None:
-        return None
-    words = _WORD.finditer(text, first.end())
-    start, end = 0, len(text)
-    if window is not None:
-        start = max(0, first.start() - window // 4)
-        start = text.rfind(" ", 0, start) + 1 if start else 0
-        end = min(len(text), start + window)
-    pieces, cursor = [], start
-    for match in itertools.chain([first], words):
-        if match.end() > end:
-            break
-        if match is first or _matches(match.group(), terms):
-            pieces += [text[cursor:match.start()], MARK_START, match.group(), MARK_END]
-            cursor = match.end()
-    pieces.append(text[cursor:end])
-    marked = " ".join("".join(pieces).split())
-    return ("… " if start else "") + marked + (" …" if end < len(text) else "")
-
-
-def _first_match(text: str, terms: set[str]) -> re.Match | None:
-    """The first word whose stem matched. Words that could match are found by one regex search
-    for the terms' beginnings (a stem differs from its words only in its last few letters), so
-    a long body is not stemmed word by word up to its first match."""
-    candidates = _candidates(frozenset(terms))
-    if candidates is None:
-        return next((m for m in _WORD.finditer(text) if _matches(m.group(), terms)), None)
-    for candidate in candidates.finditer(text):
-        word = _WORD.match(text, candidate.start())
-        if word and _matches(word.group(), terms):
-            return word
-    return None
-
-
-@lru_cache(maxsize=512)
-def _candidates(terms: frozenset[str]) -> re.Pattern | None:
-    if len(terms) > CANDIDATE_TERMS_MAX:  # a broad prefix query: a plain scan is cheaper
-        return None
-    beginnings = sorted({term[:max(1, len(term) - 3)] for term in terms}, key=len, reverse=True)
-    # A word starts after neither a letter or digit nor a letter and an apostrophe (_WORD).
-    return re.compile(
-        r"(?<![^\W_])(?<![^\W_]['’])(?:" + "|".join(map(re.escape, beginnings)) + ")", re.IGNORECASE
-    )
-
-
-def _matches(word: str, terms: set[str]) -> bool:
-    return _stem(word) in terms or word.lower() in terms
-
-
-def _highlight_terms(query: wq.Query, searcher) -> set[str]:
-    """The indexed words the query matches (prefixes expanded), for marking snippets."""
-    found = query.existing_terms(searcher.reader(), expand=True)
-    return {text.decode() if isinstance(text, bytes) else text for field, text in found if field in ("title", "body")}
-
-
-class SegmentedDocSet(DocIdSet):
-    """Allowed document numbers as one cached set per segment, looked up by offset: what
-    Whoosh's filter and our counting need (membership and emptiness), without a merged copy."""
-
-    def __init__(self, parts: list[tuple[int, BitSet]]) -> None:
-        self.parts = parts
-        self.offsets = [offset for offset, _ids in parts]
-
-    def __contains__(self, docnum: int) -> bool:
-        index = bisect.bisect_right(self.offsets, docnum) - 1
-        if index < 0:
-            return False
-        offset, ids = self.parts[index]
-        return (docnum - offset) in ids
-
-    def __iter__(self):
-        for offset, ids in self.parts:
-            for docnum in ids:
-                yield offset + docnum
-
-    def __len__(self) -> int:
-        return sum(len(ids) for _offset, ids in self.parts)
-
-    def __bool__(self) -> bool:
-        return any(ids for _offset, ids in self.parts)
-
-
-def _whoosh_top(searcher, query: wq.Query, allowed: SegmentedDocSet, limit: int, newest: bool, count: bool = True):
-    """Whoosh's own top-N and count, for queries whoosh_scoring does not evaluate (phrases, prefixes)."""
-    if newest:
-        results = searcher.search(query, limit=limit, filter=allowed, sortedby="last_activity", reverse=True)
-    else:
-        results = searcher.search(query, limit=limit, filter=allowed)
-    if not count:
-        return list(results.top_n), results.scored_length(), False
-    return list(results.top_n), *_total(searcher, results, query, allowed, limit)
-
-
-def _total(searcher, results, query: wq.Query, allowed: SegmentedDocSet, limit: int) -> tuple[int, bool]:
-    """Exact when fewer than `limit` matched (the collector then saw every match). Otherwise count
-    up to COUNT_CAP: the collector skipped low-scoring blocks, and an exact count of a common word
-    walks its every posting in Python, costing more than the search. Only allowed documents count."""
-    if results.scored_length() < limit:
-        return results.scored_length(), False
-    matched = (docnum for docnum in searcher.docs_for_query(query) if docnum in allowed)
-    counted = sum(1 for _ in itertools.islice(matched, COUNT_CAP + 1))
-    return (COUNT_CAP, True) if counted > COUNT_CAP else (counted, False)
-
-
-def _ranked(searcher, top_n) -> list[tuple[float, int]]:
-    """(score, docnum) best first: verified answers, then solved threads, get a boost; near-equal
-    relevance counts as equal and recency decides. Reads columns, never stored bodies."""
-    reader = searcher.reader()
-    if not all(reader.has_column(name) for name in ("verified", "state", "last_activity")):
-        return _ranked_from_stored(searcher, top_n)  # an index built before these were columns
-    verified, state, activity = _ranking_columns(searcher)
-
-    def key(entry):
-        score, docnum = entry
-        boosted = (score or 0.0) * ranking_boost(verified[docnum] == "y", state[docnum] == "solved")
-        return (-round(boosted, 3), -activity[docnum])
-
-    return sorted(((score, docnum) for score, docnum in top_n), key=key)
-
-
-_RANKING_COLUMNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_RANKING_COLUMNS_LOCK = threading.Lock()
-
-
-def _ranking_columns(searcher) -> tuple:
-    """The columns ranking reads, opened once per searcher: opening a text column reads its whole
-    offsets table (about 2 ms a query at 25,000 threads, more than ranking the page)."""
-    with _RANKING_COLUMNS_LOCK:
-        found = _RANKING_COLUMNS.get(searcher)
-    if found is None:
-        reader = searcher.reader()
-        found = tuple(reader.column_reader(name) for name in ("verified", "state", "last_activity"))
-        with _RANKING_COLUMNS_LOCK:
-            _RANKING_COLUMNS[searcher] = found
-    return found
-
-
-def _ranked_from_stored(searcher, top_n) -> list[tuple[float, int]]:
-    def key(entry):
-        score, docnum = entry
-        stored = searcher.stored_fields(docnum)
-        boosted = (score or 0.0) * ranking_boost(stored["verified"] == "y", stored["state"] == "solved")
-        return (-round(boosted, 3), -_from_epoch(stored["last_activity"]).timestamp())
-
-    return sorted(top_n, key=key)
-
-
-def _candidate(searcher, score: float, docnum: int) -> similar_rank.Candidate:
-    stored = searcher.stored_fields(docnum)
-    return similar_rank.Candidate(
-        key=docnum, title=stored["title"], body=stored.get("body", "")[:similar_rank.TEXT_CHARS],
-        engine_score=float(score or 0.0), verified=stored["verified"] == "y", solved=stored["state"] == "solved",
-        last_activity=_from_epoch(stored["last_activity"]).timestamp(), thread_id=int(stored["thread_id"]),
-    )
-
-
-_QUESTION_STEMS = frozenset(porter_stem(word) for word in similar_rank.STOP_WORDS)
-
-
-def _query_terms(text: str) -> list[str]:
-    """Distinct stems as the index's analyzer makes them ("node.js" and "max_connections" stay one
-    word each, as indexed), question words dropped. similar_rank.terms splits differently, which is
-    fine for comparing two texts with each other but would miss such words in the index."""
-    return [term for term in stemmed_positions(text) if term not in _QUESTION_STEMS]
-
-
-def _common_terms(searcher, terms: list[str]) -> set[str]:
-    reader = searcher.reader()
-    total = reader.doc_count()
-    if total < SIMILAR_COMMON_MIN_DOCS:  # in a small index every shared word looks common
-        return set()
-    return {term for term in terms if reader.doc_frequency("body", term) > SIMILAR_COMMON_SHARE * total}
-
-
-def _distinctive(searcher, terms: list[str], count: int) -> list[str]:
-    reader = searcher.reader()
-    scored = [(reader.doc_frequency("body", term), term) for term in dict.fromkeys(terms)]
-    # Rare but present words say most about a question; words in no document say nothing.
-    return [term for freq, term in sorted(scored) if freq > 0][:count]
-
-
 def _positional_phrases(query: wq.Query, schema) -> wq.Query:
     """A quoted phrase is searched in every field, but tags and category keep no positions, where
     Whoosh raises "field has no positions" and the whole query fell back to plain words (the
@@ -731,34 +515,3 @@ def _positional_phrases(query: wq.Query, schema) -> wq.Query:
     return query.accept(keep).normalize()
 
 
-def _completions(reader, fields: list[str], begun: str) -> list[str]:
-    """The COMPLETIONS words of `fields` that begin with `begun`, most frequent first (among the
-    first COMPLETION_SCAN of each field)."""
-    counts: dict[str, int] = {}
-    for field in fields:
-        for term in itertools.islice(reader.expand_prefix(field, begun), COMPLETION_SCAN):
-            word = term.decode() if isinstance(term, bytes) else term
-            counts[word] = counts.get(word, 0) + reader.doc_frequency(field, word)
-    ranked = [word for word, _n in sorted(counts.items(), key=lambda e: -e[1]) if word != begun]
-    return [word for word in ranked if re.fullmatch(r"[^\W_]+", word)][:COMPLETIONS]
-
-
-def _best_correction(reader, spell_fields: list[str], word: str) -> str:
-    if len(word) < 3 or any(reader.doc_frequency(f, word) for f in spell_fields):
-        return word
-    candidates: dict[str, int] = {}
-    for field in spell_fields:
-        for maxdist in (1, 2):
-            for term in reader.terms_within(field, word, maxdist, prefix=1):
-                candidates[term] = candidates.get(term, 0) + reader.doc_frequency(field, term)
-            if candidates:
-                break
-    if not candidates:
-        return word
-    return max(candidates.items(), key=lambda item: (-_distance_rank(word, item[0]), item[1]))[0]
-
-
-def _distance_rank(word: str, other: str) -> int:
-    from whoosh.support.levenshtein import distance
-
-    return distance(word, other)
