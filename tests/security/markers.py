@@ -57,7 +57,7 @@ UNMARKED: dict[str, str] = {
     "identity_links.email": "the provider's email claim when the link was made; never rendered (users.email is)",
     **{name: "a composer draft: only its owner's composer_drafts.js reads it, into a textarea's value (never HTML); "
        "tests/composer/test_composer_browser.py loads script and image vectors through it" for name in ("drafts.body", "drafts.title")},
-    "drafts.scope": "a checked lookup key (thread:<id>, new, new:<id>), never rendered",
+    "drafts.scope": "a checked lookup key (thread:<id>, new, new:<id>, post:<id>), never rendered",
     **{name: "lookup key derived from a marked column (slugs route URLs; normalised email finds accounts)"
        for name in ("users.email_normalized", "categories.slug", "category_slugs.slug", "threads.slug",
                     "users.avatar_path", "api_tokens.prefix")},
