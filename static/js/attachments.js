@@ -52,6 +52,7 @@
     progress.value = 0;
     progress.hidden = true;
     progress.setAttribute("aria-label", "Upload progress");
+    var hideTimer = null;
     var status = document.createElement("p");
     status.className = "attach-status";
     status.setAttribute("role", "status");
@@ -76,6 +77,7 @@
       request.open("POST", "/attachments");
       request.setRequestHeader("X-CSRFToken", csrfToken(form));
       request.setRequestHeader("Accept", "application/json");
+      window.clearTimeout(hideTimer);  // a finished upload's timer must not hide this one's bar
       progress.hidden = false;
       progress.value = 0;
       say("Uploading " + file.name + "…");
@@ -92,11 +94,13 @@
         } else {
           var message = body && body.error && body.error.message;
           say(message || (request.status === 413 ? file.name + " is too large." : "Could not attach " + file.name + " (error " + request.status + "). Your text is still here."), true);
+          progress.hidden = true;  // a refusal: no part-filled bar left beside the message
         }
         done();
       };
       request.onerror = function () {
         say("The upload of " + file.name + " did not reach the server. Check the connection and try again; your text is still here.", true);
+        progress.hidden = true;
         done();
       };
       request.send(data);
@@ -104,7 +108,7 @@
 
     function done() {
       busy = false;
-      if (!queue.length) { window.setTimeout(function () { progress.hidden = true; }, 600); }
+      if (!queue.length) { hideTimer = window.setTimeout(function () { progress.hidden = true; }, 600); }
       next();
     }
 

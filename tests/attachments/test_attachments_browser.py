@@ -146,6 +146,7 @@ def test_an_iphone_heic_chosen_with_attach_files_shows_upright_and_a_damaged_one
     chooser.set_input_files({"name": "IMG_0042.HEIC", "mimeType": "image/heic", "buffer": photo[: len(photo) // 2]})
     expect(status).to_contain_text("damaged or incomplete")
     assert box.input_value() == "Photo of the front: "  # the text stays, nothing inserted
+    assert page.locator("#reply progress").evaluate("bar => bar.hidden")  # no part-filled bar beside the refusal
     page.screenshot(path=str(SHOTS / "heic-refused.png"), full_page=True)
     chooser.set_input_files({"name": "IMG_0042.HEIC", "mimeType": "image/heic", "buffer": photo})
     expect(status).to_contain_text("Attached IMG_0042.jpg (")
