@@ -13,7 +13,7 @@ from community.tags import watching
 
 def kinds_by_user(thread_id: int) -> dict[int, list[str]]:
     db.session.expire_all()
-    rows = db.session.scalars(select(Notification).where(Notification.thread_id == thread_id))
+    rows = db.session.scalars(select(Notification).where(Notification.thread_id == thread_id).order_by(Notification.id))
     found: dict[int, list[str]] = {}
     for row in rows:
         found.setdefault(row.user_id, []).append(row.kind)
