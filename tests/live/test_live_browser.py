@@ -68,7 +68,7 @@ def test_a_reply_appears_live_and_the_bell_counts_it(app, browser, live_server, 
     errors = []
     reader.on("pageerror", lambda error: errors.append(str(error)))
     expect(reader.locator(".notification-bell")).to_have_attribute("aria-expanded", "false")
-    reader.wait_for_function("window.parleyLive && window.parleyLive.mode === 'stream'")
+    reader.wait_for_function("() => window.parleyLive && window.parleyLive.mode === 'stream'")
     scrolled = reader.evaluate("window.scrollY")
     articles_before = reader.locator("article.post").count()
 
@@ -123,7 +123,7 @@ def test_a_reply_appears_live_and_the_bell_counts_it(app, browser, live_server, 
 
 def test_the_polling_fallback_shows_the_reply_too(app, browser, live_server, make_user, make_category):
     _thread, (reader, writer) = _reader_and_writer(app, browser, live_server, make_user, make_category, poll=True)
-    reader.wait_for_function("window.parleyLive && window.parleyLive.mode === 'poll'")
+    reader.wait_for_function("() => window.parleyLive && window.parleyLive.mode === 'poll'")
     _reply(writer, "Polled reply about the sync.")
     expect(reader.locator("[data-live-thread]")).to_contain_text("1 new reply", timeout=8000)
     expect(reader.locator(".notification-bell [data-unread-count]")).to_have_text("1")
@@ -143,7 +143,7 @@ def _signed_in_page(browser, live_server, app, user, path: str):
 
 def _streaming(page) -> None:
     """Subscribed: the token's last id is taken, so any event from here on is delivered or replayed."""
-    page.wait_for_function("window.parleyLive && window.parleyLive.mode === 'stream'")
+    page.wait_for_function("() => window.parleyLive && window.parleyLive.mode === 'stream'")
 
 
 def test_an_edit_replaces_the_post_in_place_for_the_other_reader(app, browser, live_server, make_user, make_category):
